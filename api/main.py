@@ -1,0 +1,52 @@
+"""The ASGI application: ``uvicorn --factory api.main:create_app``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from api.errors import install_error_handlers
+from api.ogc import PREFIX as OGC_PREFIX
+from api.ogc import create_ogc_app
+from api.routers import health, layers, pages
+from geo.db import create_pool
+from geo.settings import Settings, get_settings
+
+STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
+log = logging.getLogger("huegis")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app: our routers, pygeoapi under ``/ogc``, one database pool in the lifespan."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = create_pool(settings)
+        # Do not wait for the database: the app starts (and /healthz says 503) while it is down.
+        await pool.open(wait=False)
+        app.state.pool = pool
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    app = FastAPI(
+        title="HueGIS API",
+        summary="Huế smart-city GIS platform: layers, citizen reports, analytics, disaster feeds.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(layers.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount(OGC_PREFIX, create_ogc_app(settings), name="ogc")
+    return app

@@ -1,0 +1,33 @@
+"""The database pool (psycopg 3) and the named SQL files under ``geo/sql``."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+from psycopg_pool import AsyncConnectionPool
+
+from geo.settings import Settings
+
+
+def create_pool(settings: Settings) -> AsyncConnectionPool:
+    """One async pool for the process; opened by the app's lifespan.
+
+    ``statement_timeout`` bounds heavy queries so a request cannot hang a worker.
+    """
+    conninfo = settings.conninfo(options=f"-c statement_timeout={settings.statement_timeout_ms}")
+    return AsyncConnectionPool(
+        conninfo,
+        min_size=settings.pool_min_size,
+        max_size=settings.pool_max_size,
+        timeout=settings.connect_timeout_s,
+        open=False,
+        # A broken connection (server restarted) is dropped when it is handed out, not reused.
+        check=AsyncConnectionPool.check_connection,
+    )
+
+
+@cache
+def load_sql(name: str) -> str:
+    """The text of ``geo/sql/<name>.sql`` (e.g. ``load_sql("admin/unit_at_point")``)."""
+    return resources.files("geo").joinpath("sql", f"{name}.sql").read_text()

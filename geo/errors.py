@@ -1,0 +1,25 @@
+"""Domain errors raised by the library; the web layer maps each to one HTTP status."""
+
+
+class HueGISError(Exception):
+    """Base of every error the platform raises on purpose."""
+
+
+class ClusterError(HueGISError):
+    """The local PostGIS cluster cannot be set up or started."""
+
+
+class DatabaseUnavailable(HueGISError):
+    """The database cannot be reached right now (maps to 503)."""
+
+
+class NotFound(HueGISError):
+    """The named object does not exist (maps to 404)."""
+
+
+class InvalidInput(HueGISError):
+    """A request parameter or body is malformed (maps to 400/422)."""
+
+
+class Conflict(HueGISError):
+    """The request conflicts with the current state (maps to 409)."""

@@ -1,0 +1,467 @@
+"""GeoAlchemy2 models: the schema of record (migrations are written from these).
+
+Geometry is stored in EPSG:4326; every geometry column has a GiST index (GeoAlchemy2
+adds it), a CHECK that the geometry is valid, and the type and SRID pinned by the column.
+Every published layer has an integer ``id`` primary key (the OGC feature id), ``source``,
+a ``synthetic`` flag and ``updated_at``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+SRID = 4326
+
+# Stable constraint names so migrations can drop what they create.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def geometry(kind: str) -> Mapped:
+    """A NOT NULL geometry column of one type in EPSG:4326 with a spatial index."""
+    return mapped_column(Geometry(kind, srid=SRID, spatial_index=True), nullable=False)
+
+
+def valid_geometry() -> CheckConstraint:
+    """CHECK that the stored geometry is valid (OGC validity, as ST_IsValid)."""
+    return CheckConstraint("ST_IsValid(geom)", name="geom_valid")
+
+
+def one_of(column: str, values: tuple[str, ...]) -> CheckConstraint:
+    """CHECK that a text column holds one of a fixed vocabulary."""
+    listed = ", ".join(f"'{v}'" for v in values)
+    return CheckConstraint(f"{column} IN ({listed})", name=f"{column}_vocabulary")
+
+
+class LayerMixin:
+    """Columns every published layer carries."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(Text, nullable=False)
+    synthetic: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+
+def ward_fk() -> Mapped[str | None]:
+    return mapped_column(String(5), ForeignKey("admin_units.code"), index=True)
+
+
+# --- administrative units -------------------------------------------------------------
+
+ADMIN_LEVELS = ("city", "ward", "commune")
+
+
+class AdminUnit(LayerMixin, Base):
+    __tablename__ = "admin_units"
+    __table_args__ = (
+        one_of("level", ADMIN_LEVELS),
+        CheckConstraint("population IS NULL OR population >= 0", name="population_positive"),
+        CheckConstraint("(level = 'city') = (parent_code IS NULL)", name="parent_by_level"),
+        valid_geometry(),
+    )
+    code: Mapped[str] = mapped_column(String(5), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    name_ascii: Mapped[str] = mapped_column(Text, nullable=False)
+    level: Mapped[str] = mapped_column(String(8), nullable=False)
+    parent_code: Mapped[str | None] = mapped_column(String(5), ForeignKey("admin_units.code"))
+    population: Mapped[int | None] = mapped_column(Integer)
+    area_km2: Mapped[float] = mapped_column(Float, nullable=False)
+    seat: Mapped[str | None] = mapped_column(Text)
+    merged_from: Mapped[str | None] = mapped_column(Text)
+    geom = geometry("MULTIPOLYGON")
+
+
+# --- thematic layers ------------------------------------------------------------------
+
+ZONE_TYPES = (
+    "residential",
+    "mixed_use",
+    "commercial",
+    "industrial",
+    "heritage_conservation",
+    "tourism",
+    "public_facility",
+    "green_space",
+    "agriculture",
+    "forest",
+)
+
+
+class PlanningZone(LayerMixin, Base):
+    __tablename__ = "planning_zones"
+    __table_args__ = (
+        one_of("zone_type", ZONE_TYPES),
+        CheckConstraint("max_far IS NULL OR max_far > 0", name="far_positive"),
+        CheckConstraint("max_height_m IS NULL OR max_height_m > 0", name="height_positive"),
+        valid_geometry(),
+    )
+    plan_code: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    zone_type: Mapped[str] = mapped_column(String(32), nullable=False)
+    max_far: Mapped[float | None] = mapped_column(Float)
+    max_height_m: Mapped[float | None] = mapped_column(Float)
+    approved_on: Mapped[date | None] = mapped_column(Date)
+    ward_code = ward_fk()
+    geom = geometry("MULTIPOLYGON")
+
+
+# Vietnamese land-use codes (Circular 08/2024/TT-BTNMT), the subset a city cadastre holds.
+LAND_USES = ("ODT", "ONT", "LUA", "CLN", "HNK", "RSX", "NTS", "TMD", "SKC", "DGD", "DYT", "DTT", "DDT", "TON", "NTD", "CQP")
+
+
+class LandParcel(LayerMixin, Base):
+    __tablename__ = "land_parcels"
+    __table_args__ = (
+        one_of("land_use", LAND_USES),
+        CheckConstraint("area_m2 > 0", name="area_positive"),
+        valid_geometry(),
+    )
+    parcel_no: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
+    map_sheet: Mapped[int] = mapped_column(Integer, nullable=False)
+    land_use: Mapped[str] = mapped_column(String(3), nullable=False)
+    area_m2: Mapped[float] = mapped_column(Float, nullable=False)
+    holder_type: Mapped[str] = mapped_column(String(16), nullable=False)
+    ward_code = ward_fk()
+    geom = geometry("MULTIPOLYGON")
+
+
+PERMIT_TYPES = ("new_build", "renovation", "repair", "demolition", "temporary")
+PERMIT_STATUSES = ("issued", "under_construction", "completed", "expired", "revoked")
+
+
+class ConstructionPermit(LayerMixin, Base):
+    __tablename__ = "construction_permits"
+    __table_args__ = (
+        one_of("permit_type", PERMIT_TYPES),
+        one_of("status", PERMIT_STATUSES),
+        CheckConstraint("floors IS NULL OR floors BETWEEN 0 AND 60", name="floors_range"),
+        CheckConstraint("expires_on IS NULL OR expires_on > issued_on", name="expires_after_issue"),
+        valid_geometry(),
+    )
+    permit_no: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
+    project_name: Mapped[str] = mapped_column(Text, nullable=False)
+    permit_type: Mapped[str] = mapped_column(String(16), nullable=False)
+    building_use: Mapped[str] = mapped_column(String(32), nullable=False)
+    floors: Mapped[int | None] = mapped_column(SmallInteger)
+    floor_area_m2: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(20), nullable=False)
+    issued_on: Mapped[date] = mapped_column(Date, nullable=False)
+    expires_on: Mapped[date | None] = mapped_column(Date)
+    ward_code = ward_fk()
+    geom = geometry("POINT")
+
+
+class TourismSite(LayerMixin, Base):
+    __tablename__ = "tourism_sites"
+    __table_args__ = (valid_geometry(),)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    name_vi: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    theme: Mapped[str] = mapped_column(String(16), nullable=False)
+    geonames_id: Mapped[int | None] = mapped_column(Integer, unique=True)
+    elevation_m: Mapped[float | None] = mapped_column(Float)
+    quality_note: Mapped[str | None] = mapped_column(Text)
+    ward_code = ward_fk()
+    geom = geometry("POINT")
+
+
+FACILITY_TYPES = (
+    "central_hospital",
+    "city_hospital",
+    "regional_hospital",
+    "specialised_hospital",
+    "private_hospital",
+    "health_centre",
+    "health_station",
+    "clinic",
+)
+
+
+class HealthFacility(LayerMixin, Base):
+    __tablename__ = "health_facilities"
+    __table_args__ = (
+        one_of("facility_type", FACILITY_TYPES),
+        one_of("ownership", ("public", "private")),
+        CheckConstraint("beds IS NULL OR beds >= 0", name="beds_positive"),
+        valid_geometry(),
+    )
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    facility_type: Mapped[str] = mapped_column(String(32), nullable=False)
+    ownership: Mapped[str] = mapped_column(String(8), nullable=False)
+    beds: Mapped[int | None] = mapped_column(Integer)
+    ward_code = ward_fk()
+    geom = geometry("POINT")
+
+
+SCHOOL_LEVELS = ("kindergarten", "primary", "lower_secondary", "upper_secondary", "university")
+
+
+class School(LayerMixin, Base):
+    __tablename__ = "schools"
+    __table_args__ = (
+        one_of("school_level", SCHOOL_LEVELS),
+        one_of("ownership", ("public", "private")),
+        CheckConstraint("students IS NULL OR students >= 0", name="students_positive"),
+        valid_geometry(),
+    )
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    school_level: Mapped[str] = mapped_column(String(16), nullable=False)
+    ownership: Mapped[str] = mapped_column(String(8), nullable=False)
+    students: Mapped[int | None] = mapped_column(Integer)
+    ward_code = ward_fk()
+    geom = geometry("POINT")
+
+
+# --- reference layers -----------------------------------------------------------------
+
+
+class Road(LayerMixin, Base):
+    __tablename__ = "roads"
+    __table_args__ = (
+        one_of("road_class", ("national", "provincial", "railway")),
+        valid_geometry(),
+    )
+    ref: Mapped[str | None] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    road_class: Mapped[str] = mapped_column(String(16), nullable=False)
+    length_km_in_city: Mapped[float] = mapped_column(Float, nullable=False)
+    geom = geometry("MULTILINESTRING")
+
+
+class WaterArea(LayerMixin, Base):
+    __tablename__ = "water_areas"
+    __table_args__ = (
+        one_of("water_type", ("sea", "lagoon", "other")),
+        valid_geometry(),
+    )
+    code: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    water_type: Mapped[str] = mapped_column(String(8), nullable=False)
+    area_km2_in_city: Mapped[float] = mapped_column(Float, nullable=False)
+    geom = geometry("MULTIPOLYGON")
+
+
+class River(LayerMixin, Base):
+    __tablename__ = "rivers"
+    __table_args__ = (valid_geometry(),)
+    gshhg_id: Mapped[int] = mapped_column(Integer, unique=True, nullable=False)
+    name: Mapped[str | None] = mapped_column(Text)
+    name_basis: Mapped[str | None] = mapped_column(Text)
+    length_km_in_city: Mapped[float] = mapped_column(Float, nullable=False)
+    geom = geometry("LINESTRING")
+
+
+class Place(LayerMixin, Base):
+    """GeoNames places inside the city that are not tourism sites (villages, streams, hills)."""
+
+    __tablename__ = "places"
+    __table_args__ = (valid_geometry(),)
+    geonames_id: Mapped[int] = mapped_column(Integer, unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    name_vi: Mapped[str | None] = mapped_column(Text)
+    feature_code: Mapped[str] = mapped_column(String(10), nullable=False)
+    kind: Mapped[str] = mapped_column(Text, nullable=False)
+    group_name: Mapped[str] = mapped_column(String(16), nullable=False)
+    ward_code = ward_fk()
+    geom = geometry("POINT")
+
+
+class StormTrack(LayerMixin, Base):
+    __tablename__ = "storm_tracks"
+    __table_args__ = (
+        CheckConstraint("ended_at >= started_at", name="ends_after_start"),
+        valid_geometry(),
+    )
+    storm_id: Mapped[int] = mapped_column(Integer, unique=True, nullable=False)
+    year: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    number_in_year: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    ended_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    peak_wind_kt: Mapped[float | None] = mapped_column(Float)
+    min_pressure_hpa: Mapped[float | None] = mapped_column(Float)
+    peak_category: Mapped[str | None] = mapped_column(String(8))
+    closest_km: Mapped[float] = mapped_column(Float, nullable=False)
+    closest_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    wind_at_closest_kt: Mapped[float | None] = mapped_column(Float)
+    category_at_closest: Mapped[str | None] = mapped_column(String(8))
+    geom = geometry("LINESTRING")
+
+
+class Dam(LayerMixin, Base):
+    __tablename__ = "dams"
+    __table_args__ = (valid_geometry(),)
+    name: Mapped[str] = mapped_column(Text, nullable=False, unique=True)
+    capacity_mw: Mapped[float | None] = mapped_column(Float)
+    reservoir_mcm: Mapped[float | None] = mapped_column(Float)
+    river_basin: Mapped[str | None] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(Text)
+    operating_since: Mapped[str | None] = mapped_column(Text)
+    in_city: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    geom = geometry("POINT")
+
+
+# --- citizen reports ------------------------------------------------------------------
+
+CHANNELS = ("app", "web", "hotline", "open311")
+REPORT_STATUSES = (
+    "received",
+    "assigned",
+    "in_progress",
+    "resolved",
+    "closed",
+    "rejected",
+    "duplicate",
+    "reopened",
+)
+PRIORITIES = ("low", "normal", "high", "urgent")
+
+
+class CitizenReport(Base):
+    """A citizen's geolocated field report; public columns only (the reporter is elsewhere)."""
+
+    __tablename__ = "citizen_reports"
+    __table_args__ = (
+        one_of("channel", CHANNELS),
+        one_of("status", REPORT_STATUSES),
+        one_of("priority", PRIORITIES),
+        CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating_range"),
+        CheckConstraint("char_length(description) BETWEEN 10 AND 4000", name="description_length"),
+        CheckConstraint("due_at IS NULL OR due_at > received_at", name="due_after_received"),
+        valid_geometry(),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True, nullable=False)
+    category: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
+    description: Mapped[str] = mapped_column(Text, nullable=False)
+    channel: Mapped[str] = mapped_column(String(8), nullable=False)
+    status: Mapped[str] = mapped_column(String(12), nullable=False, index=True)
+    priority: Mapped[str] = mapped_column(String(8), nullable=False, default="normal")
+    admin_unit_code = ward_fk()
+    department: Mapped[str | None] = mapped_column(String(32))
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now(), index=True
+    )
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    result_note: Mapped[str | None] = mapped_column(Text)
+    rating: Mapped[int | None] = mapped_column(SmallInteger)
+    synthetic: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    geom = geometry("POINT")
+
+
+class Reporter(Base):
+    """Who filed a report and how to reach them: never read by a public endpoint."""
+
+    __tablename__ = "reporters"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    report_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("citizen_reports.id", ondelete="CASCADE"), unique=True, nullable=False
+    )
+    full_name: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(Text)
+    device_id: Mapped[str | None] = mapped_column(Text)
+
+
+class ReportEvent(Base):
+    """One workflow transition of a report: the audit trail."""
+
+    __tablename__ = "report_events"
+    __table_args__ = (one_of("to_status", REPORT_STATUSES),)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    report_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("citizen_reports.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    actor: Mapped[str] = mapped_column(Text, nullable=False)
+    action: Mapped[str] = mapped_column(String(32), nullable=False)
+    from_status: Mapped[str | None] = mapped_column(String(12))
+    to_status: Mapped[str] = mapped_column(String(12), nullable=False)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+# --- disasters (CAP 1.2 vocabulary) ---------------------------------------------------
+
+CAP_CATEGORIES = ("Geo", "Met", "Safety", "Security", "Rescue", "Fire", "Health", "Env", "Transport", "Infra", "CBRNE", "Other")
+CAP_URGENCIES = ("Immediate", "Expected", "Future", "Past", "Unknown")
+CAP_SEVERITIES = ("Extreme", "Severe", "Moderate", "Minor", "Unknown")
+CAP_CERTAINTIES = ("Observed", "Likely", "Possible", "Unlikely", "Unknown")
+CAP_STATUSES = ("Actual", "Exercise", "System", "Test", "Draft")
+HAZARDS = ("flood", "flash_flood", "typhoon", "tropical_storm", "landslide", "storm_surge", "heavy_rain", "drought", "heat_wave", "other")
+
+
+class DisasterZone(LayerMixin, Base):
+    __tablename__ = "disaster_zones"
+    __table_args__ = (
+        one_of("hazard", HAZARDS),
+        one_of("category", CAP_CATEGORIES),
+        one_of("urgency", CAP_URGENCIES),
+        one_of("severity", CAP_SEVERITIES),
+        one_of("certainty", CAP_CERTAINTIES),
+        one_of("status", CAP_STATUSES),
+        CheckConstraint("expires > onset", name="expires_after_onset"),
+        valid_geometry(),
+    )
+    event: Mapped[str] = mapped_column(Text, nullable=False)
+    hazard: Mapped[str] = mapped_column(String(16), nullable=False)
+    category: Mapped[str] = mapped_column(String(10), nullable=False)
+    urgency: Mapped[str] = mapped_column(String(10), nullable=False)
+    severity: Mapped[str] = mapped_column(String(10), nullable=False)
+    certainty: Mapped[str] = mapped_column(String(10), nullable=False)
+    status: Mapped[str] = mapped_column(String(10), nullable=False)
+    headline_vi: Mapped[str] = mapped_column(Text, nullable=False)
+    headline_en: Mapped[str] = mapped_column(Text, nullable=False)
+    instruction_vi: Mapped[str | None] = mapped_column(Text)
+    instruction_en: Mapped[str | None] = mapped_column(Text)
+    onset: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
+    expires: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    geom = geometry("MULTIPOLYGON")
+
+
+# --- bookkeeping ----------------------------------------------------------------------
+
+
+class LayerLoad(Base):
+    """What was last loaded into a layer, so a second load of the same input is skipped."""
+
+    __tablename__ = "layer_loads"
+    layer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    checksum: Mapped[str] = mapped_column(String(64), nullable=False)
+    rows: Mapped[int] = mapped_column(Integer, nullable=False)
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())

@@ -1,0 +1,123 @@
+"""pygeoapi configuration rendered from the layer registry.
+
+``pygeoapi-config.yml`` at the top of the repository is this module's output (``huegis ogc
+config`` writes it; a test proves they agree). Database settings and the public URL stay
+``${VAR:-default}`` placeholders that pygeoapi resolves from the environment at start-up.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from layers.registry import LAYERS, LayerSpec
+
+HEADER = """\
+# Generated from layers/registry.py by `huegis ogc config`: edit the registry, not this file.
+# ${VAR:-default} values come from the environment (the same variables as the app's settings).
+"""
+
+DB = {
+    "host": "${HUEGIS_DB_HOST:-127.0.0.1}",
+    "port": "${HUEGIS_DB_PORT:-5433}",
+    "dbname": "${HUEGIS_DB_NAME:-huegis}",
+    "user": "${HUEGIS_DB_USER:-huegis}",
+    "password": "${HUEGIS_DB_PASSWORD:-huegis}",
+    "search_path": ["public"],
+}
+
+# GDAL and QGIS page slowly at small page sizes: serve 1000 by default.
+DEFAULT_ITEMS = 1000
+MAX_ITEMS = 10000
+
+
+def server_section() -> dict[str, Any]:
+    return {
+        "bind": {"host": "127.0.0.1", "port": 8000},
+        "url": "${HUEGIS_PUBLIC_URL:-http://127.0.0.1:8000}/ogc",
+        "mimetype": "application/json; charset=UTF-8",
+        "encoding": "utf-8",
+        "gzip": False,
+        "languages": ["en-US", "vi-VN"],
+        "pretty_print": False,
+        "limits": {"default_items": DEFAULT_ITEMS, "max_items": MAX_ITEMS, "on_exceed": "throttle"},
+        "map": {
+            # The app serves its own basemap; no external tile server is needed.
+            "url": "${HUEGIS_PUBLIC_URL:-http://127.0.0.1:8000}/tiles/basemap/{z}/{x}/{y}.png",
+            "attribution": "HueGIS basemap; GSHHG, GeoNames (CC BY 4.0)",
+        },
+    }
+
+
+def metadata_section() -> dict[str, Any]:
+    return {
+        "identification": {
+            "title": {"en": "HueGIS: Huế open city data", "vi": "HueGIS: dữ liệu mở Thành phố Huế"},
+            "description": {
+                "en": "Thematic, reference and operations layers of Thành phố Huế as OGC API Features",
+                "vi": "Các lớp dữ liệu chuyên đề, nền và điều hành của Thành phố Huế theo chuẩn OGC API Features",
+            },
+            "keywords": {"en": ["Hue", "smart city", "GIS"], "vi": ["Huế", "đô thị thông minh", "GIS"]},
+            "keywords_type": "theme",
+            "terms_of_service": "https://creativecommons.org/licenses/by/4.0/",
+            "url": "https://github.com/huegis/huegis",
+        },
+        "license": {"name": "Per layer: see each collection's description and ATTRIBUTION.md",
+                    "url": "https://creativecommons.org/licenses/by/4.0/"},
+        "provider": {"name": "HueGIS", "url": "https://github.com/huegis/huegis"},
+        "contact": {
+            "name": "HueIOC GIS team",
+            "position": "GIS administrator",
+            "address": "Trung tâm Giám sát, điều hành đô thị thông minh",
+            "city": "Huế",
+            "stateorprovince": "Thành phố Huế",
+            "postalcode": "49000",
+            "country": "Viet Nam",
+            "phone": "+84 1900 1075",
+            "email": "gis@huegis.invalid",
+            "url": "https://github.com/huegis/huegis",
+            "hours": "Mo-Fr 07:30-17:00 ICT",
+            "instructions": "During office hours",
+            "role": "pointOfContact",
+        },
+    }
+
+
+def collection(spec: LayerSpec) -> dict[str, Any]:
+    """One pygeoapi resource (an OGC API Features collection) for a layer."""
+    provider: dict[str, Any] = {
+        "type": "feature",
+        "name": "PostgreSQL",
+        "data": dict(DB),
+        "id_field": "id",
+        "table": spec.table_name,
+        "geom_field": "geom",
+        "properties": list(spec.fields),
+    }
+    if spec.time_field:
+        provider["time_field"] = spec.time_field
+    return {
+        "type": "collection",
+        "title": {"en": spec.title, "vi": spec.title_vi},
+        "description": f"{spec.description} Source: {spec.source}. Licence: {spec.licence}."
+        + (" Synthetic data." if spec.synthetic == "yes" else ""),
+        "keywords": list(spec.keywords),
+        "links": [],
+        "extents": {
+            "spatial": {"bbox": list(spec.bbox), "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"},
+        },
+        "providers": [provider],
+    }
+
+
+def render_pygeoapi_config(layers: tuple[LayerSpec, ...] = LAYERS) -> str:
+    """The pygeoapi YAML for every registry layer."""
+    config = {
+        "server": server_section(),
+        "logging": {"level": "ERROR"},
+        "metadata": metadata_section(),
+        "resources": {spec.id: collection(spec) for spec in layers},
+    }
+    body = yaml.safe_dump(config, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
+    return HEADER + body
