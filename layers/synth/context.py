@@ -98,6 +98,7 @@ class WardModel:
     background: float  # share of points drawn uniformly over the ward
     urbanity: float  # 0 (mountain commune) .. 1 (old city core), from log density
     localities: tuple[str, ...]  # pre-2025 commune/ward names inside, for naming things
+    locality_xy: XY  # (len(localities), 2) where each of them was, EPSG:32648
 
     @property
     def density(self) -> float:
@@ -113,6 +114,12 @@ class WardModel:
         """Relative settlement intensity (kernel mixture, no background) at (n, 2) points."""
         d2 = ((xy[:, None, :] - self.centres[None, :, :]) ** 2).sum(axis=2)
         return np.asarray((np.exp(-d2 / (2 * self.sigma_m**2)) * self.weights[None, :]).sum(axis=1))
+
+    def locality_at(self, xy: XY) -> str:
+        """The pre-2025 unit name nearest to a UTM point, else the ward's own short name."""
+        if not self.localities:
+            return self.short
+        return self.localities[int(np.argmin(((self.locality_xy - xy) ** 2).sum(axis=1)))]
 
     def distance_to_settlement(self, xy: XY) -> XY:
         """Distance in metres from (n, 2) points to the nearest settlement centre."""
@@ -201,7 +208,10 @@ class SynthContext:
             inside = shapely.contains_xy(region, places_xy[:, 0], places_xy[:, 1]) if len(places_xy) else []
             centres = places_xy[inside] if len(places_xy) else np.empty((0, 2))
             weights = places_w[inside] if len(places_xy) else np.empty(0)
-            names = tuple(sorted({n for n, keep in zip(places_names, inside, strict=True) if keep and n}))
+            # Pre-2025 unit names and where they were: the names planners and schools still use.
+            named = sorted(
+                {n: xy for n, xy, keep in zip(places_names, places_xy, inside, strict=True) if keep and n}.items()
+            )
             # The representative point always counts, so a ward without GeoNames villages still has a core.
             rep = shapely.get_coordinates(region.representative_point())[0]
             centres = np.vstack([centres, rep])
@@ -225,7 +235,8 @@ class SynthContext:
                     sigma_m=sigma,
                     background=0.05 + 0.3 * urbanity,
                     urbanity=urbanity,
-                    localities=names,
+                    localities=tuple(n for n, _ in named),
+                    locality_xy=np.array([xy for _, xy in named]).reshape(-1, 2),
                 )
             )
         return models
@@ -268,8 +279,10 @@ def read_wards(path: str | Path) -> gpd.GeoDataFrame:
             "level": raw["loai"].map(LEVEL_BY_LOAI),
             "population": raw["dan_so_sapnhap"].astype("Int64"),
             "area_km2": raw["dien_tich_km2_sapnhap"].astype(float),
+            "geom": gpd.GeoSeries(shapely.make_valid(np.asarray(raw.geometry.values)), crs=raw.crs),
         },
-        geometry=gpd.GeoSeries(shapely.make_valid(raw.geometry.values), crs=raw.crs).rename("geom"),
+        geometry="geom",
+        crs=raw.crs,
     )
     return wards.to_crs(WGS84)
 

@@ -55,7 +55,8 @@ def to_frame(
     n = len(geoms)
     data["source"] = [ctx.source] * n
     data["synthetic"] = np.ones(n, dtype=bool)
-    frame = gpd.GeoDataFrame(pd.DataFrame(data), geometry=gpd.GeoSeries(geoms, crs=WGS84).rename("geom"))
+    data["geom"] = gpd.GeoSeries(geoms, crs=WGS84)
+    frame = gpd.GeoDataFrame(pd.DataFrame(data), geometry="geom", crs=WGS84)
     columns = layer_columns(model)
     missing = sorted(set(columns) - set(frame.columns))
     if missing:

@@ -1,0 +1,45 @@
+# HueGIS: `make run` installs what is missing and serves the platform; `make test` runs the tests.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SYSTEM_PACKAGES := gdal-bin
+
+.PHONY: help install system venv run setup test lint typecheck bench clean
+
+help:  ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+install: system venv  ## Install system packages (as root) and the Python environment
+
+system:  ## PostgreSQL + PostGIS and GDAL from Debian/Ubuntu packages (prints the command when not root)
+	@bash .ci/install-system.sh $(SYSTEM_PACKAGES)
+
+venv: $(STAMP)  ## The virtualenv with HueGIS and its dependencies
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+setup: install  ## Start PostGIS, migrate, load Huế's layers, generate pygeoapi's OpenAPI document
+	$(BIN)/huegis setup
+
+run: install  ## Install what is missing, load the data and serve on http://127.0.0.1:8000
+	$(BIN)/huegis serve
+
+test: install  ## Run the test suite against a real PostGIS (a throwaway database)
+	$(BIN)/python -m pytest
+
+lint: venv  ## Ruff and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+clean:  ## Stop the local cluster and delete it with the virtualenv
+	-$(BIN)/huegis db stop
+	rm -rf .data $(VENV)

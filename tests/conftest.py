@@ -1,0 +1,110 @@
+"""Test harness: a real PostGIS (the project's own cluster code), a throwaway database per run,
+the platform served by uvicorn on a free port, and real HTTP clients."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from geo import cluster
+from geo.cli import alembic_config, generate_openapi
+from geo.settings import Settings
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+TEST_DB = f"huegis_test_{os.getpid()}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """Settings for a throwaway database in the local cluster (or in DATABASE_URL's server)."""
+    base = Settings()
+    if base.external_db:
+        yield base
+        return
+    local = cluster.LocalCluster(base)
+    local.start()
+    test_settings = Settings(
+        db_name=TEST_DB,
+        pygeoapi_openapi_file=tmp_path_factory.mktemp("ogc") / "openapi.yml",
+    )
+    cluster.ensure_database(test_settings)
+    yield test_settings
+    cluster.drop_database(test_settings, TEST_DB)
+
+
+@pytest.fixture(scope="session")
+def loaded(settings: Settings) -> Settings:
+    """The test database migrated and loaded with every layer."""
+    from alembic import command
+
+    from layers.loaders import load_layers
+
+    command.upgrade(alembic_config(settings.sqlalchemy_url()), "head")
+    load_layers(settings)
+    generate_openapi(settings)
+    return settings
+
+
+@pytest.fixture
+def db(loaded: Settings) -> Iterator[psycopg.Connection]:
+    """A direct connection to the loaded test database."""
+    with psycopg.connect(loaded.conninfo(), autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture(scope="session")
+def server(loaded: Settings) -> Iterator[str]:
+    """The platform served by uvicorn in a subprocess; yields its base URL."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "HUEGIS_DB_NAME": loaded.db_name,
+        "HUEGIS_PORT": str(port),
+        "HUEGIS_PUBLIC_URL": base,
+        "HUEGIS_PYGEOAPI_OPENAPI": str(loaded.pygeoapi_openapi),
+    }
+    log = open(loaded.pygeoapi_openapi.parent / "uvicorn.log", "w")  # noqa: SIM115 - open for the whole session
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_app", "--port", str(port), "--no-access-log"],
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"server did not start: {Path(log.name).read_text()[-3000:]}")
+        time.sleep(0.3)
+    yield base
+    proc.terminate()
+    proc.wait(timeout=10)
+    log.close()
+
+
+@pytest.fixture
+def client(server: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server, timeout=30) as http:
+        yield http

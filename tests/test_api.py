@@ -1,0 +1,37 @@
+"""Our own endpoints: health, the layer list, the home page."""
+
+from __future__ import annotations
+
+import httpx
+
+from layers.registry import REGISTRY
+
+
+def test_healthz_reports_postgis(client: httpx.Client) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["database"]["postgis"].startswith("3.")
+
+
+def test_layers_endpoint_lists_the_registry_with_counts(client: httpx.Client) -> None:
+    body = client.get("/api/layers").json()
+    assert [layer["id"] for layer in body] == list(REGISTRY)
+    by_id = {layer["id"]: layer for layer in body}
+    assert by_id["admin_units"]["rows_loaded"] == 41
+    assert by_id["citizen_reports"]["rows_loaded"] is None  # no report history loaded by the foundation
+
+
+def test_home_page_in_both_languages(client: httpx.Client) -> None:
+    vi = client.get("/")
+    assert vi.status_code == 200 and "Các lớp dữ liệu" in vi.text and "Đơn vị hành chính" in vi.text
+    en = client.get("/", params={"lang": "en"})
+    assert "Layers" in en.text and "Administrative units" in en.text
+    assert client.get("/", params={"lang": "fr"}).status_code == 422
+
+
+def test_openapi_docs_are_served(client: httpx.Client) -> None:
+    assert client.get("/docs").status_code == 200
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/healthz", "/api/layers", "/api/admin-units/at"} <= set(paths)

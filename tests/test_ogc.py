@@ -1,0 +1,92 @@
+"""OGC API Features through pygeoapi, mounted at /ogc: collections, items, bbox, paging, errors."""
+
+from __future__ import annotations
+
+import httpx
+import psycopg
+import pytest
+from psycopg import sql
+
+from layers.registry import LAYERS, REGISTRY
+
+# 1 x 1 km around the Imperial City (Đại Nội).
+CENTRE_BBOX = (107.572, 16.463, 107.582, 16.473)
+
+
+def sql_count(db: psycopg.Connection, layer_id: str, bbox: tuple[float, ...] | None = None) -> int:
+    query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(layer_id))
+    if bbox:
+        query += sql.SQL(" WHERE ST_Intersects(geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))")
+    row = db.execute(query, bbox).fetchone()
+    assert row is not None
+    return row[0]
+
+
+def test_collections_list_every_registry_layer(client: httpx.Client) -> None:
+    response = client.get("/ogc/collections", params={"f": "json"})
+    assert response.status_code == 200
+    ids = {c["id"] for c in response.json()["collections"]}
+    assert ids == set(REGISTRY)
+
+
+@pytest.mark.parametrize("layer_id", [spec.id for spec in LAYERS])
+def test_items_are_geojson_with_the_loaded_count(client: httpx.Client, db: psycopg.Connection, layer_id: str) -> None:
+    response = client.get(f"/ogc/collections/{layer_id}/items", params={"f": "json", "limit": 5})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/geo+json")
+    body = response.json()
+    assert body["type"] == "FeatureCollection"
+    assert body["numberMatched"] == sql_count(db, layer_id)
+    assert body["numberReturned"] == min(5, body["numberMatched"])
+    spec = REGISTRY[layer_id]
+    for feature in body["features"]:
+        assert feature["type"] == "Feature"
+        assert feature["geometry"]["type"] == spec.geometry_type
+        assert set(feature["properties"]) <= set(spec.fields), "only the registry's public fields are published"
+
+
+def test_private_reporter_fields_are_never_published(client: httpx.Client) -> None:
+    schema = client.get("/ogc/collections/citizen_reports/queryables", params={"f": "json"}).json()
+    assert not {"full_name", "phone", "email", "device_id", "description"} & set(schema["properties"])
+
+
+@pytest.mark.parametrize("layer_id", ["admin_units", "places", "health_facilities", "land_parcels"])
+def test_bbox_filter_matches_postgis(client: httpx.Client, db: psycopg.Connection, layer_id: str) -> None:
+    bbox = ",".join(map(str, CENTRE_BBOX))
+    body = client.get(f"/ogc/collections/{layer_id}/items", params={"f": "json", "bbox": bbox, "limit": 10000}).json()
+    expected = sql_count(db, layer_id, CENTRE_BBOX)
+    assert expected > 0, "the test box should hold features"
+    assert body["numberMatched"] == expected
+    assert len(body["features"]) == expected
+
+
+def test_paging_follows_next_links_under_the_prefix(client: httpx.Client, db: psycopg.Connection) -> None:
+    url: str | None = "/ogc/collections/places/items?f=json&limit=100"
+    seen: list[int] = []
+    while url:
+        body = client.get(url).json()
+        seen += [f["id"] for f in body["features"]]
+        nxt = [link["href"] for link in body["links"] if link["rel"] == "next"]
+        for href in nxt:
+            assert "/ogc/collections/places/items" in href, href
+        url = nxt[0] if nxt and body["features"] else None
+    assert len(seen) == len(set(seen)) == sql_count(db, "places")
+
+
+def test_unknown_collection_is_404_with_a_message(client: httpx.Client) -> None:
+    response = client.get("/ogc/collections/no_such_layer/items", params={"f": "json"})
+    assert response.status_code == 404
+    assert "not found" in response.json()["description"].lower()
+
+
+@pytest.mark.parametrize("bbox", ["1,2,3", "a,b,c,d", "107.6,16.5,107.5"])
+def test_malformed_bbox_is_400(client: httpx.Client, bbox: str) -> None:
+    response = client.get("/ogc/collections/places/items", params={"f": "json", "bbox": bbox})
+    assert response.status_code == 400
+    assert "bbox" in response.json()["description"].lower()
+
+
+def test_landing_page_links_carry_the_prefix(client: httpx.Client, server: str) -> None:
+    body = client.get("/ogc/", params={"f": "json"}).json()
+    hrefs = [link["href"] for link in body["links"]]
+    assert all(href.startswith(f"{server}/ogc") for href in hrefs), hrefs
