@@ -32,7 +32,7 @@ setup: install  ## Start PostGIS, migrate, load Huế's layers, generate pygeoap
 run: install  ## Install what is missing, load the data and serve on http://127.0.0.1:8000
 	$(BIN)/huegis serve
 
-test: install  ## Run the test suite against a real PostGIS (a throwaway database)
+test: install lint  ## Lint, then run the test suite against a real PostGIS (a throwaway database)
 	$(BIN)/python -m pytest
 
 lint: venv  ## Ruff and mypy

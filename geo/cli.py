@@ -27,7 +27,7 @@ def _fail(exc: Exception) -> typer.Exit:
     return typer.Exit(code=1)
 
 
-def _cluster(settings: Settings):  # noqa: ANN202 - imported lazily to keep --help fast
+def _cluster(settings: Settings):
     from geo.cluster import LocalCluster
 
     if settings.external_db:
@@ -49,8 +49,10 @@ def db_start() -> None:
             cluster = _cluster(settings)
             created = cluster.init()
             cluster.start()
-            typer.echo(f"PostgreSQL {cluster.install.major} {'initialised and ' if created else ''}running in "
-                       f"{cluster.dir} on {settings.db_host}:{settings.db_port}")
+            typer.echo(
+                f"PostgreSQL {cluster.install.major} {'initialised and ' if created else ''}running in "
+                f"{cluster.dir} on {settings.db_host}:{settings.db_port}"
+            )
         ensure_database(settings)
     except HueGISError as exc:
         raise _fail(exc) from exc
@@ -124,7 +126,7 @@ def downgrade(revision: Annotated[str, typer.Argument(help="Target revision, e.g
     command.downgrade(alembic_config(), revision)
 
 
-def alembic_config(url: str | None = None):  # noqa: ANN201
+def alembic_config(url: str | None = None):
     """Alembic configuration read from pyproject.toml, pointed at the platform's database."""
     from alembic.config import Config
 
@@ -222,8 +224,7 @@ def serve(
         setup()
     base = settings.public_url.rstrip("/")
     typer.secho("\nHueGIS is starting:", bold=True)
-    for label, path in (("Home", "/"), ("OGC API Features", "/ogc"), ("API docs", "/docs"),
-                        ("Health", "/healthz")):
+    for label, path in (("Home", "/"), ("OGC API Features", "/ogc"), ("API docs", "/docs"), ("Health", "/healthz")):
         typer.echo(f"  {label:18} {base}{path}")
     typer.echo("")
     uvicorn.run("api.main:create_app", factory=True, host=settings.host, port=settings.port, reload=reload)

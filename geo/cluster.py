@@ -174,9 +174,7 @@ class LocalCluster:
         if not self.log_file.exists():
             self.log_file.touch()
             self._own(self.log_file)
-        self._run(
-            self.install.tool("pg_ctl"), "start", "-D", str(self.dir), "-l", str(self.log_file), "-w", "-t", "60"
-        )
+        self._run(self.install.tool("pg_ctl"), "start", "-D", str(self.dir), "-l", str(self.log_file), "-w", "-t", "60")
 
     def stop(self, mode: str = "fast") -> None:
         """Stop the server (``fast`` rolls back open transactions; ``immediate`` crashes it)."""

@@ -24,6 +24,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    false,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -65,10 +66,8 @@ class LayerMixin:
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source: Mapped[str] = mapped_column(Text, nullable=False)
-    synthetic: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now()
-    )
+    synthetic: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
 
 
 def ward_fk() -> Mapped[str | None]:
@@ -135,7 +134,24 @@ class PlanningZone(LayerMixin, Base):
 
 
 # Vietnamese land-use codes (Circular 08/2024/TT-BTNMT), the subset a city cadastre holds.
-LAND_USES = ("ODT", "ONT", "LUA", "CLN", "HNK", "RSX", "NTS", "TMD", "SKC", "DGD", "DYT", "DTT", "DDT", "TON", "NTD", "CQP")
+LAND_USES = (
+    "ODT",
+    "ONT",
+    "LUA",
+    "CLN",
+    "HNK",
+    "RSX",
+    "NTS",
+    "TMD",
+    "SKC",
+    "DGD",
+    "DYT",
+    "DTT",
+    "DDT",
+    "TON",
+    "NTD",
+    "CQP",
+)
 
 
 class LandParcel(LayerMixin, Base):
@@ -364,7 +380,7 @@ class CitizenReport(Base):
     description: Mapped[str] = mapped_column(Text, nullable=False)
     channel: Mapped[str] = mapped_column(String(8), nullable=False)
     status: Mapped[str] = mapped_column(String(12), nullable=False, index=True)
-    priority: Mapped[str] = mapped_column(String(8), nullable=False, default="normal")
+    priority: Mapped[str] = mapped_column(String(8), nullable=False, server_default="normal")
     admin_unit_code = ward_fk()
     department: Mapped[str | None] = mapped_column(String(32))
     received_at: Mapped[datetime] = mapped_column(
@@ -377,10 +393,8 @@ class CitizenReport(Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     result_note: Mapped[str | None] = mapped_column(Text)
     rating: Mapped[int | None] = mapped_column(SmallInteger)
-    synthetic: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now()
-    )
+    synthetic: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
     geom = geometry("POINT")
 
 
@@ -417,12 +431,36 @@ class ReportEvent(Base):
 
 # --- disasters (CAP 1.2 vocabulary) ---------------------------------------------------
 
-CAP_CATEGORIES = ("Geo", "Met", "Safety", "Security", "Rescue", "Fire", "Health", "Env", "Transport", "Infra", "CBRNE", "Other")
+CAP_CATEGORIES = (
+    "Geo",
+    "Met",
+    "Safety",
+    "Security",
+    "Rescue",
+    "Fire",
+    "Health",
+    "Env",
+    "Transport",
+    "Infra",
+    "CBRNE",
+    "Other",
+)
 CAP_URGENCIES = ("Immediate", "Expected", "Future", "Past", "Unknown")
 CAP_SEVERITIES = ("Extreme", "Severe", "Moderate", "Minor", "Unknown")
 CAP_CERTAINTIES = ("Observed", "Likely", "Possible", "Unlikely", "Unknown")
 CAP_STATUSES = ("Actual", "Exercise", "System", "Test", "Draft")
-HAZARDS = ("flood", "flash_flood", "typhoon", "tropical_storm", "landslide", "storm_surge", "heavy_rain", "drought", "heat_wave", "other")
+HAZARDS = (
+    "flood",
+    "flash_flood",
+    "typhoon",
+    "tropical_storm",
+    "landslide",
+    "storm_surge",
+    "heavy_rain",
+    "drought",
+    "heat_wave",
+    "other",
+)
 
 
 class DisasterZone(LayerMixin, Base):

@@ -135,7 +135,7 @@ def read_admin_units() -> gpd.GeoDataFrame:
         }
     )
     city_frame = _frame(city_row, _multi(gpd.GeoSeries([city.geometry], crs=4326), "Polygon"), SRC_ADMIN)
-    return pd.concat([city_frame, wards], ignore_index=True)  # type: ignore[return-value]
+    return pd.concat([city_frame, wards], ignore_index=True)
 
 
 @cache
@@ -298,13 +298,13 @@ def read_dams() -> gpd.GeoDataFrame:
 
 
 @cache
-def _synth_context(seed: int):  # noqa: ANN202 - SynthContext, imported lazily
+def _synth_context(seed: int):
     from layers.synth import SynthContext
 
     wards = read_wards()
     water = read_water_areas()
     land = shapely.difference(shapely.union_all(wards.geometry.values), shapely.union_all(water.geometry.values))
-    return SynthContext(wards=wards, land=land, seed=seed)
+    return SynthContext(wards=wards, land=land, seed=seed, places=read_places())
 
 
 def _synthetic(layer_id: str) -> Callable[[Settings], gpd.GeoDataFrame]:
@@ -320,7 +320,7 @@ def _synthetic(layer_id: str) -> Callable[[Settings], gpd.GeoDataFrame]:
 def read_schools(settings: Settings) -> gpd.GeoDataFrame:
     """Generated schools plus the real universities."""
     generated = _synthetic("schools")(settings)
-    return pd.concat([generated, read_universities()[generated.columns]], ignore_index=True)  # type: ignore[return-value]
+    return pd.concat([generated, read_universities()[generated.columns]], ignore_index=True)
 
 
 # --- the load itself ----------------------------------------------------------------------
@@ -362,9 +362,7 @@ SOURCES: dict[str, Source] = {
     "schools": Source(read_schools, SYNTH_INPUTS, synthetic=True),
     "planning_zones": Source(_synthetic("planning_zones"), SYNTH_INPUTS, key="plan_code", synthetic=True),
     "land_parcels": Source(_synthetic("land_parcels"), SYNTH_INPUTS, key="parcel_no", synthetic=True),
-    "construction_permits": Source(
-        _synthetic("construction_permits"), SYNTH_INPUTS, key="permit_no", synthetic=True
-    ),
+    "construction_permits": Source(_synthetic("construction_permits"), SYNTH_INPUTS, key="permit_no", synthetic=True),
 }
 
 
@@ -407,8 +405,9 @@ def write_layer(conn: psycopg.Connection, layer_id: str, frame: gpd.GeoDataFrame
     cols = sql.SQL(", ").join(sql.Identifier(c) for c in [*columns, "geom"])
     conn.execute(sql.SQL("CREATE TEMP TABLE stage (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP").format(table))
     with conn.cursor().copy(sql.SQL("COPY stage ({}) FROM STDIN").format(cols)) as copy:
-        for row in tqdm(_rows(frame, columns), total=len(frame), desc=f"  {layer_id}", unit="row",
-                        leave=False, mininterval=0.5):
+        for row in tqdm(
+            _rows(frame, columns), total=len(frame), desc=f"  {layer_id}", unit="row", leave=False, mininterval=0.5
+        ):
             copy.write_row(row)
     if key is None:
         conn.execute(sql.SQL("DELETE FROM {}").format(table))
@@ -429,7 +428,7 @@ def write_layer(conn: psycopg.Connection, layer_id: str, frame: gpd.GeoDataFrame
 
 def load_layers(settings: Settings, *, only: list[str] | None = None, force: bool = False) -> list[LoadResult]:
     """Load every layer with a source (or ``only`` those), skipping unchanged inputs."""
-    wanted = list(SOURCES) if not only else only
+    wanted = only or list(SOURCES)
     unknown = [layer_id for layer_id in wanted if layer_id not in SOURCES]
     if unknown:
         raise KeyError(f"no loader for {', '.join(unknown)}; loadable layers: {', '.join(SOURCES)}")
@@ -442,7 +441,9 @@ def load_layers(settings: Settings, *, only: list[str] | None = None, force: boo
         for layer_id in tqdm([i for i in SOURCES if i in wanted], desc="Loading Huế layers", unit="layer"):
             source = SOURCES[layer_id]
             digest = checksum(layer_id, settings)
-            previous = conn.execute("SELECT checksum, rows FROM layer_loads WHERE layer_id = %s", (layer_id,)).fetchone()
+            previous = conn.execute(
+                "SELECT checksum, rows FROM layer_loads WHERE layer_id = %s", (layer_id,)
+            ).fetchone()
             if previous and previous[0] == digest and not force:
                 results.append(LoadResult(layer_id, previous[1], loaded=False))
                 continue

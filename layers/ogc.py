@@ -63,8 +63,10 @@ def metadata_section() -> dict[str, Any]:
             "terms_of_service": "https://creativecommons.org/licenses/by/4.0/",
             "url": "https://github.com/huegis/huegis",
         },
-        "license": {"name": "Per layer: see each collection's description and ATTRIBUTION.md",
-                    "url": "https://creativecommons.org/licenses/by/4.0/"},
+        "license": {
+            "name": "Per layer: see each collection's description and ATTRIBUTION.md",
+            "url": "https://creativecommons.org/licenses/by/4.0/",
+        },
         "provider": {"name": "HueGIS", "url": "https://github.com/huegis/huegis"},
         "contact": {
             "name": "HueIOC GIS team",

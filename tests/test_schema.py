@@ -58,25 +58,65 @@ BOWTIE = "SRID=4326;MULTIPOLYGON(((107.5 16.4,107.6 16.5,107.6 16.4,107.5 16.5,1
 @pytest.mark.parametrize(
     ("statement", "error"),
     [
-        ("INSERT INTO planning_zones (plan_code, name, zone_type, source, geom) VALUES "
-         f"('T-1', 'x', 'residential', 't', '{BOWTIE}')", psycopg.errors.CheckViolation),
-        ("INSERT INTO planning_zones (plan_code, name, zone_type, source, geom) VALUES "
-         "('T-2', 'x', 'casino', 't', 'SRID=4326;MULTIPOLYGON(((107.5 16.4,107.6 16.4,107.6 16.5,107.5 16.4)))')",
-         psycopg.errors.CheckViolation),
-        ("INSERT INTO schools (name, school_level, ownership, source, geom) VALUES "
-         "('x', 'primary', 'public', 't', 'SRID=3857;POINT(1 2)')", psycopg.errors.InvalidParameterValue),
-        ("INSERT INTO schools (name, school_level, ownership, source, geom) VALUES "
-         "('x', 'primary', 'public', 't', NULL)", psycopg.errors.NotNullViolation),
-        ("INSERT INTO disaster_zones (event, hazard, category, urgency, severity, certainty, status, headline_vi, "
-         "headline_en, onset, expires, source, geom) VALUES ('Lũ', 'flood', 'Met', 'Immediate', 'Severe', 'Observed', "
-         "'Actual', 'x', 'x', '2026-10-28T14:00+07', '2026-10-27T14:00+07', 't', "
-         "'SRID=4326;MULTIPOLYGON(((107.5 16.4,107.6 16.4,107.6 16.5,107.5 16.4)))')", psycopg.errors.CheckViolation),
-        ("INSERT INTO health_facilities (name, facility_type, ownership, source, ward_code, geom) VALUES "
-         "('x', 'clinic', 'private', 't', '99999', 'SRID=4326;POINT(107.5 16.4)')", psycopg.errors.ForeignKeyViolation),
+        (
+            "INSERT INTO planning_zones (plan_code, name, zone_type, source, geom) VALUES "
+            f"('T-1', 'x', 'residential', 't', '{BOWTIE}')",
+            psycopg.errors.CheckViolation,
+        ),
+        (
+            "INSERT INTO planning_zones (plan_code, name, zone_type, source, geom) VALUES "
+            "('T-2', 'x', 'casino', 't', 'SRID=4326;MULTIPOLYGON(((107.5 16.4,107.6 16.4,107.6 16.5,107.5 16.4)))')",
+            psycopg.errors.CheckViolation,
+        ),
+        (
+            "INSERT INTO schools (name, school_level, ownership, source, geom) VALUES "
+            "('x', 'primary', 'public', 't', 'SRID=3857;POINT(1 2)')",
+            psycopg.errors.InvalidParameterValue,
+        ),
+        (
+            "INSERT INTO schools (name, school_level, ownership, source, geom) VALUES "
+            "('x', 'primary', 'public', 't', NULL)",
+            psycopg.errors.NotNullViolation,
+        ),
+        (
+            "INSERT INTO disaster_zones (event, hazard, category, urgency, severity, certainty, status, headline_vi, "
+            "headline_en, onset, expires, source, geom) VALUES ('Lũ', 'flood', 'Met', 'Immediate', 'Severe', "
+            "'Observed', 'Actual', 'x', 'x', '2026-10-28T14:00+07', '2026-10-27T14:00+07', 't', "
+            "'SRID=4326;MULTIPOLYGON(((107.5 16.4,107.6 16.4,107.6 16.5,107.5 16.4)))')",
+            psycopg.errors.CheckViolation,
+        ),
+        (
+            "INSERT INTO health_facilities (name, facility_type, ownership, source, ward_code, geom) VALUES "
+            "('x', 'clinic', 'private', 't', '99999', 'SRID=4326;POINT(107.5 16.4)')",
+            psycopg.errors.ForeignKeyViolation,
+        ),
     ],
-    ids=["invalid-geometry", "unknown-zone-type", "wrong-srid", "missing-geometry", "expires-before-onset",
-         "unknown-ward"],
+    ids=[
+        "invalid-geometry",
+        "unknown-zone-type",
+        "wrong-srid",
+        "missing-geometry",
+        "expires-before-onset",
+        "unknown-ward",
+    ],
 )
 def test_constraints_reject_bad_rows(db: psycopg.Connection, statement: str, error: type[Exception]) -> None:
     with pytest.raises(error):
         db.execute(statement)
+
+
+def test_models_and_migrations_agree(loaded: Settings) -> None:
+    """Autogenerate against the migrated database finds nothing to do."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from geoalchemy2 import alembic_helpers
+    from sqlalchemy import create_engine
+
+    engine = create_engine(loaded.sqlalchemy_url())
+    with engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"include_object": alembic_helpers.include_object, "compare_type": True}
+        )
+        diff = compare_metadata(context, Base.metadata)
+    engine.dispose()
+    assert diff == []

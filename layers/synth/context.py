@@ -33,7 +33,15 @@ CITY_CORE_LONLAT = (107.583, 16.463)
 
 # GeoNames feature codes that mark where people live, with how much weight each gets as a
 # settlement centre: district seats outweigh hamlets; ADM3 points are the pre-2025 commune centres.
-SETTLEMENT_WEIGHTS = {"PPLA": 5.0, "PPLA2": 4.0, "PPLC": 5.0, "PPLX": 2.0, "ADM3": 1.5, "PPL": 1.0, "PPLL": 0.6}
+SETTLEMENT_WEIGHTS = {
+    "PPLA": 5.0,
+    "PPLA2": 4.0,
+    "PPLC": 5.0,
+    "PPLX": 2.0,
+    "ADM3": 1.5,
+    "PPL": 1.0,
+    "PPLL": 0.6,
+}
 
 _TO_UTM = Transformer.from_crs(WGS84, UTM48N, always_xy=True)
 _TO_WGS84 = Transformer.from_crs(UTM48N, WGS84, always_xy=True)
@@ -45,6 +53,7 @@ def _apply(transformer: Transformer) -> Callable[[XY], XY]:
     """A coordinate function for ``shapely.transform`` that runs one pyproj transformer."""
 
     def run(coords: XY) -> XY:
+        """Transform an (n, 2) coordinate array."""
         x, y = transformer.transform(coords[:, 0], coords[:, 1])
         return np.column_stack([x, y])
 
@@ -144,6 +153,7 @@ class SynthContext:
     _cache: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        """Check the inputs early, naming what is wrong."""
         missing = [c for c in WARD_COLUMNS if c not in self.wards.columns]
         if missing:
             raise ValueError(f"wards lacks columns {missing}")
@@ -183,14 +193,16 @@ class SynthContext:
             raise ValueError(f"unknown ward code {code!r}")
         return by_code[code]
 
-    def ward_of(self, xy: tuple[float, float]) -> WardModel:
-        """The ward whose land holds a UTM point, else the nearest one."""
+    def ward_of(self, xy: tuple[float, float]) -> tuple[WardModel, float]:
+        """The ward whose land holds a UTM point (distance 0), else the nearest one and its distance in m."""
         pt = shapely.Point(xy)
         models = self.models()
         dist = np.array([m.region.distance(pt) for m in models])
-        return models[int(np.argmin(dist))]
+        i = int(np.argmin(dist))
+        return models[i], float(dist[i])
 
     def _build_models(self) -> list[WardModel]:
+        """Project every ward, cut it to land and fit its settlement kernels."""
         wards = self.wards.sort_values("code").reset_index(drop=True)
         land_utm = to_utm(shapely.make_valid(self.land))
         regions = shapely.intersection(to_utm(np.asarray(wards.geometry.values)), land_utm)
@@ -245,8 +257,11 @@ class SynthContext:
         """GeoNames settlement points in UTM with their weights and (pre-2025 unit) names."""
         if self.places is None or len(self.places) == 0:
             return np.empty((0, 2)), np.empty(0), []
-        places = self.places[self.places["feature_code"].isin(list(SETTLEMENT_WEIGHTS))]
-        places = places.sort_values(["feature_code", *(["geonameid"] if "geonameid" in places else [])])
+        places = self.places if self.places.crs is None else self.places.to_crs(WGS84)
+        places = places[places["feature_code"].isin(list(SETTLEMENT_WEIGHTS))]
+        # Sort so that the result does not depend on the order the caller's rows came in.
+        ids = [c for c in ("geonameid", "geonames_id") if c in places.columns]
+        places = places.sort_values(["feature_code", *ids], kind="stable")
         xy = shapely.get_coordinates(to_utm(np.asarray(places.geometry.values)))
         weights = places["feature_code"].map(SETTLEMENT_WEIGHTS).to_numpy(dtype=float)
         name_col = "ten_vi" if "ten_vi" in places.columns else "name_vi" if "name_vi" in places.columns else "name"

@@ -32,9 +32,7 @@ def as_multipolygons(geoms: Any) -> Any:
         parts = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon" and not p.is_empty]
         if not parts:
             # make_valid may nest polygons in a collection: dig one level deeper.
-            parts = [
-                q for p in shapely.get_parts(geom) for q in shapely.get_parts(p) if q.geom_type == "Polygon"
-            ]
+            parts = [q for p in shapely.get_parts(geom) for q in shapely.get_parts(p) if q.geom_type == "Polygon"]
         out[i] = shapely.MultiPolygon(parts)
     return out
 
@@ -51,7 +49,7 @@ def to_frame(
     geoms = to_wgs84(np.asarray(geoms_utm, dtype=object))
     if polygons:
         geoms = as_multipolygons(geoms)
-    data = {name: values for name, values in records.items()}
+    data: dict[str, Any] = dict(records)
     n = len(geoms)
     data["source"] = [ctx.source] * n
     data["synthetic"] = np.ones(n, dtype=bool)

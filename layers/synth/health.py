@@ -49,7 +49,13 @@ HOSPITALS = (
     Landmark("Bệnh viện Lao và Bệnh phổi Huế", "specialised_hospital", "public", 150, (107.5550, 16.4350)),
     Landmark("Bệnh viện Da liễu Huế", "specialised_hospital", "public", 60, (107.5800, 16.4520)),
     Landmark("Bệnh viện Đa khoa khu vực Bình Điền", "regional_hospital", "public", 80, (107.4560, 16.3650)),
-    Landmark("Bệnh viện Đa khoa khu vực Chân Mây - Lăng Cô", "regional_hospital", "public", 120, (108.0600, 16.2560)),
+    Landmark(
+        "Bệnh viện Đa khoa khu vực Chân Mây - Lăng Cô",
+        "regional_hospital",
+        "public",
+        120,
+        (108.0600, 16.2560),
+    ),
     Landmark("Bệnh viện Đa khoa Hương Giang", "private_hospital", "private", 120, (107.5980, 16.4700)),
     Landmark("Bệnh viện Đa khoa An Cựu", "private_hospital", "private", 150, (107.6030, 16.4480)),
     Landmark("Bệnh viện Sản Nhi Phú Xuân", "private_hospital", "private", 80, (107.5750, 16.4850)),
@@ -106,14 +112,16 @@ def generate_health_facilities(ctx: SynthContext) -> gpd.GeoDataFrame:
         points.append(xy)
 
     for h in HOSPITALS:
-        ward, xy = place_near(ctx, h.lonlat, rng)
-        rows.append((h.name, h.facility_type, h.ownership, h.beds, ward.code))
-        points.append(xy)
+        placed = place_near(ctx, h.lonlat, rng)
+        if placed is not None:
+            rows.append((h.name, h.facility_type, h.ownership, h.beds, placed[0].code))
+            points.append(placed[1])
 
     for area, beds, lonlat in HEALTH_CENTRES:
-        ward, xy = place_near(ctx, lonlat, rng, radius_m=250.0)
-        rows.append((f"Trung tâm Y tế khu vực {area}", "health_centre", "public", beds, ward.code))
-        points.append(xy)
+        placed = place_near(ctx, lonlat, rng, radius_m=250.0)
+        if placed is not None:
+            rows.append((f"Trung tâm Y tế khu vực {area}", "health_centre", "public", beds, placed[0].code))
+            points.append(placed[1])
 
     used = {r[0] for r in rows}
     kinds = np.array([k[1] for k in CLINIC_KINDS])

@@ -16,6 +16,8 @@ from shapely.ops import nearest_points
 from layers.synth.context import XY, SynthContext, WardModel, lonlat_to_utm
 
 _MAX_ROUNDS = 40
+# A landmark whose position is further than this from the context's land is not placed at all.
+MAX_LANDMARK_OFFSET_M = 5000.0
 
 
 def sample_points(
@@ -47,9 +49,7 @@ def sample_points(
         k = rng.choice(len(ward.centres), size=m, p=ward.weights)
         xy = ward.centres[k] + rng.normal(0.0, ward.sigma_m * spread, size=(m, 2))
         uniform = rng.random(m) < share
-        xy[uniform] = np.column_stack(
-            [rng.uniform(minx, maxx, uniform.sum()), rng.uniform(miny, maxy, uniform.sum())]
-        )
+        xy[uniform] = np.column_stack([rng.uniform(minx, maxx, uniform.sum()), rng.uniform(miny, maxy, uniform.sum())])
         keep = xy[shapely.contains_xy(area, xy[:, 0], xy[:, 1])]
         found.append(keep)
         count += len(keep)
@@ -78,13 +78,19 @@ def _uniform(area: BaseGeometry, n: int, rng: np.random.Generator) -> XY:
 
 def place_near(
     ctx: SynthContext, lonlat: tuple[float, float], rng: np.random.Generator, *, radius_m: float = 120.0
-) -> tuple[WardModel, XY]:
-    """Put a named landmark near its approximate real position, on the land of the ward there."""
+) -> tuple[WardModel, XY] | None:
+    """Put a named landmark near its approximate real position, on the land of the ward there.
+
+    Returns None when the position is more than ``MAX_LANDMARK_OFFSET_M`` from every ward's land,
+    as happens when the context holds only some of the wards.
+    """
     anchor = np.array(lonlat_to_utm(*lonlat))
-    ward = ctx.ward_of((float(anchor[0]), float(anchor[1])))
+    ward, off_by = ctx.ward_of((float(anchor[0]), float(anchor[1])))
+    if off_by > MAX_LANDMARK_OFFSET_M:
+        return None
     region = ward.region
     shapely.prepare(region)
-    spread = radius_m
+    spread = max(radius_m, off_by)
     for _ in range(_MAX_ROUNDS):
         xy = anchor + rng.normal(0.0, spread, size=(32, 2))
         keep = xy[shapely.contains_xy(region, xy[:, 0], xy[:, 1])]
@@ -93,3 +99,10 @@ def place_near(
         spread *= 1.5  # the anchor sits in water or at the ward edge: look further out
     nearest = nearest_points(region, shapely.Point(anchor))[0]
     return ward, sample_points(ward, 1, rng, within=region.intersection(nearest.buffer(500.0)))[0]
+
+
+def pick(shares: dict[str, float], rng: np.random.Generator) -> str:
+    """Draw one key of a {value: share} table."""
+    keys = list(shares)
+    p = np.array([shares[k] for k in keys])
+    return keys[int(rng.choice(len(keys), p=p / p.sum()))]

@@ -30,7 +30,12 @@ LEVEL_LABEL = {
     "upper_secondary": "Trường Trung học phổ thông",
 }
 # Residents per school of each level; kindergartens, primary and lower secondary get at least one.
-RESIDENTS_PER_SCHOOL = {"kindergarten": 6500, "primary": 9000, "lower_secondary": 14000, "upper_secondary": 27000}
+RESIDENTS_PER_SCHOOL = {
+    "kindergarten": 6500,
+    "primary": 9000,
+    "lower_secondary": 14000,
+    "upper_secondary": 27000,
+}
 # Share of the population of school age and the share of those enrolled (Viet Nam, about 2019-2024).
 AGE_SHARE = {"kindergarten": 0.048, "primary": 0.078, "lower_secondary": 0.060, "upper_secondary": 0.044}
 ENROLMENT = {"kindergarten": 0.90, "primary": 1.00, "lower_secondary": 0.95, "upper_secondary": 0.72}
@@ -52,7 +57,16 @@ KINDERGARTEN_BRANDS = (
     "Hoa Hồng", "Vàng Anh", "Mặt Trời Nhỏ", "Ngôi Sao", "Sao Mai", "Búp Sen Xanh", "Hoa Phượng",
     "Hướng Dương", "Cầu Vồng", "Ban Mai", "Hoa Cúc", "Thỏ Ngọc",
 )  # fmt: skip
-PRIVATE_BRANDS = ("Trí Đức", "Việt Anh", "Hoàng Gia", "Ngôi Sao", "Trí Tuệ", "Hiền Lương", "Hòa Bình", "Tân Phú Xuân")
+PRIVATE_BRANDS = (
+    "Trí Đức",
+    "Việt Anh",
+    "Hoàng Gia",
+    "Ngôi Sao",
+    "Trí Tuệ",
+    "Hiền Lương",
+    "Hòa Bình",
+    "Tân Phú Xuân",
+)
 
 
 @dataclass(frozen=True)
@@ -105,9 +119,11 @@ def generate_schools(ctx: SynthContext) -> gpd.GeoDataFrame:
     _enrol_local(ctx, planned, rng)
     _enrol_upper(ctx, planned, rng)
     for uni in (QUOC_HOC, *UNIVERSITIES):
-        ward, xy = place_near(ctx, uni.lonlat, rng)
+        placed = place_near(ctx, uni.lonlat, rng)
+        if placed is None:
+            continue
         level = "upper_secondary" if uni is QUOC_HOC else "university"
-        planned.append(_Planned(uni.name, level, uni.ownership, ward, xy, uni.students))
+        planned.append(_Planned(uni.name, level, uni.ownership, placed[0], placed[1], uni.students))
         used.add(uni.name)
     records = {
         "name": [p.name for p in planned],
@@ -158,8 +174,10 @@ def _name(
     if private:
         brands = KINDERGARTEN_BRANDS if level == "kindergarten" else PRIVATE_BRANDS
         base = f"{label} tư thục {brands[int(rng.integers(len(brands)))]}"
-    elif level != "kindergarten" and figures and (
-        level == "upper_secondary" and ward.urbanity > 0.45 or rng.random() < 0.6 * ward.urbanity
+    elif (
+        level != "kindergarten"
+        and figures
+        and ((level == "upper_secondary" and ward.urbanity > 0.45) or rng.random() < 0.6 * ward.urbanity)
     ):
         # City schools are mostly named after historical figures, village schools after the place.
         base = f"{label} {figures.pop()}"
