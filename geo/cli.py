@@ -111,7 +111,7 @@ def db_reset(yes: Annotated[bool, typer.Option("--yes", help="Do not ask for con
 
 
 @db_app.command("migrate")
-def migrate(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+def migrate(revision: Annotated[str, typer.Argument(help="Target revision (heads: every branch).")] = "heads") -> None:
     """Upgrade the schema with Alembic."""
     from alembic import command
 

@@ -54,7 +54,7 @@ def loaded(settings: Settings) -> Settings:
 
     from layers.loaders import load_layers
 
-    command.upgrade(alembic_config(settings.sqlalchemy_url()), "head")
+    command.upgrade(alembic_config(settings.sqlalchemy_url()), "heads")
     load_layers(settings)
     generate_openapi(settings)
     return settings

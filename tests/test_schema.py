@@ -32,11 +32,11 @@ def tables(conn: psycopg.Connection) -> set[str]:
 def test_migrations_upgrade_and_downgrade_cleanly(empty_db: Settings) -> None:
     config = alembic_config(empty_db.sqlalchemy_url())
     with psycopg.connect(empty_db.conninfo(), autocommit=True) as conn:
-        command.upgrade(config, "head")
+        command.upgrade(config, "heads")
         assert tables(conn) == set(Base.metadata.tables)
         command.downgrade(config, "base")
         assert tables(conn) == set()
-        command.upgrade(config, "head")
+        command.upgrade(config, "heads")
         assert tables(conn) == set(Base.metadata.tables)
 
 

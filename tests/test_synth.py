@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -18,14 +17,13 @@ import pytest
 import shapely
 
 from geo import models
+from layers.loaders import GEONAMES_FILE as PLACES
+from layers.loaders import WARDS_FILE as WARDS
+from layers.loaders import WATER_FILE as WATER
 from layers.synth import GENERATORS, SynthContext, build_context, generate_construction_permits
 from layers.synth.parcels import LAND_USE_BY_ZONE
 from layers.synth.permits import REFERENCE_DATE
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "hue"
-WARDS = DATA / "admin" / "hue_xa_phuong_2025.geojson"
-WATER = DATA / "water" / "hue_bien_dam_pha_gshhg.geojson"
-PLACES = DATA / "poi" / "hue_geonames_dia_danh.geojson"
 SEED = 20251
 
 MODELS: dict[str, Any] = {
@@ -37,8 +35,6 @@ MODELS: dict[str, Any] = {
 }
 POLYGON_LAYERS = ("planning_zones", "land_parcels")
 TOLERANCE_DEG = 1e-6  # about 0.1 m: reprojection may move a vertex on a shared edge by less
-
-pytestmark = pytest.mark.skipif(not WARDS.exists(), reason=f"real data not found at {DATA}")
 
 
 def _context(seed: int = SEED, *, places: bool = True) -> SynthContext:
