@@ -37,6 +37,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         yield base
         return
     local = cluster.LocalCluster(base)
+    was_running = local.running()
     local.start()
     test_settings = Settings(
         db_name=TEST_DB,
@@ -45,6 +46,8 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     cluster.ensure_database(test_settings)
     yield test_settings
     cluster.drop_database(test_settings, TEST_DB)
+    if not was_running:  # leave the machine as we found it
+        local.stop()
 
 
 @pytest.fixture(scope="session")
