@@ -53,6 +53,9 @@ class Settings(BaseSettings):
 
     seed: int = 20251
 
+    # Staff API access until accounts and roles land (issue 8): one shared bearer token.
+    staff_token: str = "dev-staff-token"
+
     @computed_field  # type: ignore[prop-decorator]
     @property
     def external_db(self) -> bool:
