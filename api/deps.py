@@ -31,6 +31,7 @@ _bearer = HTTPBearer(auto_error=False, description="Staff token (HUEGIS_STAFF_TO
 
 
 def require_staff(
+    request: Request,
     settings: Annotated[Settings, Depends(get_app_settings)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
@@ -45,7 +46,7 @@ def require_staff(
             detail="staff endpoint: send 'Authorization: Bearer <staff token>'",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    return "staff"
+    return request.headers.get("x-actor", "staff").strip()[:100] or "staff"
 
 
 PoolDep = Annotated[AsyncConnectionPool, Depends(get_pool)]
