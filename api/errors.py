@@ -9,11 +9,31 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from psycopg_pool import PoolTimeout
 
-from geo.errors import Conflict, DatabaseUnavailable, HueGISError, InvalidInput, NotFound
+from geo.errors import (
+    Conflict,
+    DatabaseUnavailable,
+    Forbidden,
+    HueGISError,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+)
 
 log = logging.getLogger("huegis.api")
 
+
+class UnsupportedMediaType(HueGISError):
+    """The request body is in a format the endpoint does not read (415)."""
+
+    def __init__(self, content_type: str, accepted: str) -> None:
+        super().__init__(f"send {accepted}, not {content_type or 'a body without content type'!r}")
+
+
+# Most specific first: the first match wins.
 STATUS: dict[type[HueGISError], int] = {
+    PayloadTooLarge: 413,
+    UnsupportedMediaType: 415,
+    Forbidden: 403,
     NotFound: 404,
     InvalidInput: 400,
     Conflict: 409,

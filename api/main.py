@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from api.errors import install_error_handlers
 from api.ogc import PREFIX as OGC_PREFIX
 from api.ogc import create_ogc_app
-from api.routers import health, layers, pages
+from api.routers import health, layers, pages, reports
 from geo.db import create_pool
 from geo.settings import Settings, get_settings
 
@@ -47,6 +47,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(layers.router)
     app.include_router(pages.router)
+    app.include_router(reports.router)
+    app.include_router(reports.staff)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount(OGC_PREFIX, create_ogc_app(settings), name="ogc")
     return app

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from functools import cache
 from importlib import resources
+from typing import Any
 
+from psycopg import AsyncCursor
 from psycopg_pool import AsyncConnectionPool
 
 from geo.settings import Settings
@@ -15,7 +17,9 @@ def create_pool(settings: Settings) -> AsyncConnectionPool:
 
     ``statement_timeout`` bounds heavy queries so a request cannot hang a worker.
     """
-    conninfo = settings.conninfo(options=f"-c statement_timeout={settings.statement_timeout_ms}")
+    # Times are shown in Huế's zone (+07:00), as CAP feeds and citizens expect.
+    options = f"-c statement_timeout={settings.statement_timeout_ms} -c timezone=Asia/Ho_Chi_Minh"
+    conninfo = settings.conninfo(options=options)
     return AsyncConnectionPool(
         conninfo,
         min_size=settings.pool_min_size,
@@ -31,3 +35,7 @@ def create_pool(settings: Settings) -> AsyncConnectionPool:
 def load_sql(name: str) -> str:
     """The text of ``geo/sql/<name>.sql`` (e.g. ``load_sql("admin/unit_at_point")``)."""
     return resources.files("geo").joinpath("sql", f"{name}.sql").read_text()
+
+
+# A cursor whose rows are dicts (``row_factory=dict_row``), as the service functions use.
+DictCursor = AsyncCursor[dict[str, Any]]

@@ -23,3 +23,11 @@ class InvalidInput(HueGISError):
 
 class Conflict(HueGISError):
     """The request conflicts with the current state (maps to 409)."""
+
+
+class PayloadTooLarge(InvalidInput):
+    """An upload is larger than allowed (maps to 413)."""
+
+
+class Forbidden(HueGISError):
+    """The caller may not do this to this object (maps to 403)."""

@@ -24,9 +24,12 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    UniqueConstraint,
     false,
     func,
+    text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 SRID = 4326
@@ -361,6 +364,48 @@ REPORT_STATUSES = (
 PRIORITIES = ("low", "normal", "high", "urgent")
 
 
+class Department(Base):
+    """A city department or service company that handles city-level report categories."""
+
+    __tablename__ = "departments"
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name_vi: Mapped[str] = mapped_column(Text, nullable=False)
+    name_en: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+RESPONSIBLE_LEVELS = ("ward", "city")
+
+
+class ReportCategory(Base):
+    """One kind of problem citizens report: who handles it and how fast (loaded from data)."""
+
+    __tablename__ = "report_categories"
+    __table_args__ = (
+        one_of("level", RESPONSIBLE_LEVELS),
+        CheckConstraint("sla_hours > 0", name="sla_positive"),
+        CheckConstraint("(level = 'city') = (department IS NOT NULL)", name="department_by_level"),
+        CheckConstraint("duplicate_radius_m > 0 AND duplicate_window_days > 0", name="duplicate_window_positive"),
+    )
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name_vi: Mapped[str] = mapped_column(Text, nullable=False)
+    name_en: Mapped[str] = mapped_column(Text, nullable=False)
+    description_vi: Mapped[str] = mapped_column(Text, nullable=False)
+    description_en: Mapped[str] = mapped_column(Text, nullable=False)
+    group_name: Mapped[str] = mapped_column(String(32), nullable=False)
+    keywords: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
+    level: Mapped[str] = mapped_column(String(8), nullable=False)
+    department: Mapped[str | None] = mapped_column(String(32), ForeignKey("departments.code"))
+    sla_hours: Mapped[int] = mapped_column(Integer, nullable=False)
+    duplicate_radius_m: Mapped[int] = mapped_column(Integer, nullable=False)
+    duplicate_window_days: Mapped[int] = mapped_column(Integer, nullable=False)
+    # Open311 service-definition attributes: [{"code", "datatype", "required", "description", "values"}].
+    attributes: Mapped[list] = mapped_column(JSONB, nullable=False, server_default=text("'[]'::jsonb"))
+    sort_order: Mapped[int] = mapped_column(SmallInteger, nullable=False, server_default="0")
+
+
+EXTENSION_STATUSES = ("requested", "approved", "rejected")
+
+
 class CitizenReport(Base):
     """A citizen's geolocated field report; public columns only (the reporter is elsewhere)."""
 
@@ -369,20 +414,27 @@ class CitizenReport(Base):
         one_of("channel", CHANNELS),
         one_of("status", REPORT_STATUSES),
         one_of("priority", PRIORITIES),
+        one_of("responsible_level", RESPONSIBLE_LEVELS),
+        one_of("extension_status", EXTENSION_STATUSES),
         CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating_range"),
         CheckConstraint("char_length(description) BETWEEN 10 AND 4000", name="description_length"),
         CheckConstraint("due_at IS NULL OR due_at > received_at", name="due_after_received"),
+        CheckConstraint("reopened_count BETWEEN 0 AND 1", name="reopened_once"),
+        CheckConstraint("extension_hours IS NULL OR extension_hours > 0", name="extension_positive"),
+        CheckConstraint("(responsible_level = 'city') = (department IS NOT NULL)", name="department_by_level"),
         valid_geometry(),
     )
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     code: Mapped[str] = mapped_column(String(16), unique=True, nullable=False)
-    category: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
+    category: Mapped[str] = mapped_column(String(32), ForeignKey("report_categories.code"), nullable=False, index=True)
     description: Mapped[str] = mapped_column(Text, nullable=False)
     channel: Mapped[str] = mapped_column(String(8), nullable=False)
     status: Mapped[str] = mapped_column(String(12), nullable=False, index=True)
     priority: Mapped[str] = mapped_column(String(8), nullable=False, server_default="normal")
+    # Where it happened (always a ward/commune) and who must act (that unit, or a city department).
     admin_unit_code = ward_fk()
-    department: Mapped[str | None] = mapped_column(String(32))
+    responsible_level: Mapped[str] = mapped_column(String(8), nullable=False, server_default="ward")
+    department: Mapped[str | None] = mapped_column(String(32), ForeignKey("departments.code"))
     received_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now(), index=True
     )
@@ -391,8 +443,20 @@ class CitizenReport(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Deadline extension: requested by the handling officer, approved or rejected by the unit head.
+    extension_status: Mapped[str | None] = mapped_column(String(10))
+    extension_hours: Mapped[int | None] = mapped_column(Integer)
+    extension_reason: Mapped[str | None] = mapped_column(Text)
     result_note: Mapped[str | None] = mapped_column(Text)
     rating: Mapped[int | None] = mapped_column(SmallInteger)
+    rating_comment: Mapped[str | None] = mapped_column(Text)
+    reopened_count: Mapped[int] = mapped_column(SmallInteger, nullable=False, server_default="0")
+    duplicate_of: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("citizen_reports.id"))
+    # Photos are files outside the database (settings.data_dir / "photos"); paths relative to it.
+    photos: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, server_default=text("'{}'"))
+    # A retried submission with the same key returns the first report (never a duplicate row).
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     synthetic: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
     geom = geometry("POINT")
@@ -427,6 +491,29 @@ class ReportEvent(Base):
     from_status: Mapped[str | None] = mapped_column(String(12))
     to_status: Mapped[str] = mapped_column(String(12), nullable=False)
     note: Mapped[str | None] = mapped_column(Text)
+    # Structured facts of the decision (routing from/to, extension hours, duplicate target…).
+    details: Mapped[dict] = mapped_column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
+
+
+class HotlineCall(Base):
+    """A call on the 1900 1075 hotline, in or out, possibly linked to the report it produced."""
+
+    __tablename__ = "hotline_calls"
+    __table_args__ = (
+        one_of("direction", ("in", "out")),
+        CheckConstraint("duration_s >= 0", name="duration_positive"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    direction: Mapped[str] = mapped_column(String(3), nullable=False)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
+    duration_s: Mapped[int] = mapped_column(Integer, nullable=False)
+    operator: Mapped[str] = mapped_column(Text, nullable=False)
+    caller_phone: Mapped[str | None] = mapped_column(String(32))
+    report_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("citizen_reports.id", ondelete="SET NULL"), index=True
+    )
+    note: Mapped[str | None] = mapped_column(Text)
+    synthetic: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())
 
 
 # --- disasters (CAP 1.2 vocabulary) ---------------------------------------------------
@@ -503,3 +590,103 @@ class LayerLoad(Base):
     checksum: Mapped[str] = mapped_column(String(64), nullable=False)
     rows: Mapped[int] = mapped_column(Integer, nullable=False)
     loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+# --- disasters (issue 5) ---------------------------------------------------------------
+
+CAP_MSG_TYPES = ("Alert", "Update", "Cancel")
+RASTER_KINDS = ("flood_depth", "storm_density")
+
+
+class DisasterMessage(Base):
+    """One CAP message issued for a zone (Alert, then Updates, then a Cancel): the zone's history."""
+
+    __tablename__ = "disaster_messages"
+    __table_args__ = (
+        one_of("msg_type", CAP_MSG_TYPES),
+        UniqueConstraint("zone_id", "version"),
+        CheckConstraint("version >= 1", name="version_positive"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    zone_id: Mapped[int] = mapped_column(Integer, ForeignKey("disaster_zones.id", ondelete="CASCADE"), nullable=False)
+    version: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    msg_type: Mapped[str] = mapped_column(String(8), nullable=False)
+    identifier: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    sent: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    actor: Mapped[str] = mapped_column(Text, nullable=False)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class StormExposure(LayerMixin, Base):
+    """How many JTWC storms passed near one ward/commune, per decade and over the whole record."""
+
+    __tablename__ = "storm_exposure"
+    __table_args__ = (
+        UniqueConstraint("ward_code", "period"),
+        CheckConstraint("decade IS NULL OR decade % 10 = 0", name="decade_round"),
+        CheckConstraint("storms_50km <= storms_100km AND storms_100km <= storms_300km", name="radii_nested"),
+        valid_geometry(),
+    )
+    ward_code: Mapped[str] = mapped_column(String(5), ForeignKey("admin_units.code"), nullable=False)
+    ward_name: Mapped[str] = mapped_column(Text, nullable=False)
+    period: Mapped[str] = mapped_column(String(9), nullable=False)
+    decade: Mapped[int | None] = mapped_column(SmallInteger)
+    years: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    storms_50km: Mapped[int] = mapped_column(Integer, nullable=False)
+    storms_50km_ts: Mapped[int] = mapped_column(Integer, nullable=False)
+    storms_50km_ty: Mapped[int] = mapped_column(Integer, nullable=False)
+    storms_100km: Mapped[int] = mapped_column(Integer, nullable=False)
+    storms_100km_ts: Mapped[int] = mapped_column(Integer, nullable=False)
+    storms_100km_ty: Mapped[int] = mapped_column(Integer, nullable=False)
+    storms_300km: Mapped[int] = mapped_column(Integer, nullable=False)
+    storms_300km_ts: Mapped[int] = mapped_column(Integer, nullable=False)
+    storms_300km_ty: Mapped[int] = mapped_column(Integer, nullable=False)
+    max_wind_kt_100km: Mapped[float | None] = mapped_column(Float)
+    geom = geometry("MULTIPOLYGON")
+
+
+class FloodScenario(LayerMixin, Base):
+    """Modelled flood extent for one return period (synthetic: no DEM, see docs/disasters.md)."""
+
+    __tablename__ = "flood_scenarios"
+    __table_args__ = (
+        CheckConstraint("return_period_years > 1", name="return_period_range"),
+        CheckConstraint("area_km2 >= 0", name="area_positive"),
+        valid_geometry(),
+    )
+    return_period_years: Mapped[int] = mapped_column(SmallInteger, unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    name_vi: Mapped[str] = mapped_column(Text, nullable=False)
+    stage_m: Mapped[float] = mapped_column(Float, nullable=False)
+    reach_km: Mapped[float] = mapped_column(Float, nullable=False)
+    area_km2: Mapped[float] = mapped_column(Float, nullable=False)
+    max_depth_m: Mapped[float] = mapped_column(Float, nullable=False)
+    mean_depth_m: Mapped[float] = mapped_column(Float, nullable=False)
+    raster_name: Mapped[str] = mapped_column(String(64), nullable=False)
+    geom = geometry("MULTIPOLYGON")
+
+
+class Raster(LayerMixin, Base):
+    """A hazard raster (Cloud-Optimized GeoTIFF under ``<data_dir>/rasters``) and its footprint."""
+
+    __tablename__ = "rasters"
+    __table_args__ = (
+        one_of("kind", RASTER_KINDS),
+        CheckConstraint("width > 0 AND height > 0 AND resolution_m > 0", name="size_positive"),
+        valid_geometry(),
+    )
+    name: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    title: Mapped[str] = mapped_column(Text, nullable=False)
+    title_vi: Mapped[str] = mapped_column(Text, nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    units: Mapped[str] = mapped_column(Text, nullable=False)
+    path: Mapped[str] = mapped_column(Text, nullable=False)
+    crs: Mapped[str] = mapped_column(String(16), nullable=False)
+    width: Mapped[int] = mapped_column(Integer, nullable=False)
+    height: Mapped[int] = mapped_column(Integer, nullable=False)
+    resolution_m: Mapped[float] = mapped_column(Float, nullable=False)
+    nodata: Mapped[float | None] = mapped_column(Float)
+    min_value: Mapped[float] = mapped_column(Float, nullable=False)
+    max_value: Mapped[float] = mapped_column(Float, nullable=False)
+    colormap: Mapped[str] = mapped_column(String(16), nullable=False)
+    geom = geometry("MULTIPOLYGON")

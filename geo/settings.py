@@ -53,6 +53,14 @@ class Settings(BaseSettings):
 
     seed: int = 20251
 
+    # Signs citizens' follow-up tokens (HMAC); must be set outside development.
+    secret_key: str = "dev-secret-change-me"
+    photo_max_bytes: int = 8 * 1024 * 1024
+    photo_max_count: int = 3
+    photo_max_side_px: int = 2048
+    # Seconds between automatic SLA escalation runs inside the app (0: only on demand).
+    escalation_interval_s: int = 300
+
     # Staff API access until accounts and roles land (issue 8): one shared bearer token.
     staff_token: str = "dev-staff-token"
 
@@ -66,6 +74,11 @@ class Settings(BaseSettings):
     def pygeoapi_openapi(self) -> Path:
         """Where the generated pygeoapi OpenAPI document lives."""
         return self.pygeoapi_openapi_file or self.data_dir / f"pygeoapi-openapi-{self.db_name}.yml"
+
+    @property
+    def photo_dir(self) -> Path:
+        """Where report photos are stored (outside the database; paths relative to it in the DB)."""
+        return self.data_dir / "photos"
 
     @property
     def pg_dir(self) -> Path:

@@ -24,6 +24,7 @@ from psycopg import sql
 from tqdm import tqdm
 
 from geo.errors import DatabaseUnavailable
+from geo.reports.catalogue import load_catalogue
 from geo.settings import Settings
 from layers.registry import REGISTRY
 
@@ -438,6 +439,7 @@ def load_layers(settings: Settings, *, only: list[str] | None = None, force: boo
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable(f"cannot connect to the database: {exc}") from exc
     with conn:
+        load_catalogue(conn)  # report categories and departments: small reference data, upserted
         for layer_id in tqdm([i for i in SOURCES if i in wanted], desc="Loading Huế layers", unit="layer"):
             source = SOURCES[layer_id]
             digest = checksum(layer_id, settings)

@@ -1,0 +1,265 @@
+"""Citizen reports: intake, public follow-up, rating, photos, staff workflow and queues."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi.responses import FileResponse, JSONResponse
+from pydantic import BaseModel, Field, ValidationError
+from starlette.datastructures import UploadFile
+
+from api.deps import ConnDep, SettingsDep, StaffDep
+from api.errors import UnsupportedMediaType
+from geo.errors import Forbidden, InvalidInput, NotFound
+from geo.reports import queries, workflow
+from geo.reports.intake import IntakeResult, ReporterIn, ReportIn, check_follow_token, create_report, follow_token
+from geo.reports.intake import photo_path as resolve_photo
+from geo.settings import Settings
+
+router = APIRouter(prefix="/api", tags=["reports"])
+staff = APIRouter(prefix="/api/staff", tags=["staff"])
+
+CODE = Path(description="Public tracking code, e.g. HUE-7K3QX9PA", pattern=r"^[A-Z0-9-]{4,16}$")
+
+
+class ReportSubmission(BaseModel):
+    """A report as a citizen's app or web form sends it."""
+
+    category: str = Field(description="Category code from /api/report-categories")
+    description: str = Field(description="What is wrong, 10-4000 characters")
+    lon: float = Field(ge=-180, le=180, description="Longitude, EPSG:4326")
+    lat: float = Field(ge=-90, le=90, description="Latitude, EPSG:4326")
+    channel: Literal["app", "web"] = "web"
+    reporter_name: str | None = Field(default=None, max_length=200)
+    reporter_phone: str | None = Field(default=None, max_length=32)
+    reporter_email: str | None = Field(default=None, max_length=320)
+    device_id: str | None = Field(default=None, max_length=200)
+
+    def to_report(self, photos: tuple[tuple[str, bytes], ...] = ()) -> ReportIn:
+        reporter = ReporterIn(self.reporter_name, self.reporter_phone, self.reporter_email, self.device_id)
+        return ReportIn(self.category, self.description, self.lon, self.lat, self.channel, reporter, photos)
+
+
+MULTIPART_SCHEMA = {
+    "requestBody": {
+        "content": {
+            "application/json": {"schema": ReportSubmission.model_json_schema()},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        **ReportSubmission.model_json_schema()["properties"],
+                        "photos": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                    },
+                    "required": ["category", "description", "lon", "lat"],
+                }
+            },
+        },
+        "required": True,
+    }
+}
+
+
+def _validation_message(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
+
+
+async def _parse_submission(request: Request, settings: Settings) -> ReportIn:
+    """JSON or multipart (with photos) into one ReportIn; 400/413/415 naming the problem."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip()
+    try:
+        if content_type == "application/json":
+            try:
+                body = json.loads(await request.body())
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                raise InvalidInput(f"body is not valid JSON: {exc}") from exc
+            if not isinstance(body, dict):
+                raise InvalidInput("body must be a JSON object")
+            return ReportSubmission.model_validate(body).to_report()
+        if content_type == "multipart/form-data":
+            form = await request.form(max_files=settings.photo_max_count + 1, max_fields=20)
+            fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+            uploads = [v for k, v in form.multi_items() if isinstance(v, UploadFile)]
+            if any(upload for upload in uploads if upload.filename is None):
+                raise InvalidInput("form files must have a file name")
+            photos = tuple([(u.filename or "photo", await u.read(settings.photo_max_bytes + 1)) for u in uploads])
+            return ReportSubmission.model_validate(fields).to_report(photos)
+    except ValidationError as exc:
+        raise InvalidInput(_validation_message(exc)) from exc
+    raise UnsupportedMediaType(content_type, "application/json or multipart/form-data")
+
+
+async def _intake_response(conn: Any, result: IntakeResult, settings: Settings, replay: bool) -> JSONResponse:
+    report = await queries.public_report(conn, code=result.code)
+    body = {
+        "code": report["code"],
+        "follow_token": follow_token(report["code"], settings.secret_key),
+        "status": report["status"],
+        "category": report["category"],
+        "priority": report["priority"],
+        "admin_unit": report["admin_unit"],
+        "responsible_level": report["responsible_level"],
+        "department": report["department"],
+        "received_at": report["received_at"].isoformat(),
+        "due_at": report["due_at"].isoformat() if report["due_at"] else None,
+        "duplicates": [{**d, "received_at": d["received_at"].isoformat()} for d in result.duplicates],
+        "links": {"self": f"/api/reports/{report['code']}"},
+    }
+    headers = {"Location": f"/api/reports/{report['code']}"}
+    if replay:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(body, status_code=200 if replay else 201, headers=headers)
+
+
+@router.post(
+    "/reports",
+    status_code=201,
+    summary="File a report (JSON, or multipart with photos)",
+    openapi_extra=MULTIPART_SCHEMA,
+    responses={
+        200: {"description": "A retry with the same Idempotency-Key: the first report"},
+        400: {"description": "Invalid report"},
+        409: {"description": "Idempotency-Key reused"},
+        413: {"description": "Photo too large"},
+    },
+)
+async def submit_report(
+    request: Request,
+    conn: ConnDep,
+    settings: SettingsDep,
+    idempotency_key: Annotated[str | None, Header(description="Retry-safe submission key")] = None,
+) -> JSONResponse:
+    """Validate, route to the responsible ward/commune or department, and return the tracking code.
+
+    The response carries ``follow_token``: the citizen's secret for rating the result.
+    """
+    report = await _parse_submission(request, settings)
+    result = await create_report(conn, report=report, settings=settings, idempotency_key=idempotency_key)
+    return await _intake_response(conn, result, settings, replay=not result.created)
+
+
+@router.get("/report-categories", summary="The report category catalogue")
+async def report_categories(conn: ConnDep) -> list[dict]:
+    """Categories with Vietnamese and English names, responsible level, department and SLA."""
+    return await queries.list_categories(conn)
+
+
+@router.get("/reports/{code}", summary="Follow a report by its code")
+async def get_report(conn: ConnDep, code: Annotated[str, CODE]) -> dict:
+    """Status, routing, deadline, result and timeline; no personal data."""
+    report = await queries.public_report(conn, code=code)
+    report["photos"] = [f"/api/reports/{code}/photos/{n}" for n in range(1, len(report["photos"]) + 1)]
+    return report
+
+
+@router.get("/reports", summary="Public reports as GeoJSON", response_class=Response)
+async def list_reports(
+    conn: ConnDep,
+    bbox: Annotated[str | None, Query(description="minLon,minLat,maxLon,maxLat (EPSG:4326)")] = None,
+    status: Annotated[str | None, Query()] = None,
+    category: Annotated[str | None, Query()] = None,
+    unit: Annotated[str | None, Query(description="Ward/commune code")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    """Newest first, paged; the FeatureCollection is built by PostGIS."""
+    box = parse_bbox(bbox) if bbox else None
+    body = await queries.public_reports_geojson(conn, bbox=box, status=status, category=category, unit=unit,
+                                                limit=limit, offset=offset)  # fmt: skip
+    return Response(body, media_type="application/geo+json")
+
+
+def parse_bbox(text: str) -> tuple[float, float, float, float]:
+    """'minLon,minLat,maxLon,maxLat' → floats; InvalidInput naming what is wrong."""
+    parts = text.split(",")
+    try:
+        values = tuple(float(p) for p in parts)
+    except ValueError:
+        raise InvalidInput(f"bbox must be four numbers minLon,minLat,maxLon,maxLat, got {text!r}") from None
+    if len(values) != 4:
+        raise InvalidInput(f"bbox must be four numbers minLon,minLat,maxLon,maxLat, got {len(values)}")
+    west, south, east, north = values
+    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+        raise InvalidInput(f"bbox {text!r} is not a WGS 84 box with min < max")
+    return west, south, east, north
+
+
+@router.get("/reports/{code}/photos/{n}", summary="A report photo (metadata stripped)", response_class=FileResponse)
+async def report_photo(conn: ConnDep, settings: SettingsDep, code: Annotated[str, CODE],
+                       n: Annotated[int, Path(ge=1, le=10)]) -> FileResponse:  # fmt: skip
+    report = await queries.public_report(conn, code=code)
+    if n > len(report["photos"]):
+        raise NotFound(f"report {code} has {len(report['photos'])} photo(s)")
+    return FileResponse(resolve_photo(settings, report["photos"][n - 1]), media_type="image/jpeg")
+
+
+class Rating(BaseModel):
+    token: str = Field(description="follow_token returned when the report was filed", min_length=8, max_length=64)
+    rating: int = Field(ge=1, le=5, description="1 (very unhappy) to 5 (very happy)")
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+@router.post("/reports/{code}/rating", summary="Rate the result (the citizen who filed it)")
+async def rate(conn: ConnDep, settings: SettingsDep, code: Annotated[str, CODE], body: Rating) -> dict:
+    """3-5 closes the report; 1-2 reopens it once."""
+    if not check_follow_token(code, body.token, settings.secret_key):
+        raise Forbidden(f"the token does not belong to report {code}")
+    status = await workflow.rate_report(conn, code=code, rating=body.rating, comment=body.comment)
+    return {"code": code, "status": status}
+
+
+# --- staff ------------------------------------------------------------------------------
+
+Action = Literal[
+    "assign", "start", "resolve", "reject", "mark_duplicate", "close", "reroute", "escalate",
+    "request_extension", "approve_extension", "reject_extension",
+]  # fmt: skip
+
+
+class ActionIn(BaseModel):
+    """One staff action on a report."""
+
+    action: Action
+    note: str | None = Field(default=None, max_length=4000, description="Why (required for some actions)")
+    department: str | None = Field(default=None, description="reroute/escalate: city department code")
+    unit_code: str | None = Field(default=None, description="reroute: ward/commune code")
+    duplicate_of: str | None = Field(default=None, description="mark_duplicate: code of the report to keep")
+    hours: int | None = Field(default=None, description="request_extension: working hours to add")
+
+
+@router.post("/reports/{code}/actions", summary="Apply a workflow action (staff)", tags=["staff"])
+async def act(conn: ConnDep, actor: StaffDep, code: Annotated[str, CODE], body: ActionIn) -> dict:
+    """Invalid transitions are 409 with the allowed starting statuses."""
+    status = await workflow.apply_action(conn, code=code, actor=actor, **body.model_dump())
+    return {"code": code, "status": status}
+
+
+@staff.get("/queue", summary="Open reports a unit or department must handle")
+async def queue(
+    conn: ConnDep,
+    _actor: StaffDep,
+    unit: Annotated[str | None, Query(description="Ward/commune code")] = None,
+    department: Annotated[str | None, Query(description="City department code")] = None,
+    status: Annotated[str | None, Query()] = None,
+    overdue: Annotated[bool, Query(description="Only reports past their deadline")] = False,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict]:
+    """Evaluates SLA escalation first, so the queue is never stale about breached deadlines."""
+    now = datetime.now().astimezone()
+    await workflow.escalate_overdue(conn, now=now)
+    return await queries.staff_queue(conn, now=now, unit=unit, department=department, status=status,
+                                     overdue_only=overdue, limit=limit, offset=offset)  # fmt: skip
+
+
+@staff.get("/reports/{code}", summary="A report with its reporter and audit trail")
+async def staff_report(conn: ConnDep, _actor: StaffDep, code: Annotated[str, CODE]) -> dict:
+    return await queries.staff_report(conn, code=code)
+
+
+@staff.post("/escalations", summary="Escalate every overdue report now")
+async def run_escalation(conn: ConnDep, _actor: StaffDep) -> dict:
+    return {"escalated": await workflow.escalate_overdue(conn)}

@@ -1,0 +1,1 @@
+"""Citizen field reports: catalogue, intake and routing, SLA workflow, follow-up, hotline."""
