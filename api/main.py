@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -9,16 +10,31 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from psycopg_pool import AsyncConnectionPool
 
 from api.errors import install_error_handlers
 from api.ogc import PREFIX as OGC_PREFIX
 from api.ogc import create_ogc_app
 from api.routers import health, layers, pages, reports
 from geo.db import create_pool
+from geo.reports.workflow import escalate_overdue
 from geo.settings import Settings, get_settings
 
 STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
 log = logging.getLogger("huegis")
+
+
+async def escalate_periodically(pool: AsyncConnectionPool, interval_s: int) -> None:
+    """The scheduled SLA job: escalate overdue reports every ``interval_s`` seconds (0: never)."""
+    while interval_s > 0:
+        await asyncio.sleep(interval_s)
+        try:
+            async with pool.connection() as conn:
+                escalated = await escalate_overdue(conn)
+            if escalated:
+                log.info("escalated %d overdue reports", escalated)
+        except Exception:  # an outage must not kill the job; the next run retries
+            log.exception("SLA escalation run failed")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -31,9 +47,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Do not wait for the database: the app starts (and /healthz says 503) while it is down.
         await pool.open(wait=False)
         app.state.pool = pool
+        escalation = asyncio.create_task(escalate_periodically(pool, settings.escalation_interval_s))
         try:
             yield
         finally:
+            escalation.cancel()
             await pool.close()
 
     app = FastAPI(
