@@ -1,0 +1,118 @@
+"""Operations centre API: KPIs by unit/category/channel/time and bottleneck detection."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+
+from api.deps import ConnDep
+from geo.analytics.bottlenecks import BottleneckSettings, detect_bottlenecks, flag_to_dict
+from geo.analytics.kpis import GroupBy, KpiFilter, compute_kpis, month_period, unit_exists
+from geo.errors import InvalidInput
+from geo.reports.sla import TZ
+
+router = APIRouter(prefix="/api", tags=["operations"])
+
+
+def parse_instant(name: str, text: str) -> datetime:
+    """A date (YYYY-MM-DD, midnight in Huế) or an ISO 8601 instant; InvalidInput naming ``name``."""
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time(0), TZ)
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a date (YYYY-MM-DD) or an ISO 8601 time, got {text!r}") from None
+    return value if value.tzinfo else value.replace(tzinfo=TZ)
+
+
+def period(start: str | None, end: str | None, month: str | None) -> tuple[datetime, datetime]:
+    """The requested period: ``month``, or ``start``/``end`` (default: the last 30 days)."""
+    if month:
+        if start or end:
+            raise InvalidInput("give either month or start/end, not both")
+        return month_period(month)
+    now = datetime.now(TZ)
+    begin = parse_instant("start", start) if start else None
+    finish = parse_instant("end", end) if end else None
+    finish = finish or (begin + timedelta(days=30) if begin else now)
+    begin = begin or finish - timedelta(days=30)
+    if finish <= begin:
+        raise InvalidInput(f"end ({finish.date()}) must be after start ({begin.date()})")
+    return begin, finish
+
+
+Start = Annotated[str | None, Query(description="Period start: YYYY-MM-DD or ISO 8601 (default: end - 30 days)")]
+End = Annotated[str | None, Query(description="Period end, exclusive (default: now)")]
+Month = Annotated[str | None, Query(description="A calendar month YYYY-MM instead of start/end")]
+
+
+@router.get("/kpis", summary="Report KPIs for a period, grouped")
+async def kpis(
+    conn: ConnDep,
+    start: Start = None,
+    end: End = None,
+    month: Month = None,
+    unit: Annotated[str | None, Query(description="Ward/commune code")] = None,
+    level: Annotated[Literal["ward", "commune"] | None, Query()] = None,
+    category: Annotated[str | None, Query()] = None,
+    channel: Annotated[str | None, Query()] = None,
+    group_by: Annotated[GroupBy, Query()] = "none",
+    compare: Annotated[bool, Query(description="Add the previous period of the same length")] = True,
+) -> dict:
+    """Received, processed, on-time/extension/late, satisfaction, reopened, backlog and overdue."""
+    begin, finish = period(start, end, month)
+    if unit:
+        await unit_exists(conn, unit)
+    where = KpiFilter(begin, finish, unit=unit, level=level, category=category, channel=channel)
+    body: dict = {
+        "period": {"start": begin.isoformat(), "end": finish.isoformat()},
+        "group_by": group_by,
+        "groups": await compute_kpis(conn, where=where, group_by=group_by),
+    }
+    if compare:
+        previous = where.previous()
+        body["previous"] = {
+            "period": {"start": previous.start.isoformat(), "end": previous.end.isoformat()},
+            "groups": await compute_kpis(conn, where=previous, group_by=group_by),
+        }
+    return body
+
+
+@router.get("/kpis/units/{code}", summary="One ward/commune: KPIs, monthly trend and categories")
+async def unit_kpis(
+    conn: ConnDep,
+    code: Annotated[str, Path(pattern=r"^\d{5}$", description="Official 5-digit ward/commune code")],
+    start: Start = None,
+    end: End = None,
+    month: Month = None,
+) -> dict:
+    await unit_exists(conn, code)
+    begin, finish = period(start, end, month)
+    where = KpiFilter(begin, finish, unit=code)
+    year = KpiFilter(finish - timedelta(days=365), finish, unit=code)
+    totals = await compute_kpis(conn, where=where)
+    return {
+        "unit": code,
+        "period": {"start": begin.isoformat(), "end": finish.isoformat()},
+        "kpis": totals[0] if totals else None,
+        "previous": next(iter(await compute_kpis(conn, where=where.previous())), None),
+        "by_category": await compute_kpis(conn, where=where, group_by="category"),
+        "by_month": await compute_kpis(conn, where=year, group_by="month"),
+    }
+
+
+@router.get("/bottlenecks", summary="Units and stages where work piles up")
+async def bottlenecks(
+    conn: ConnDep,
+    window_days: Annotated[int, Query(ge=7, le=730)] = 90,
+    min_volume: Annotated[int, Query(ge=1, le=10_000)] = 20,
+    alpha: Annotated[float, Query(gt=0, lt=1, description="False-discovery rate")] = 0.05,
+    at: Annotated[str | None, Query(description="Evaluate as of this time (default: now)")] = None,
+) -> dict:
+    """Flags with a reason in Vietnamese and English, most significant first."""
+    cfg = BottleneckSettings(window_days=window_days, min_volume=min_volume, alpha=alpha)
+    now = parse_instant("at", at) if at else None
+    flags = await detect_bottlenecks(conn, now=now, settings=cfg)
+    return {"settings": cfg.__dict__, "flags": [flag_to_dict(f) for f in flags]}

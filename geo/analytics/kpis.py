@@ -1,0 +1,110 @@
+"""KPIs of citizen reports for any filter and grouping, computed in SQL (definitions: docs/kpis.md)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+import psycopg
+from psycopg import AsyncConnection, sql
+from psycopg.rows import dict_row
+
+from geo.db import load_sql
+from geo.errors import InvalidInput, NotFound
+
+GroupBy = Literal["none", "unit", "level", "category", "channel", "month", "week"]
+
+# The SQL expression behind each grouping key (times bucketed in Huế's zone).
+GROUP_KEYS: dict[str, str] = {
+    "none": "'all'::text",
+    "unit": "r.admin_unit_code",
+    "level": "u.level",
+    "category": "r.category",
+    "channel": "r.channel",
+    "month": "to_char(date_trunc('month', r.received_at AT TIME ZONE 'Asia/Ho_Chi_Minh'), 'YYYY-MM')",
+    "week": "to_char(date_trunc('week', r.received_at AT TIME ZONE 'Asia/Ho_Chi_Minh'), 'IYYY-\"W\"IW')",
+}
+# Internal: unit and month together, for the kpi_unit_month layer.
+_UNIT_MONTH = "r.admin_unit_code || '/' || " + GROUP_KEYS["month"]
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class KpiFilter:
+    """Which reports count: received in [start, end) and matching every given field."""
+
+    start: datetime
+    end: datetime
+    unit: str | None = None
+    level: Literal["ward", "commune"] | None = None
+    category: str | None = None
+    channel: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise InvalidInput("start and end must carry a time zone offset")
+        if self.end <= self.start:
+            raise InvalidInput(f"period end {self.end.isoformat()} must be after start {self.start.isoformat()}")
+
+    def previous(self) -> KpiFilter:
+        """The period of the same length just before this one."""
+        length = self.end - self.start
+        return KpiFilter(self.start - length, self.start, self.unit, self.level, self.category, self.channel)
+
+
+async def compute_kpis(conn: AsyncConnection, *, where: KpiFilter, group_by: GroupBy = "none",
+                       now: datetime | None = None) -> list[dict]:  # fmt: skip
+    """One row of KPIs per group (counts, shares 0-1, hours to resolve, backlog as of ``now``)."""
+    if group_by not in GROUP_KEYS:
+        raise InvalidInput(f"group_by must be one of {', '.join(GROUP_KEYS)}, got {group_by!r}")
+    query = sql.SQL(load_sql("analytics/kpis")).format(group_key=sql.SQL(GROUP_KEYS[group_by]))
+    params = {**asdict(where), "now": now or datetime.now().astimezone()}
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(query, params)
+        rows = await cur.fetchall()
+        if not rows and group_by == "none":  # no reports: say so with zeros, not with silence
+            columns = [c.name for c in cur.description or []]
+            rows = [{c: _empty_value(c) for c in columns} | {"key": "all"}]
+    return rows
+
+
+def _empty_value(column: str) -> int | None:
+    """Counts are 0 over no reports; shares, means and percentiles are undefined (None)."""
+    undefined = column.endswith(("_share", "_to_resolve")) or column == "mean_rating"
+    return None if undefined else 0
+
+
+def refresh_kpi_unit_month(conn: psycopg.Connection, *, now: datetime | None = None) -> int:
+    """Rebuild ``kpi_unit_month`` (every unit and month with reports) in one transaction; return its rows."""
+    kpis = sql.SQL(load_sql("analytics/kpis")).format(group_key=sql.SQL(_UNIT_MONTH))
+    insert = sql.SQL(load_sql("analytics/refresh_kpi_unit_month")).format(kpis=kpis)
+    now = now or datetime.now().astimezone()
+    params = {"start": EPOCH, "end": now + timedelta(days=1), "unit": None, "level": None, "category": None,
+              "channel": None, "now": now}  # fmt: skip
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute("DELETE FROM kpi_unit_month")
+        cur.execute(insert, params)
+        return cur.rowcount
+
+
+async def unit_exists(conn: AsyncConnection, code: str) -> None:
+    """NotFound unless ``code`` is a ward or commune."""
+    async with conn.cursor() as cur:
+        await cur.execute("SELECT 1 FROM admin_units WHERE code = %s AND level <> 'city'", (code,))
+        if await cur.fetchone() is None:
+            raise NotFound(f"no ward or commune with code {code!r}")
+
+
+def month_period(month: str) -> tuple[datetime, datetime]:
+    """'2025-10' → [2025-10-01, 2025-11-01) in ICT; InvalidInput naming the parameter otherwise."""
+    from geo.reports.sla import TZ
+
+    try:
+        if len(month) != 7:
+            raise ValueError(month)
+        start = datetime.strptime(month, "%Y-%m").replace(tzinfo=TZ)
+    except ValueError:
+        raise InvalidInput(f"month must be YYYY-MM, got {month!r}") from None
+    end = (start + timedelta(days=32)).replace(day=1)
+    return start, end

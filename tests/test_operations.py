@@ -1,0 +1,213 @@
+"""KPIs against hand-computed values, the KPI layer, bottleneck detection, API errors."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import datetime
+
+import httpx
+import psycopg
+import pytest
+
+from geo.analytics.bottlenecks import BottleneckSettings, benjamini_hochberg, detect_bottlenecks
+from geo.analytics.kpis import KpiFilter, compute_kpis, refresh_kpi_unit_month
+from geo.settings import Settings
+
+WARD = "19753"  # Phường Phú Xuân
+JAN_2015 = (datetime.fromisoformat("2015-01-01T00:00:00+07:00"), datetime.fromisoformat("2015-02-01T00:00:00+07:00"))
+
+# code, status, received, due, resolved, closed, extension, rating, reopened
+FIXTURE = [
+    ("KPI-ONTIME", "closed", "2015-01-05 08:00", "2015-01-07 17:00", "2015-01-05 18:00", "2015-01-06", None, 5, 0),
+    (
+        "KPI-EXTEND",
+        "closed",
+        "2015-01-06 08:00",
+        "2015-01-12 17:00",
+        "2015-01-07 14:00",
+        "2015-01-08",
+        "approved",
+        4,
+        0,
+    ),
+    ("KPI-LATE", "closed", "2015-01-07 08:00", "2015-01-08 08:00", "2015-01-09 10:00", "2015-01-10", None, 2, 1),
+    ("KPI-REJECT", "rejected", "2015-01-08 08:00", "2015-01-10 17:00", None, None, None, None, 0),
+    ("KPI-OVERDUE", "in_progress", "2015-01-09 08:00", "2015-01-12 17:00", None, None, "requested", None, 0),
+    ("KPI-OPEN", "received", "2015-01-30 08:00", "2099-01-01 17:00", None, None, None, None, 0),
+]
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+async def with_conn(settings: Settings, fn):
+    async with await psycopg.AsyncConnection.connect(settings.conninfo(), autocommit=True) as conn:
+        return await fn(conn)
+
+
+@pytest.fixture(scope="module")
+def kpi_history(loaded: Settings) -> Iterator[Settings]:
+    with psycopg.connect(loaded.conninfo(), autocommit=True) as conn:
+        for code, status, received, due, resolved, closed, extension, rating, reopened in FIXTURE:
+            conn.execute(
+                "INSERT INTO citizen_reports (code, category, description, channel, status, admin_unit_code, "
+                "responsible_level, received_at, due_at, resolved_at, closed_at, extension_status, extension_hours, "
+                "rating, reopened_count, synthetic, geom) VALUES (%s, 'garbage', 'Fixture report for KPIs', 'app', "
+                "%s, %s, 'ward', %s::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh', "
+                "%s::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh', %s::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh', "
+                "%s::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh', %s, CASE WHEN %s::text IS NULL THEN NULL ELSE 8 END, "
+                "%s, %s, true, ST_SetSRID(ST_MakePoint(107.5795, 16.468), 4326))",
+                (code, status, WARD, received, due, resolved, closed, extension, extension, rating, reopened),
+            )
+    yield loaded
+    with psycopg.connect(loaded.conninfo(), autocommit=True) as conn:
+        conn.execute("DELETE FROM citizen_reports WHERE code LIKE 'KPI-%'")
+
+
+def test_kpis_match_hand_computed_values(kpi_history: Settings) -> None:
+    where = KpiFilter(*JAN_2015, unit=WARD)
+    (row,) = run(with_conn(kpi_history, lambda c: compute_kpis(c, where=where)))
+    assert row["received"] == 6
+    assert row["processed"] == 4 and row["processed_share"] == pytest.approx(4 / 6)
+    assert (row["resolved"], row["on_time"], row["late_with_extension"], row["late"]) == (3, 1, 1, 1)
+    assert row["on_time_share"] == pytest.approx(1 / 3)
+    assert row["rated"] == 3 and row["satisfied"] == 2
+    assert row["satisfied_share"] == pytest.approx(2 / 3)
+    assert row["mean_rating"] == pytest.approx(11 / 3)
+    assert row["reopened"] == 1 and row["reopened_share"] == pytest.approx(1 / 6)
+    assert row["backlog"] == 2 and row["overdue"] == 1
+    # Hours to resolve: 10, 30 and 50: median 30, 90th percentile (linear) 46.
+    assert row["median_hours_to_resolve"] == pytest.approx(30)
+    assert row["p90_hours_to_resolve"] == pytest.approx(46)
+    assert row["backlog_over_30d"] == 2
+
+
+def test_zero_reports_give_zeros_and_undefined_shares(kpi_history: Settings) -> None:
+    where = KpiFilter(datetime.fromisoformat("2014-01-01T00:00:00+07:00"),
+                      datetime.fromisoformat("2014-02-01T00:00:00+07:00"), unit=WARD)  # fmt: skip
+    (row,) = run(with_conn(kpi_history, lambda c: compute_kpis(c, where=where)))
+    assert row["received"] == 0 and row["backlog"] == 0
+    assert row["processed_share"] is None and row["satisfied_share"] is None and row["mean_rating"] is None
+
+
+def test_no_ratings_leave_satisfaction_undefined(kpi_history: Settings) -> None:
+    where = KpiFilter(datetime.fromisoformat("2015-01-08T00:00:00+07:00"), JAN_2015[1], unit=WARD)
+    (row,) = run(with_conn(kpi_history, lambda c: compute_kpis(c, where=where)))
+    assert row["received"] == 3 and row["rated"] == 0
+    assert row["satisfied_share"] is None and row["mean_rating"] is None
+
+
+def test_grouping_by_month_and_category(kpi_history: Settings) -> None:
+    where = KpiFilter(*JAN_2015, unit=WARD)
+    rows = run(with_conn(kpi_history, lambda c: compute_kpis(c, where=where, group_by="month")))
+    assert [(r["key"], r["received"]) for r in rows] == [("2015-01", 6)]
+    rows = run(with_conn(kpi_history, lambda c: compute_kpis(c, where=where, group_by="category")))
+    assert [(r["key"], r["received"]) for r in rows] == [("garbage", 6)]
+
+
+def test_kpi_layer_is_refreshed_and_published(kpi_history: Settings, client: httpx.Client) -> None:
+    with psycopg.connect(kpi_history.conninfo(), autocommit=True) as conn:
+        assert refresh_kpi_unit_month(conn) > 0
+        row = conn.execute(
+            "SELECT received, processed, on_time, overdue, ST_Equals(k.geom, u.geom) FROM kpi_unit_month k "
+            "JOIN admin_units u ON u.code = k.unit_code WHERE unit_code = %s AND month = '2015-01-01'",
+            (WARD,),
+        ).fetchone()
+    assert row == (6, 4, 1, 1, True)
+    items = client.get("/ogc/collections/kpi_unit_month/items",
+                       params={"f": "json", "datetime": "2015-01-01", "limit": 100}).json()  # fmt: skip
+    mine = [f for f in items["features"] if f["properties"]["unit_code"] == WARD]
+    assert mine and mine[0]["properties"]["received"] == 6
+
+
+def test_kpi_api(kpi_history: Settings, client: httpx.Client) -> None:
+    body = client.get("/api/kpis", params={"start": "2015-01-01", "end": "2015-02-01", "unit": WARD}).json()
+    assert body["groups"][0]["received"] == 6
+    assert body["previous"]["groups"][0]["received"] == 0
+    by_unit = client.get("/api/kpis", params={"month": "2015-01", "group_by": "unit"}).json()
+    assert next(g for g in by_unit["groups"] if g["key"] == WARD)["received"] == 6
+    unit = client.get(f"/api/kpis/units/{WARD}", params={"month": "2015-01"}).json()
+    assert unit["kpis"]["received"] == 6 and unit["by_category"][0]["key"] == "garbage"
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "message"),
+    [
+        ({"start": "2015-13-01"}, 400, "start must be a date"),
+        ({"end": "yesterday"}, 400, "end must be a date"),
+        ({"start": "2015-02-01", "end": "2015-01-01"}, 400, "must be after start"),
+        ({"month": "2015-1"}, 400, "month must be YYYY-MM"),
+        ({"month": "2015-01", "start": "2015-01-01"}, 400, "either month or start/end"),
+        ({"unit": "99999"}, 404, "no ward or commune with code '99999'"),
+        ({"group_by": "colour"}, 422, "group_by"),
+    ],
+)
+def test_kpi_api_rejects_bad_input(client: httpx.Client, params: dict, status: int, message: str) -> None:
+    response = client.get("/api/kpis", params=params)
+    assert response.status_code == status
+    assert message in str(response.json()["detail"])
+
+
+def test_unknown_unit_is_404(client: httpx.Client) -> None:
+    response = client.get("/api/kpis/units/99999")
+    assert response.status_code == 404 and "99999" in response.json()["detail"]
+
+
+# --- bottlenecks --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def slow_ward(loaded: Settings) -> Iterator[str]:
+    """Reports in 2016 for 12 wards: normal ~1 day in 'assigned', one ward ~6 days."""
+    with psycopg.connect(loaded.conninfo(), autocommit=True) as conn:
+        wards = [r[0] for r in conn.execute(
+            "SELECT code FROM admin_units WHERE level = 'ward' ORDER BY code LIMIT 12").fetchall()]  # fmt: skip
+        slow = wards[3]
+        conn.execute("SELECT setseed(0.42)")
+        conn.execute(
+            """
+            INSERT INTO citizen_reports (code, category, description, channel, status, admin_unit_code,
+                responsible_level, received_at, assigned_at, started_at, resolved_at, due_at, synthetic, geom)
+            SELECT 'BN-' || w.i || '-' || n, 'garbage', 'Fixture report for bottlenecks', 'app', 'resolved', w.code,
+                   'ward', t, t + interval '2 hours',
+                   t + interval '2 hours' + (CASE WHEN w.code = %(slow)s THEN 6 ELSE 1 END
+                                             * (0.7 + random() * 0.6)) * interval '1 day',
+                   t + interval '2 hours' + (CASE WHEN w.code = %(slow)s THEN 6 ELSE 1 END) * interval '1 day'
+                     + interval '1 day',
+                   t + interval '3 days', true, ST_SetSRID(ST_MakePoint(107.58, 16.46), 4326)
+            FROM unnest(%(wards)s::text[]) WITH ORDINALITY AS w(code, i),
+                 generate_series(1, 30) AS n,
+                 LATERAL (SELECT timestamptz '2016-01-05 08:00+07' + (n * 2) * interval '1 day') AS x(t)
+            """,
+            {"wards": wards, "slow": slow},
+        )
+    yield slow
+    with psycopg.connect(loaded.conninfo(), autocommit=True) as conn:
+        conn.execute("DELETE FROM citizen_reports WHERE code LIKE 'BN-%'")
+
+
+def test_injected_slow_ward_is_the_only_flag(slow_ward: str, loaded: Settings) -> None:
+    now = datetime.fromisoformat("2016-03-20T00:00:00+07:00")
+    flags = run(
+        with_conn(loaded, lambda c: detect_bottlenecks(c, now=now, settings=BottleneckSettings(window_days=90)))
+    )
+    assert [(f.handler, f.stage) for f in flags] == [(slow_ward, "assigned")]
+    flag = flags[0]
+    assert flag.value / flag.peer_value > 4
+    assert "'assigned' stage median" in flag.message_en and "days vs" in flag.message_en
+    assert "giai đoạn" in flag.message_vi
+
+
+def test_bottleneck_api(slow_ward: str, client: httpx.Client) -> None:
+    body = client.get("/api/bottlenecks", params={"at": "2016-03-20", "window_days": 90}).json()
+    assert [f["handler"] for f in body["flags"]] == [slow_ward]
+    bad = client.get("/api/bottlenecks", params={"at": "soon"})
+    assert bad.status_code == 400 and "at must be" in bad.json()["detail"]
+
+
+def test_benjamini_hochberg_matches_the_textbook_example() -> None:
+    q = benjamini_hochberg([0.01, 0.04, 0.03, 0.20])
+    # Sorted p 0.01, 0.03, 0.04, 0.20 → p·m/rank 0.04, 0.06, 0.0533, 0.20 → running minimum from the top.
+    assert q == pytest.approx([0.04, 0.16 / 3, 0.16 / 3, 0.20])
