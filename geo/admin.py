@@ -19,3 +19,14 @@ async def find_unit_at(conn: AsyncConnection, *, lon: float, lat: float) -> dict
     if row is None:
         raise NotFound(f"no ward or commune of Huế covers lon={lon}, lat={lat}")
     return row
+
+
+async def units_geojson(conn: AsyncConnection, *, tolerance_m: float) -> str:
+    """Wards and communes as GeoJSON text, simplified by ``tolerance_m`` metres (EPSG:32648)."""
+    if not 0 <= tolerance_m <= 1000:
+        raise InvalidInput(f"tolerance_m must be 0-1000 metres, got {tolerance_m}")
+    async with conn.cursor() as cur:
+        await cur.execute(load_sql("admin/units_geojson"), {"tolerance_m": tolerance_m})
+        row = await cur.fetchone()
+    assert row is not None  # an aggregate always returns a row
+    return row[0]

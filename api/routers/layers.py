@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from psycopg.rows import dict_row
 
 from api.deps import ConnDep
-from geo.admin import find_unit_at
+from geo.admin import find_unit_at, units_geojson
 from geo.db import load_sql
 from layers.registry import LAYERS
 
@@ -38,6 +38,16 @@ async def list_layers(conn: ConnDep) -> list[dict]:
         }
         for spec in LAYERS
     ]
+
+
+@router.get("/admin-units.geojson", summary="Wards and communes, simplified, as GeoJSON", response_class=Response)
+async def admin_units_geojson(
+    conn: ConnDep,
+    tolerance_m: Annotated[float, Query(ge=0, le=1000, description="Simplification tolerance in metres")] = 30,
+) -> Response:
+    """Light polygons for overview maps (the full-precision layer is /ogc/collections/admin_units)."""
+    body = await units_geojson(conn, tolerance_m=tolerance_m)
+    return Response(body, media_type="application/geo+json", headers={"Cache-Control": "public, max-age=3600"})
 
 
 @router.get("/admin-units/at", summary="Which ward/commune covers a point")

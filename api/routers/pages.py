@@ -20,3 +20,9 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 async def home(request: Request, lang: Annotated[Literal["vi", "en"], Query()] = "vi") -> HTMLResponse:
     """The landing page: what HueGIS is and where each layer is published."""
     return TEMPLATES.TemplateResponse(request, "home.html", {"lang": lang, "layers": LAYERS})
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+async def dashboard(request: Request, lang: Annotated[Literal["vi", "en"], Query()] = "vi") -> HTMLResponse:
+    """City leaders' dashboard: headline KPIs, trend, ward choropleth, bottlenecks, drill-down."""
+    return TEMPLATES.TemplateResponse(request, "dashboard.html", {"lang": lang})
