@@ -15,10 +15,25 @@ from psycopg_pool import AsyncConnectionPool
 from api.errors import install_error_handlers
 from api.ogc import PREFIX as OGC_PREFIX
 from api.ogc import create_ogc_app
-from api.routers import health, layers, pages, reports
+from api.routers import (
+    disasters,
+    emergency,
+    feeds,
+    health,
+    hotline,
+    layers,
+    maps,
+    open311,
+    operations,
+    pages,
+    portal,
+    reports,
+)
 from geo.db import create_pool
 from geo.reports.workflow import escalate_overdue
 from geo.settings import Settings, get_settings
+from tiles.raster import router as raster_tiles_router
+from tiles.router import router as tiles_router
 
 STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
 log = logging.getLogger("huegis")
@@ -65,8 +80,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(layers.router)
     app.include_router(pages.router)
+    app.include_router(tiles_router)
+    app.include_router(maps.router)
+    app.include_router(portal.router)
     app.include_router(reports.router)
     app.include_router(reports.staff)
+    app.include_router(open311.router)
+    app.include_router(hotline.router)
+    app.include_router(operations.router)
+    app.include_router(disasters.router)
+    app.include_router(feeds.router)
+    app.include_router(emergency.router)
+    app.include_router(raster_tiles_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount(OGC_PREFIX, create_ogc_app(settings), name="ogc")
     return app

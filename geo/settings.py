@@ -7,6 +7,7 @@ by ``DATABASE_URL`` or by the libpq ``PG*`` variables.
 from __future__ import annotations
 
 import os
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -52,6 +53,10 @@ class Settings(BaseSettings):
     pygeoapi_openapi_file: Path | None = Field(default=None, validation_alias="HUEGIS_PYGEOAPI_OPENAPI")
 
     seed: int = 20251
+    # Generated citizen-report history loaded by `huegis setup` (layers/reports_history.py):
+    # how many reports, received from 2019 until this date (None: the generator's fixed default).
+    history_count: int = 183_000
+    history_until: date | None = None
 
     # Signs citizens' follow-up tokens (HMAC); must be set outside development.
     secret_key: str = "dev-secret-change-me"
@@ -63,6 +68,8 @@ class Settings(BaseSettings):
 
     # Staff API access until accounts and roles land (issue 8): one shared bearer token.
     staff_token: str = "dev-staff-token"
+    # Keys Open311 clients send as ``api_key`` to create requests (a JSON list in the environment).
+    open311_api_keys: list[str] = ["dev-open311-key"]
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -81,6 +81,12 @@ def validate(report: ReportIn, *, settings: Settings) -> list[bytes]:
         raise InvalidInput(f"unknown channel {report.channel!r}; one of {', '.join(CHANNELS)}")
     if not (-180 <= report.lon <= 180 and -90 <= report.lat <= 90):
         raise InvalidInput(f"lon={report.lon}, lat={report.lat} is not a WGS 84 position")
+    for name, value, limit in (("reporter_name", report.reporter.full_name, 200),
+                               ("reporter_phone", report.reporter.phone, 32),
+                               ("reporter_email", report.reporter.email, 320),
+                               ("device_id", report.reporter.device_id, 200)):  # fmt: skip
+        if value is not None and len(value) > limit:
+            raise InvalidInput(f"{name} must be at most {limit} characters, got {len(value)}")
     if len(report.photos) > settings.photo_max_count:
         raise InvalidInput(f"at most {settings.photo_max_count} photos per report, got {len(report.photos)}")
     return [

@@ -51,9 +51,11 @@ async function loadHeadline(month) {
   const backlog = document.getElementById("tile-backlog");
   backlog.querySelector(".value").textContent = `${num(k.backlog)} (${num(k.overdue)})`;
   try {
-    const calls = await getJSON(`/api/hotline/stats?from=${start}&to=${end}`);
-    const total = calls.total || calls;
+    const calls = await getJSON(`/api/hotline/stats?from=${start}&to=${end}&by=month`);
+    const total = calls.totals;
     document.querySelector("#tile-calls .value").textContent = `${num(total.in)} / ${num(total.out)}`;
+    document.querySelector("#tile-calls .delta").textContent =
+      `${pct(total.report_share)} ${T("thành phản ánh", "became reports")}`;
   } catch (error) {
     document.querySelector("#tile-calls .value").textContent = "—";
   }
