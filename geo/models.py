@@ -452,7 +452,8 @@ class CitizenReport(Base):
     rating: Mapped[int | None] = mapped_column(SmallInteger)
     rating_comment: Mapped[str | None] = mapped_column(Text)
     reopened_count: Mapped[int] = mapped_column(SmallInteger, nullable=False, server_default="0")
-    duplicate_of: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("citizen_reports.id"))
+    # Indexed: deleting reports checks this self-reference once per deleted row (migration 0006).
+    duplicate_of: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("citizen_reports.id"), index=True)
     # Photos are files outside the database (settings.data_dir / "photos"); paths relative to it.
     photos: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, server_default=text("'{}'"))
     # A retried submission with the same key returns the first report (never a duplicate row).
@@ -689,4 +690,155 @@ class Raster(LayerMixin, Base):
     min_value: Mapped[float] = mapped_column(Float, nullable=False)
     max_value: Mapped[float] = mapped_column(Float, nullable=False)
     colormap: Mapped[str] = mapped_column(String(16), nullable=False)
+    geom = geometry("MULTIPOLYGON")
+
+
+# --- tiles (issue 7) ---
+
+
+class LayerVersion(Base):
+    """A counter per layer bumped by a statement trigger on every change: the tile cache key."""
+
+    __tablename__ = "layer_versions"
+    layer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="1")
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+# --- operations centre (issue 4) ---
+
+
+class KpiUnitMonth(Base):
+    """One ward/commune's report KPIs for one month, with its polygon: a choropleth layer.
+
+    Rebuilt by ``huegis kpis refresh`` (and after report loads) from the one KPI query.
+    """
+
+    __tablename__ = "kpi_unit_month"
+    __table_args__ = (
+        CheckConstraint("received >= 0 AND processed <= received", name="counts_consistent"),
+        valid_geometry(),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_code: Mapped[str] = mapped_column(String(5), ForeignKey("admin_units.code"), nullable=False)
+    unit_name: Mapped[str] = mapped_column(Text, nullable=False)
+    level: Mapped[str] = mapped_column(String(8), nullable=False)
+    month: Mapped[date] = mapped_column(Date, nullable=False, index=True)
+    population: Mapped[int | None] = mapped_column(Integer)
+    received: Mapped[int] = mapped_column(Integer, nullable=False)
+    processed: Mapped[int] = mapped_column(Integer, nullable=False)
+    resolved: Mapped[int] = mapped_column(Integer, nullable=False)
+    on_time: Mapped[int] = mapped_column(Integer, nullable=False)
+    late_with_extension: Mapped[int] = mapped_column(Integer, nullable=False)
+    late: Mapped[int] = mapped_column(Integer, nullable=False)
+    rated: Mapped[int] = mapped_column(Integer, nullable=False)
+    satisfied: Mapped[int] = mapped_column(Integer, nullable=False)
+    backlog: Mapped[int] = mapped_column(Integer, nullable=False)
+    overdue: Mapped[int] = mapped_column(Integer, nullable=False)
+    processed_share: Mapped[float | None] = mapped_column(Float)
+    on_time_share: Mapped[float | None] = mapped_column(Float)
+    satisfied_share: Mapped[float | None] = mapped_column(Float)
+    mean_rating: Mapped[float | None] = mapped_column(Float)
+    median_hours_to_resolve: Mapped[float | None] = mapped_column(Float)
+    reports_per_10k: Mapped[float | None] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    geom = geometry("MULTIPOLYGON")
+
+
+# --- hotspots (issue 6) ---
+
+HOTSPOT_PERIODS = ("day", "week", "month")
+EHSA_PATTERNS = tuple(f"{p}_{k}" for k in ("hot", "cold") for p in (
+    "new", "consecutive", "intensifying", "persistent", "diminishing", "sporadic", "oscillating", "historical"
+)) + ("no_pattern",)  # fmt: skip
+
+
+class HotspotRun(Base):
+    """One run of the hot-spot analyses: its parameters, the data it saw and its backtest report."""
+
+    __tablename__ = "hotspot_runs"
+    __table_args__ = (one_of("period", HOTSPOT_PERIODS), CheckConstraint("cell_m > 0", name="cell_positive"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    actor: Mapped[str] = mapped_column(Text, nullable=False)
+    period: Mapped[str] = mapped_column(String(8), nullable=False)
+    cell_m: Mapped[float] = mapped_column(Float, nullable=False)
+    report_category: Mapped[str | None] = mapped_column(Text)
+    params: Mapped[dict] = mapped_column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
+    study: Mapped[dict] = mapped_column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
+    backtest: Mapped[dict | None] = mapped_column(JSONB)
+    chosen_model: Mapped[str] = mapped_column(String(32), nullable=False)
+
+
+class HotspotCellsMixin(LayerMixin):
+    """Columns of every published hot-spot layer: the run, the grid cell and the report filter."""
+
+    run_id: Mapped[int] = mapped_column(Integer, ForeignKey("hotspot_runs.id", ondelete="CASCADE"), nullable=False,
+                                        index=True)  # fmt: skip
+    cell_m: Mapped[float] = mapped_column(Float, nullable=False)
+    cell_i: Mapped[int] = mapped_column(Integer, nullable=False)
+    cell_j: Mapped[int] = mapped_column(Integer, nullable=False)
+    period: Mapped[str] = mapped_column(String(8), nullable=False)
+    report_category: Mapped[str | None] = mapped_column(Text)
+
+
+class HotspotCell(HotspotCellsMixin, Base):
+    """Getis-Ord Gi* hot and cold spots of reports per hexagon over a recent window (FDR-corrected)."""
+
+    __tablename__ = "hotspot_cells"
+    __table_args__ = (
+        one_of("period", HOTSPOT_PERIODS),
+        CheckConstraint("gi_class BETWEEN -3 AND 3", name="class_range"),
+        CheckConstraint("window_end > window_start", name="window_ordered"),
+        valid_geometry(),
+    )
+    window_start: Mapped[date] = mapped_column(Date, nullable=False)
+    window_end: Mapped[date] = mapped_column(Date, nullable=False)
+    events: Mapped[int] = mapped_column(Integer, nullable=False)
+    gi_z: Mapped[float] = mapped_column(Float, nullable=False)
+    p_value: Mapped[float] = mapped_column(Float, nullable=False)
+    gi_class: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    label: Mapped[str] = mapped_column(String(16), nullable=False)
+    geom = geometry("MULTIPOLYGON")
+
+
+class EmergingHotspot(HotspotCellsMixin, Base):
+    """Emerging Hot Spot Analysis category of a hexagon over the last time slices (docs/hotspots.md)."""
+
+    __tablename__ = "emerging_hotspots"
+    __table_args__ = (
+        one_of("period", HOTSPOT_PERIODS),
+        one_of("pattern", EHSA_PATTERNS),
+        CheckConstraint("last_slice >= first_slice", name="slices_ordered"),
+        valid_geometry(),
+    )
+    slices: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    first_slice: Mapped[date] = mapped_column(Date, nullable=False)
+    last_slice: Mapped[date] = mapped_column(Date, nullable=False)
+    pattern: Mapped[str] = mapped_column(String(24), nullable=False, index=True)
+    events: Mapped[int] = mapped_column(Integer, nullable=False)
+    hot_slices: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    cold_slices: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    final_z: Mapped[float] = mapped_column(Float, nullable=False)
+    trend_tau: Mapped[float] = mapped_column(Float, nullable=False)
+    trend_p: Mapped[float] = mapped_column(Float, nullable=False)
+    geom = geometry("MULTIPOLYGON")
+
+
+class ForecastCell(HotspotCellsMixin, Base):
+    """Expected reports per hexagon in the next period from the model that won the backtest."""
+
+    __tablename__ = "forecast_cells"
+    __table_args__ = (
+        one_of("period", HOTSPOT_PERIODS),
+        CheckConstraint("expected >= 0", name="expected_positive"),
+        CheckConstraint("period_end > period_start", name="period_ordered"),
+        valid_geometry(),
+    )
+    period_start: Mapped[date] = mapped_column(Date, nullable=False, index=True)
+    period_end: Mapped[date] = mapped_column(Date, nullable=False)
+    model: Mapped[str] = mapped_column(String(32), nullable=False)
+    expected: Mapped[float] = mapped_column(Float, nullable=False)
+    rank: Mapped[int] = mapped_column(Integer, nullable=False)
+    top_share: Mapped[float] = mapped_column(Float, nullable=False)
     geom = geometry("MULTIPOLYGON")

@@ -26,7 +26,9 @@ from tqdm import tqdm
 from geo.errors import DatabaseUnavailable
 from geo.reports.catalogue import load_catalogue
 from geo.settings import Settings
+from layers.hazards import CODE_INPUTS, read_flood_scenarios, read_rasters, read_storm_exposure
 from layers.registry import REGISTRY
+from layers.storms import STORM_POINTS_FILE
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 WARDS_FILE = DATA_DIR / "admin" / "hue_xa_phuong_2025.geojson"
@@ -364,6 +366,18 @@ SOURCES: dict[str, Source] = {
     "planning_zones": Source(_synthetic("planning_zones"), SYNTH_INPUTS, key="plan_code", synthetic=True),
     "land_parcels": Source(_synthetic("land_parcels"), SYNTH_INPUTS, key="parcel_no", synthetic=True),
     "construction_permits": Source(_synthetic("construction_permits"), SYNTH_INPUTS, key="permit_no", synthetic=True),
+    # Hazard layers (issue 5): the code computing them is an input too, so a model change reloads them.
+    "storm_exposure": Source(_real(read_storm_exposure), (STORM_POINTS_FILE, WARDS_FILE, *CODE_INPUTS)),
+    "flood_scenarios": Source(
+        _real(read_flood_scenarios),
+        (CITY_FILE, WATER_FILE, RIVERS_FILE, GEONAMES_FILE, *CODE_INPUTS),
+        key="return_period_years",
+        synthetic=True,
+    ),
+    # Writes the COG files under <data_dir>/rasters as it catalogues them.
+    "rasters": Source(
+        read_rasters, (CITY_FILE, WATER_FILE, RIVERS_FILE, GEONAMES_FILE, STORM_POINTS_FILE, *CODE_INPUTS), key="name"
+    ),
 }
 
 

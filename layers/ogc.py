@@ -43,9 +43,16 @@ def server_section() -> dict[str, Any]:
         "pretty_print": False,
         "limits": {"default_items": DEFAULT_ITEMS, "max_items": MAX_ITEMS, "on_exceed": "throttle"},
         "map": {
-            # The app serves its own basemap; no external tile server is needed.
-            "url": "${HUEGIS_PUBLIC_URL:-http://127.0.0.1:8000}/tiles/basemap/{z}/{x}/{y}.png",
+            # The app's own vector basemap; our templates draw it with Leaflet.VectorGrid, so no
+            # external (raster) tile server is needed.
+            "url": "${HUEGIS_PUBLIC_URL:-http://127.0.0.1:8000}/tiles/basemap/{z}/{x}/{y}.mvt",
             "attribution": "HueGIS basemap; GSHHG, GeoNames (CC BY 4.0)",
+        },
+        # Our copies of pygeoapi's templates and static files: local assets only (no CDN),
+        # HueGIS branding. Relative to the working directory (the project, or /app in the image).
+        "templates": {
+            "path": "${HUEGIS_PYGEOAPI_TEMPLATES:-api/web/pygeoapi}/templates",
+            "static": "${HUEGIS_PYGEOAPI_TEMPLATES:-api/web/pygeoapi}/static",
         },
     }
 
@@ -92,13 +99,17 @@ def collection(spec: LayerSpec) -> dict[str, Any]:
         "type": "feature",
         "name": "PostgreSQL",
         "data": dict(DB),
-        "id_field": "id",
+        "id_field": spec.id_field,
         "table": spec.table_name,
         "geom_field": "geom",
         "properties": list(spec.fields),
     }
     if spec.time_field:
         provider["time_field"] = spec.time_field
+    if spec.time_end_fields:
+        # The stock provider compares one time column; an interval layer answers "active at t".
+        provider["name"] = "layers.ogc_provider.ActiveIntervalProvider"
+        provider["time_end_fields"] = list(spec.time_end_fields)
     return {
         "type": "collection",
         "title": {"en": spec.title, "vi": spec.title_vi},

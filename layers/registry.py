@@ -49,7 +49,20 @@ class LayerSpec:
     synthetic: Literal["no", "yes", "mixed"] = "no"
     bbox: tuple[float, float, float, float] = CITY_BBOX
     time_field: str | None = None
+    # The OGC feature id: the primary key, or a public code people already quote.
+    id_field: str = "id"
     extra_keywords: tuple[str, ...] = field(default=())
+    # Attributes written into the layer's vector tiles (None: every public field). Keep tiles
+    # small: long texts and bookkeeping columns are read from /ogc on click instead.
+    tile_fields: tuple[str, ...] | None = None
+    # Columns that end a row's validity (time_field starts it): OGC ``datetime=t`` then selects
+    # the rows active at t (time_field <= t < each end that is set), not time_field = t.
+    time_end_fields: tuple[str, ...] = ()
+
+    @property
+    def mvt_fields(self) -> tuple[str, ...]:
+        """The attributes of the layer's vector tiles."""
+        return self.fields if self.tile_fields is None else self.tile_fields
 
     @property
     def table(self) -> Table:
@@ -118,6 +131,7 @@ LAYERS: tuple[LayerSpec, ...] = (
         geometry_type="MultiPolygon",
         fields=("parcel_no", "map_sheet", "land_use", "area_m2", "holder_type", "ward_code", *_COMMON),
         keywords=("cadastre", "land management", "parcels"),
+        tile_fields=("parcel_no", "land_use", "area_m2", "holder_type", "ward_code"),
         style=Style(color="#8d6e63", fill_opacity=0.2, weight=0.8),
         source=SYNTH,
         licence="CC0-1.0 (generated)",
@@ -145,6 +159,7 @@ LAYERS: tuple[LayerSpec, ...] = (
             *_COMMON,
         ),
         keywords=("construction", "building permits"),
+        tile_fields=("permit_no", "project_name", "permit_type", "floors", "status", "issued_on", "ward_code"),
         style=Style(color="#d84315", radius=4),
         source=SYNTH,
         licence="CC0-1.0 (generated)",
@@ -324,20 +339,25 @@ LAYERS: tuple[LayerSpec, ...] = (
             "status",
             "priority",
             "admin_unit_code",
+            "responsible_level",
             "department",
             "received_at",
             "due_at",
             "resolved_at",
+            "escalated_at",
+            "extension_status",
             "closed_at",
             "rating",
             "synthetic",
         ),
         keywords=("citizen reports", "Hue-S", "311"),
+        tile_fields=("code", "category", "status", "priority", "admin_unit_code", "received_at", "resolved_at"),
         style=Style(color="#2e7d32", radius=3),
         source="Hue-S citizen reports (HueGIS intake)",
         licence="CC-BY-4.0",
         synthetic="mixed",
         time_field="received_at",
+        id_field="code",
     ),
     LayerSpec(
         id="disaster_zones",
@@ -365,11 +385,196 @@ LAYERS: tuple[LayerSpec, ...] = (
             *_COMMON,
         ),
         keywords=("disaster", "flood", "typhoon", "CAP"),
+        tile_fields=(
+            "event",
+            "hazard",
+            "severity",
+            "urgency",
+            "status",
+            "headline_vi",
+            "headline_en",
+            "onset",
+            "expires",
+        ),
         style=Style(color="#b71c1c", fill_opacity=0.4),
         source="HueIOC disaster management",
         licence="CC-BY-4.0",
         synthetic="mixed",
         time_field="onset",
+        time_end_fields=("expires", "cancelled_at"),
+    ),
+    # --- disasters (issue 5) ---
+    LayerSpec(
+        id="storm_exposure",
+        title="Storm exposure of wards 1945-2021",
+        title_vi="Mức độ chịu ảnh hưởng của bão theo xã/phường 1945-2021",
+        description="Storms whose JTWC track passed within 50, 100 and 300 km of each ward/commune, by decade "
+        "(period '1990s') and over the whole record (period '1945-2021'): any strength, tropical storm or "
+        "stronger (>= 34 kt, suffix _ts) and typhoon strength (>= 64 kt, suffix _ty).",
+        group="reference",
+        model=models.StormExposure,
+        geometry_type="MultiPolygon",
+        fields=(
+            "ward_code",
+            "ward_name",
+            "period",
+            "decade",
+            "years",
+            "storms_50km",
+            "storms_50km_ts",
+            "storms_50km_ty",
+            "storms_100km",
+            "storms_100km_ts",
+            "storms_100km_ty",
+            "storms_300km",
+            "storms_300km_ts",
+            "storms_300km_ty",
+            "max_wind_kt_100km",
+            *_COMMON,
+        ),
+        keywords=("hazard", "typhoon", "storm", "exposure"),
+        style=Style(color="#6a1b9a", fill_opacity=0.35),
+        source="US Joint Typhoon Warning Center best track; HueGIS storm exposure",
+        licence="public domain (US Government work)",
+    ),
+    LayerSpec(
+        id="flood_scenarios",
+        title="Flood scenarios by return period (exercise)",
+        title_vi="Kịch bản ngập lụt theo chu kỳ lặp lại (diễn tập)",
+        description="Modelled flood extents (water at least 0.2 m deep) of the 5-, 20- and 100-year floods near "
+        "the lagoon, the rivers and the coast. No DEM: ground height is a proxy from GeoNames spot heights and "
+        "distance to water (docs/disasters.md). For exercises, not for decisions.",
+        group="reference",
+        model=models.FloodScenario,
+        geometry_type="MultiPolygon",
+        fields=(
+            "return_period_years",
+            "name",
+            "name_vi",
+            "stage_m",
+            "reach_km",
+            "area_km2",
+            "max_depth_m",
+            "mean_depth_m",
+            "raster_name",
+            *_COMMON,
+        ),
+        keywords=("hazard", "flood", "scenario", "exercise"),
+        style=Style(color="#1565c0", fill_opacity=0.3),
+        source="HueGIS flood scenario generator (GeoNames spot heights, GSHHG water, no DEM)",
+        licence="CC0-1.0 (generated)",
+        synthetic="yes",
+    ),
+    LayerSpec(
+        id="rasters",
+        title="Hazard rasters",
+        title_vi="Dữ liệu raster thiên tai",
+        description="Footprints of the hazard rasters (Cloud-Optimized GeoTIFF, EPSG:32648): flood depth per "
+        "scenario and storm-passage density. Tiles: /tiles/raster/{name}/{z}/{x}/{y}.png.",
+        group="reference",
+        model=models.Raster,
+        geometry_type="MultiPolygon",
+        fields=(
+            "name",
+            "title",
+            "title_vi",
+            "kind",
+            "units",
+            "crs",
+            "width",
+            "height",
+            "resolution_m",
+            "nodata",
+            "min_value",
+            "max_value",
+            "colormap",
+            *_COMMON,
+        ),
+        keywords=("hazard", "raster", "COG"),
+        style=Style(color="#37474f", fill_opacity=0.0),
+        source="HueGIS (JTWC best track; flood scenario generator)",
+        licence="public domain (storm density); CC0-1.0 (flood scenarios)",
+        synthetic="mixed",
+        bbox=(103.8, 12.77, 111.45, 20.08),
+    ),
+    LayerSpec(
+        id="kpi_unit_month",
+        title="Report KPIs by ward/commune and month",
+        title_vi="Chỉ số xử lý phản ánh theo xã/phường và tháng",
+        description="Each ward/commune polygon with one month's report KPIs (received, processed, on time, "
+        "satisfied, backlog, overdue; definitions in docs/kpis.md), for choropleth maps.",
+        group="operations",
+        model=models.KpiUnitMonth,
+        geometry_type="MultiPolygon",
+        fields=("unit_code", "unit_name", "level", "month", "population", "received", "processed", "resolved",
+                "on_time", "late_with_extension", "late", "rated", "satisfied", "backlog", "overdue",
+                "processed_share", "on_time_share", "satisfied_share", "mean_rating", "median_hours_to_resolve",
+                "reports_per_10k", "updated_at"),
+        keywords=("KPI", "operations centre", "citizen reports"),
+        style=Style(color="#00796b", fill_opacity=0.6),
+        source="HueGIS KPI engine over citizen_reports",
+        licence="CC-BY-4.0",
+        synthetic="mixed",
+        time_field="month",
+    ),
+    # --- hotspots (issue 6) ---
+    LayerSpec(
+        id="hotspot_cells",
+        title="Report hot spots (Getis-Ord Gi*)",
+        title_vi="Điểm nóng phản ánh (Getis-Ord Gi*)",
+        description="Hexagons where citizen reports cluster (hot) or are scarce (cold) over the latest window: "
+        "Gi* with 999 permutations and FDR correction, classes at 90/95/99 % confidence (docs/hotspots.md). "
+        "Cells with no report and no significant class are left out.",
+        group="operations",
+        model=models.HotspotCell,
+        geometry_type="MultiPolygon",
+        fields=("run_id", "cell_m", "cell_i", "cell_j", "period", "report_category", "window_start", "window_end",
+                "events", "gi_z", "p_value", "gi_class", "label", *_COMMON),
+        keywords=("hot spots", "Getis-Ord", "citizen reports"),
+        style=Style(color="#d7301f", fill_opacity=0.55, weight=0.3),
+        source="HueGIS hot-spot analysis of citizen_reports (PySAL esda)",
+        licence="CC-BY-4.0",
+        synthetic="mixed",
+        time_field="window_start",
+    ),
+    LayerSpec(
+        id="emerging_hotspots",
+        title="Emerging hot spots",
+        title_vi="Điểm nóng mới nổi",
+        description="Emerging Hot Spot Analysis of citizen reports per hexagon: Gi* per time slice and a "
+        "Mann-Kendall trend, classified as new, consecutive, intensifying, persistent, diminishing, sporadic, "
+        "oscillating or historical hot/cold spots (rules in docs/hotspots.md). 'no_pattern' cells are left out.",
+        group="operations",
+        model=models.EmergingHotspot,
+        geometry_type="MultiPolygon",
+        fields=("run_id", "cell_m", "cell_i", "cell_j", "period", "report_category", "slices", "first_slice",
+                "last_slice", "pattern", "events", "hot_slices", "cold_slices", "final_z", "trend_tau", "trend_p",
+                *_COMMON),
+        keywords=("hot spots", "emerging hot spots", "trend", "citizen reports"),
+        style=Style(color="#ef6548", fill_opacity=0.55, weight=0.3),
+        source="HueGIS emerging hot-spot analysis of citizen_reports (PySAL esda, Mann-Kendall)",
+        licence="CC-BY-4.0",
+        synthetic="mixed",
+        time_field="last_slice",
+    ),
+    LayerSpec(
+        id="forecast_cells",
+        title="Report forecast for the next period",
+        title_vi="Dự báo phản ánh kỳ tới",
+        description="Expected citizen reports per hexagon in the next day, week or month from the model that won "
+        "the rolling-origin backtest (hit rate, PAI, PEI in the run's report), ranked; the top cells are where to "
+        "act first. Cells expecting almost nothing are left out.",
+        group="operations",
+        model=models.ForecastCell,
+        geometry_type="MultiPolygon",
+        fields=("run_id", "cell_m", "cell_i", "cell_j", "period", "report_category", "period_start", "period_end",
+                "model", "expected", "rank", "top_share", *_COMMON),
+        keywords=("forecast", "prediction", "hot spots", "citizen reports"),
+        style=Style(color="#7a0177", fill_opacity=0.55, weight=0.3),
+        source="HueGIS report forecast (scikit-learn gradient boosting and baselines)",
+        licence="CC-BY-4.0",
+        synthetic="mixed",
+        time_field="period_start",
     ),
 )
 

@@ -1,0 +1,273 @@
+"""Disaster zones: validation, create, update, cancel, read; each change is a CAP message.
+
+A zone's history is its CAP messages (``disaster_messages``): creation issues an ``Alert``, every
+update an ``Update`` and cancellation a ``Cancel``, each referencing the messages before it. A
+zone is *active* at t when ``onset <= t < expires`` and it was not cancelled by t.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import psycopg
+from psycopg import AsyncConnection
+from psycopg.rows import dict_row
+
+from geo import models
+from geo.db import load_sql
+from geo.errors import Conflict, InvalidInput, NotFound
+
+HUE_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+IDENTIFIER_PREFIX = "HUEGIS-DZ-"
+SOURCE_STAFF = "HueIOC disaster management (staff API)"
+
+VOCABULARIES: dict[str, tuple[str, ...]] = {
+    "hazard": models.HAZARDS,
+    "category": models.CAP_CATEGORIES,
+    "urgency": models.CAP_URGENCIES,
+    "severity": models.CAP_SEVERITIES,
+    "certainty": models.CAP_CERTAINTIES,
+    "status": models.CAP_STATUSES,
+}
+REQUIRED_TEXT = ("event", "headline_vi", "headline_en")
+OPTIONAL_TEXT = ("instruction_vi", "instruction_en")
+FIELDS = (*REQUIRED_TEXT, *VOCABULARIES, *OPTIONAL_TEXT, "onset", "expires", "geometry")
+MAX_TEXT = 4000
+MAX_VERTICES = 50_000
+
+
+def as_hue_time(value: datetime | str, name: str) -> datetime:
+    """An aware datetime; a naive one is read as Huế local time (UTC+07:00)."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise InvalidInput(f"{name}: {value!r} is not an ISO 8601 date-time") from None
+    if not isinstance(value, datetime):
+        raise InvalidInput(f"{name}: expected a date-time, got {type(value).__name__}")
+    return value.replace(tzinfo=HUE_TZ) if value.tzinfo is None else value
+
+
+def validate_zone(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Check a complete zone (vocabulary, texts, times, GeoJSON shape); ``InvalidInput`` names the problem.
+
+    Geometry validity and position against the city need the database: see :func:`check_geometry`.
+    """
+    missing = [name for name in FIELDS if name not in OPTIONAL_TEXT and fields.get(name) is None]
+    if missing:
+        raise InvalidInput(f"missing field(s): {', '.join(missing)}")
+    clean: dict[str, Any] = {}
+    for name, allowed in VOCABULARIES.items():
+        value = fields[name]
+        if value not in allowed:
+            raise InvalidInput(f"{name}: {value!r} is not a CAP 1.2 / HueGIS value; allowed: {', '.join(allowed)}")
+        clean[name] = value
+    for name in (*REQUIRED_TEXT, *OPTIONAL_TEXT):
+        value = fields.get(name)
+        if value is None:
+            clean[name] = None
+            continue
+        if not isinstance(value, str) or not value.strip():
+            raise InvalidInput(f"{name}: must be non-empty text")
+        if len(value) > MAX_TEXT:
+            raise InvalidInput(f"{name}: {len(value)} characters, at most {MAX_TEXT}")
+        clean[name] = value.strip()
+    onset, expires = as_hue_time(fields["onset"], "onset"), as_hue_time(fields["expires"], "expires")
+    if expires <= onset:
+        raise InvalidInput(f"expires ({expires.isoformat()}) must be after onset ({onset.isoformat()})")
+    clean["onset"], clean["expires"] = onset, expires
+    clean["geometry"] = _check_geojson(fields["geometry"])
+    return clean
+
+
+def _check_geojson(geometry: Any) -> dict[str, Any]:
+    """A GeoJSON Polygon or MultiPolygon with closed rings of lon/lat positions."""
+    if not isinstance(geometry, Mapping) or geometry.get("type") not in ("Polygon", "MultiPolygon"):
+        kind = geometry.get("type") if isinstance(geometry, Mapping) else type(geometry).__name__
+        raise InvalidInput(f"geometry: expected a GeoJSON Polygon or MultiPolygon, got {kind!r}")
+    coords = geometry.get("coordinates")
+    polygons = [coords] if geometry["type"] == "Polygon" else coords
+    if not isinstance(polygons, list) or not polygons:
+        raise InvalidInput("geometry: coordinates are empty")
+    vertices = 0
+    for polygon in polygons:
+        if not isinstance(polygon, list) or not polygon:
+            raise InvalidInput("geometry: a polygon needs at least one ring")
+        for ring in polygon:
+            if not isinstance(ring, list) or len(ring) < 4:
+                raise InvalidInput("geometry: a ring needs at least 4 positions (the first repeated last)")
+            for position in ring:
+                if (
+                    not isinstance(position, list | tuple)
+                    or len(position) < 2
+                    or not all(isinstance(c, int | float) and math.isfinite(c) for c in position[:2])
+                ):
+                    raise InvalidInput(f"geometry: {position!r} is not a [lon, lat] position")
+                lon, lat = position[0], position[1]
+                if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+                    raise InvalidInput(f"geometry: [{lon}, {lat}] is not a WGS 84 lon/lat position")
+            if list(ring[0][:2]) != list(ring[-1][:2]):
+                raise InvalidInput("geometry: a ring must end where it starts")
+            vertices += len(ring)
+    if vertices > MAX_VERTICES:
+        raise InvalidInput(f"geometry: {vertices} vertices, at most {MAX_VERTICES}")
+    return {"type": geometry["type"], "coordinates": coords}
+
+
+async def check_geometry(conn: AsyncConnection, geometry: dict[str, Any]) -> None:
+    """``InvalidInput`` unless the geometry is valid (OGC) and inside or overlapping the city."""
+    try:
+        async with conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(load_sql("disasters/check_geometry"), {"geojson": json.dumps(geometry)})
+            row = await cur.fetchone()
+    except psycopg.errors.DataException as exc:  # PostGIS could not read the GeoJSON
+        raise InvalidInput(f"geometry: not readable GeoJSON ({exc.diag.message_primary})") from exc
+    except psycopg.errors.InternalError as exc:
+        raise InvalidInput(f"geometry: not readable GeoJSON ({exc.diag.message_primary})") from exc
+    if row is None:
+        raise NotFound("the city outline is not loaded: run `huegis load --only admin_units`")
+    if not row["valid"]:
+        raise InvalidInput(f"geometry: invalid polygon ({row['reason']})")
+    if not row["overlaps_city"]:
+        raise InvalidInput(
+            f"geometry: the zone lies {row['km_from_city']:.1f} km outside Thành phố Huế; "
+            "a zone must be inside or overlap the city"
+        )
+    if row["area_km2"] <= 0:
+        raise InvalidInput("geometry: the zone has no area")
+
+
+async def get_zone(conn: AsyncConnection, *, zone_id: int, lock: bool = False) -> dict[str, Any]:
+    """One zone with its GeoJSON geometry, ``active`` flag and CAP messages; ``NotFound`` otherwise."""
+    query = load_sql("disasters/zone") + (" FOR UPDATE" if lock else "")
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(query, {"id": zone_id})
+        zone = await cur.fetchone()
+        if zone is None:
+            raise NotFound(f"no disaster zone {zone_id}")
+        await cur.execute(load_sql("disasters/messages"), {"id": zone_id})
+        zone["messages"] = await cur.fetchall()
+    return zone
+
+
+async def _issue(conn: AsyncConnection, zone_id: int, msg_type: str, actor: str, note: str | None) -> None:
+    await conn.execute(
+        load_sql("disasters/insert_message"),
+        {"id": zone_id, "msg_type": msg_type, "prefix": IDENTIFIER_PREFIX, "actor": actor, "note": note},
+    )
+
+
+def _row(clean: Mapping[str, Any]) -> dict[str, Any]:
+    row = {k: v for k, v in clean.items() if k != "geometry"}
+    row["geojson"] = json.dumps(clean["geometry"])
+    return row
+
+
+async def create_zone(
+    conn: AsyncConnection,
+    *,
+    fields: Mapping[str, Any],
+    actor: str,
+    source: str = SOURCE_STAFF,
+    synthetic: bool = False,
+) -> dict[str, Any]:
+    """Validate and store a new zone and issue its CAP ``Alert``; nothing is written when invalid."""
+    clean = validate_zone(fields)
+    await check_geometry(conn, clean["geometry"])
+    async with conn.transaction():
+        cur = await conn.execute(
+            load_sql("disasters/insert_zone"), {**_row(clean), "source": source, "synthetic": synthetic}
+        )
+        created = await cur.fetchone()
+        assert created is not None
+        zone_id = created[0]
+        await _issue(conn, zone_id, "Alert", actor, None)
+    return await get_zone(conn, zone_id=zone_id)
+
+
+async def update_zone(
+    conn: AsyncConnection, *, zone_id: int, changes: Mapping[str, Any], actor: str, note: str | None = None
+) -> dict[str, Any]:
+    """Apply ``changes`` to a zone and issue a CAP ``Update``; ``Conflict`` once cancelled."""
+    unknown = sorted(set(changes) - set(FIELDS))
+    if unknown:
+        raise InvalidInput(f"unknown field(s): {', '.join(unknown)}; a zone has {', '.join(FIELDS)}")
+    if not changes:
+        raise InvalidInput("nothing to update: send at least one field")
+    async with conn.transaction():
+        current = await get_zone(conn, zone_id=zone_id, lock=True)
+        if current["cancelled_at"] is not None:
+            raise Conflict(f"disaster zone {zone_id} was cancelled at {current['cancelled_at'].isoformat()}")
+        merged = {name: current[name] for name in FIELDS} | dict(changes)
+        clean = validate_zone(merged)
+        if "geometry" in changes:
+            await check_geometry(conn, clean["geometry"])
+        await conn.execute(load_sql("disasters/update_zone"), {**_row(clean), "id": zone_id})
+        await _issue(conn, zone_id, "Update", actor, note)
+    return await get_zone(conn, zone_id=zone_id)
+
+
+async def cancel_zone(conn: AsyncConnection, *, zone_id: int, actor: str, note: str | None = None) -> dict[str, Any]:
+    """Cancel a zone from now on and issue a CAP ``Cancel``; ``Conflict`` if already cancelled."""
+    async with conn.transaction():
+        current = await get_zone(conn, zone_id=zone_id, lock=True)
+        if current["cancelled_at"] is not None:
+            raise Conflict(f"disaster zone {zone_id} was already cancelled at {current['cancelled_at'].isoformat()}")
+        await conn.execute(load_sql("disasters/cancel_zone"), {"id": zone_id})
+        await _issue(conn, zone_id, "Cancel", actor, note)
+    return await get_zone(conn, zone_id=zone_id)
+
+
+async def zones_geojson(conn: AsyncConnection, *, at: datetime | None, status: str | None = None) -> dict[str, Any]:
+    """Zones active at ``at`` (every zone when None) as a GeoJSON FeatureCollection in EPSG:4326."""
+    if status is not None and status not in models.CAP_STATUSES:
+        raise InvalidInput(f"status: {status!r} is not one of {', '.join(models.CAP_STATUSES)}")
+    async with conn.cursor() as cur:
+        await cur.execute(load_sql("disasters/zones_geojson"), {"at": at, "status": status})
+        row = await cur.fetchone()
+    assert row is not None
+    return row[0]
+
+
+async def create_flood_exercise(
+    conn: AsyncConnection, *, return_period_years: int, onset: datetime, hours: int, actor: str
+) -> dict[str, Any]:
+    """A disaster zone (status ``Exercise``, synthetic) from a modelled flood scenario's extent."""
+    if not 1 <= hours <= 24 * 14:
+        raise InvalidInput(f"hours={hours}: an exercise lasts 1 to 336 hours")
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(load_sql("disasters/flood_scenario"), {"rp": return_period_years})
+        scenario = await cur.fetchone()
+    if scenario is None:
+        raise NotFound(
+            f"no flood scenario with a {return_period_years}-year return period; see /ogc/collections/flood_scenarios"
+        )
+    start = as_hue_time(onset, "onset")
+    fields = {
+        "event": "Lũ lụt (diễn tập)",
+        "hazard": "flood",
+        "category": "Met",
+        "urgency": "Expected",
+        "severity": "Severe" if return_period_years >= 20 else "Moderate",
+        "certainty": "Possible",
+        "status": "Exercise",
+        "headline_vi": f"DIỄN TẬP: {scenario['name_vi']}, mực nước {scenario['stage_m']} m",
+        "headline_en": f"EXERCISE: {scenario['name']}, water level {scenario['stage_m']} m",
+        "instruction_vi": "Đây là diễn tập. Không sơ tán. Kiểm tra phương án ứng phó của đơn vị.",
+        "instruction_en": "This is an exercise. Do not evacuate. Check your unit's response plan.",
+        "onset": start,
+        "expires": start + timedelta(hours=hours),
+        "geometry": scenario["geometry"],
+    }
+    return await create_zone(
+        conn,
+        fields=fields,
+        actor=actor,
+        source=f"HueGIS flood scenario generator, {return_period_years}-year flood (synthetic)",
+        synthetic=True,
+    )
