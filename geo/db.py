@@ -26,6 +26,9 @@ def create_pool(settings: Settings) -> AsyncConnectionPool:
         max_size=settings.pool_max_size,
         timeout=settings.connect_timeout_s,
         open=False,
+        # Reads need no transaction; writes open one with conn.transaction(), which then commits
+        # before the handler returns (not after the response, as a yield dependency would).
+        kwargs={"autocommit": True},
         # A broken connection (server restarted) is dropped when it is handed out, not reused.
         check=AsyncConnectionPool.check_connection,
     )
