@@ -6,7 +6,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v p
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-SYSTEM_PACKAGES := gdal-bin
+SYSTEM_PACKAGES := gdal-bin chromium
 
 .PHONY: help install system venv run setup test lint typecheck bench clean
 

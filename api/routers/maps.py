@@ -1,0 +1,48 @@
+"""``/maps``: the planners' web maps (folium pages built by ``geo.maps``)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from api.deps import ConnDep
+from geo.maps import MAPS, Assets, Lang, get_map, render_map
+from tiles.router import get_store
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "web" / "templates")
+# A page reading an untracked table (analytics outputs) is rebuilt at most once a minute.
+UNTRACKED_TTL_S = 60
+MAX_PAGES = 64
+
+router = APIRouter(tags=["maps"], include_in_schema=False)
+_pages: dict[tuple[str, str, str], str] = {}
+
+
+@router.get("/maps", response_class=HTMLResponse)
+async def maps_index(request: Request, lang: Annotated[Lang, Query()] = "vi") -> HTMLResponse:
+    """The list of web maps."""
+    return TEMPLATES.TemplateResponse(request, "maps_index.html", {"lang": lang, "maps": list(MAPS.values())})
+
+
+@router.get("/maps/{name}", response_class=HTMLResponse)
+async def web_map(request: Request, conn: ConnDep, name: str, lang: Annotated[Lang, Query()] = "vi") -> HTMLResponse:
+    """One web map; the page is kept until a layer it draws changes."""
+    spec = get_map(name)
+    store = get_store(request)
+    versions = await store.versions.current(store.pool)
+    tags = [versions.get(table) for table in spec.sources()]
+    key = (name, lang, ",".join(tag or "" for tag in tags))
+    if spec.analytics or None in tags:
+        key = (*key[:2], f"{key[2]}@{int(time.monotonic() // UNTRACKED_TTL_S)}")
+    html = _pages.get(key)
+    if html is None:
+        html = await render_map(conn, name, assets=Assets("/static/vendor"), lang=lang, home=f"/maps?lang={lang}")
+        if len(_pages) >= MAX_PAGES:
+            _pages.pop(next(iter(_pages)))
+        _pages[key] = html
+    return HTMLResponse(html, headers={"Cache-Control": "public, no-cache"})

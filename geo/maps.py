@@ -1,0 +1,451 @@
+"""Planners' web maps: folium (Leaflet) pages generated from the layer registry.
+
+Every map draws a small basemap (water, ward boundaries, rivers, roads) and its layers from
+GeoJSON that PostGIS serialises, so a page, once loaded, needs nothing else from the server: the
+same HTML is served at ``/maps/{name}`` and written as a standalone file by ``huegis maps
+export``. Leaflet, Bootstrap and jQuery come from ``Assets.base`` (the app's vendored copies, or
+a ``vendor/`` folder beside exported files), never from a CDN. No web imports here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import folium
+from branca.colormap import LinearColormap
+from branca.element import Element, Figure, MacroElement, Template
+from psycopg import AsyncConnection, sql
+
+from geo.db import load_sql
+from geo.errors import NotFound
+from geo.settings import PROJECT_DIR
+from layers.registry import LAYERS, REGISTRY, LayerSpec
+
+Lang = Literal["vi", "en"]
+VENDOR_DIR = PROJECT_DIR / "api" / "web" / "static" / "vendor"
+CENTRE = (16.43, 107.6)  # lat, lon: between the Imperial City and the lagoon
+# Analytics outputs drawn when their tables exist (the engines that fill them come later).
+ANALYTICS_TABLES = ("hotspot_cells", "forecast_cells")
+TOLERANCE_DEG = 0.0002  # ~20 m: basemap and ward outlines, invisible at city zooms
+DETAIL_TOLERANCE_DEG = 0.00003  # ~3 m: thematic polygons and lines (planning zones: 140k → 39k vertices)
+# Too many features to embed beside the rest (8,010 parcels, 5,484 permits): each has its own map.
+DETAIL_LAYERS = ("land_parcels", "construction_permits")
+TOOLTIP_FIELDS = 6
+
+
+@dataclass(frozen=True)
+class Assets:
+    """Where a map page loads its libraries from: a URL prefix or a relative folder."""
+
+    base: str = "/static/vendor"
+
+    def js(self) -> list[tuple[str, str]]:
+        return [
+            ("leaflet", f"{self.base}/leaflet/leaflet.js"),
+            ("jquery", f"{self.base}/jquery/jquery.min.js"),
+            ("bootstrap", f"{self.base}/bootstrap/bootstrap.bundle.min.js"),
+        ]
+
+    def css(self) -> list[tuple[str, str]]:
+        return [
+            ("leaflet_css", f"{self.base}/leaflet/leaflet.css"),
+            ("bootstrap_css", f"{self.base}/bootstrap/bootstrap.min.css"),
+        ]
+
+
+# folium's own defaults we do not use (icon fonts for awesome markers): dropped, not vendored.
+UNUSED_ASSETS = {"awesome_markers", "glyphicons_css", "awesome_markers_font_css", "awesome_markers_css",
+                 "awesome_rotate_css"}  # fmt: skip
+EXTERNAL_ASSET = re.compile(r"""<(?:script|link)\b[^>]*(?:src|href)\s*=\s*["']((?:https?:)?//[^"']+)""", re.I)
+
+
+@dataclass(frozen=True)
+class MapSpec:
+    """One planners' map: its overlays and thematic extras."""
+
+    name: str
+    title: str
+    title_vi: str
+    description: str
+    description_vi: str
+    layers: tuple[str, ...]
+    density: bool = False  # population density choropleth by ward (until the KPI table lands)
+    analytics: bool = False  # hotspot and forecast cells, when their tables exist
+    hidden: tuple[str, ...] = field(default=())  # overlays listed in the control but off at first
+
+    def sources(self) -> tuple[str, ...]:
+        """Tables the map reads (its page changes when one of them does)."""
+        base = ("admin_units", "water_areas", "rivers", "roads")
+        return tuple(sorted({*base, *self.layers}))
+
+
+def _thematic() -> tuple[str, ...]:
+    return tuple(spec.id for spec in LAYERS if spec.group == "thematic")
+
+
+def _layer_map(spec: LayerSpec) -> MapSpec:
+    return MapSpec(
+        name=spec.id,
+        title=spec.title,
+        title_vi=spec.title_vi,
+        description=spec.description,
+        description_vi=spec.title_vi,
+        layers=(spec.id,),
+    )
+
+
+MAPS: dict[str, MapSpec] = {
+    m.name: m
+    for m in (
+        MapSpec(
+            name="overview",
+            title="Planners' overview",
+            title_vi="Bản đồ tổng hợp quy hoạch",
+            description="Thematic layers, population density by ward, disaster zones and analytics cells "
+            "(land parcels and permits have maps of their own).",
+            description_vi="Các lớp chuyên đề, mật độ dân số theo xã/phường, vùng thiên tai và ô phân tích "
+            "(thửa đất và giấy phép xây dựng có bản đồ riêng).",
+            layers=(*(layer for layer in _thematic() if layer not in DETAIL_LAYERS), "disaster_zones"),
+            density=True,
+            analytics=True,
+        ),
+        MapSpec(
+            name="density",
+            title="Population density by ward",
+            title_vi="Mật độ dân số theo xã/phường",
+            description="Inhabitants per km² of each ward and commune (2025 population, official areas).",
+            description_vi="Số dân trên mỗi km² của từng xã, phường (dân số 2025).",
+            layers=(),
+            density=True,
+        ),
+        MapSpec(
+            name="disasters",
+            title="Disaster zones and facilities",
+            title_vi="Vùng thiên tai và cơ sở thiết yếu",
+            description="Hazard zones with the health facilities and schools that may be exposed, and the dams.",
+            description_vi="Vùng cảnh báo thiên tai cùng cơ sở y tế, trường học có thể bị ảnh hưởng và các thủy điện.",
+            layers=("disaster_zones", "health_facilities", "schools", "dams"),
+            analytics=True,
+        ),
+        *(_layer_map(spec) for spec in LAYERS if spec.group == "thematic"),
+    )
+}
+
+
+def get_map(name: str) -> MapSpec:
+    """The map named in a URL or on the command line; ``NotFound`` lists the known ones."""
+    try:
+        return MAPS[name]
+    except KeyError:
+        raise NotFound(f"unknown map {name!r}; maps: {', '.join(MAPS)}") from None
+
+
+# --- data -----------------------------------------------------------------------------------
+
+
+@dataclass
+class MapData:
+    """GeoJSON text of everything one map draws, read from PostGIS."""
+
+    basemap: dict[str, str]
+    layers: dict[str, str]
+    density: str | None = None
+    analytics: dict[str, str] = field(default_factory=dict)
+
+
+BASEMAP_LAYERS: dict[str, tuple[str, ...]] = {
+    "water_areas": ("name", "water_type"),
+    "admin_units": ("code", "name", "level"),
+    "rivers": ("name",),
+    "roads": ("ref", "name", "road_class"),
+}
+
+
+async def fetch_map_data(conn: AsyncConnection, spec: MapSpec) -> MapData:
+    """Read every layer of the map as GeoJSON (one statement per layer)."""
+    basemap = {
+        layer_id: await _features(conn, layer_id, fields, TOLERANCE_DEG) for layer_id, fields in BASEMAP_LAYERS.items()
+    }
+    layers = {
+        layer_id: await _features(conn, layer_id, _popup_fields(REGISTRY[layer_id]), _tolerance(REGISTRY[layer_id]))
+        for layer_id in spec.layers
+    }
+    density = None
+    if spec.density:
+        async with conn.cursor() as cur:
+            await cur.execute(load_sql("maps/ward_density"), {"tolerance": TOLERANCE_DEG})
+            density = _text(await cur.fetchone())
+    analytics = {}
+    if spec.analytics:
+        async with conn.cursor() as cur:
+            await cur.execute(load_sql("maps/existing_tables"), {"names": list(ANALYTICS_TABLES)})
+            present = [row[0] for row in await cur.fetchall()]
+        for table in present:
+            analytics[table] = await _features(conn, table, None, 0.0)
+    return MapData(basemap=basemap, layers=layers, density=density, analytics=analytics)
+
+
+def _tolerance(spec: LayerSpec) -> float:
+    return 0.0 if spec.geometry_type == "Point" else DETAIL_TOLERANCE_DEG
+
+
+def _popup_fields(spec: LayerSpec) -> tuple[str, ...]:
+    return tuple(f for f in spec.mvt_fields if f not in ("source", "updated_at"))
+
+
+async def _features(conn: AsyncConnection, table: str, fields: tuple[str, ...] | None, tolerance: float) -> str:
+    if fields is None:  # an analytics table of unknown shape: every column but the geometry
+        properties: sql.Composable = sql.SQL("to_jsonb(src) - 'geom'")
+    else:
+        pairs = sql.SQL(", ").join(sql.SQL("{}, src.{}").format(sql.Literal(f), sql.Identifier(f)) for f in fields)
+        properties = sql.SQL("json_build_object({})").format(pairs)
+    query = sql.SQL(load_sql("maps/features")).format(properties=properties, table=sql.Identifier(table))
+    async with conn.cursor() as cur:
+        await cur.execute(query, {"tolerance": tolerance})
+        return _text(await cur.fetchone())
+
+
+def _text(row: tuple[Any, ...] | None) -> str:
+    return str(row[0]) if row and row[0] is not None else '{"type": "FeatureCollection", "features": []}'
+
+
+# --- building -------------------------------------------------------------------------------
+
+
+class Legend(MacroElement):
+    """A fixed legend box in the map's bottom-right corner."""
+
+    _template = Template(
+        """
+        {% macro html(this, kwargs) %}
+        <div class="huegis-legend">{{ this.body }}</div>
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, body: str) -> None:
+        super().__init__()
+        self._name = "Legend"
+        self.body = body
+
+
+PAGE_CSS = """
+<link rel="icon" href="data:,">
+<style>
+  .folium-map.leaflet-container { background: #f3efe6; }
+  .huegis-title { position: absolute; z-index: 1000; top: 10px; left: 56px; max-width: 60%;
+    background: rgba(255,255,255,.92); padding: 6px 12px; border-radius: 6px; font: 14px system-ui, sans-serif;
+    box-shadow: 0 1px 4px rgba(0,0,0,.3); }
+  .huegis-title h1 { font-size: 16px; margin: 0; color: #5b2c6f; }
+  .huegis-title p { margin: 2px 0 0; font-size: 12px; color: #444; }
+  .huegis-legend { position: absolute; z-index: 1000; bottom: 24px; right: 10px; background: rgba(255,255,255,.92);
+    padding: 6px 10px; border-radius: 6px; font: 12px system-ui, sans-serif; box-shadow: 0 1px 4px rgba(0,0,0,.3); }
+  .huegis-legend i { display: inline-block; width: 14px; height: 10px; margin-right: 4px; }
+</style>
+"""
+
+
+def build_map(
+    spec: MapSpec, data: MapData, *, assets: Assets, lang: Lang = "vi", home: str | None = None
+) -> folium.Map:
+    """The folium map of ``spec`` drawing ``data``; assets point at ``assets`` only."""
+    fmap = folium.Map(location=CENTRE, zoom_start=10, tiles=None, prefer_canvas=True, control_scale=True)
+    _use_local_assets(fmap, assets)
+    root: Figure = fmap.get_root()  # type: ignore[assignment]
+    root.header.add_child(Element(PAGE_CSS), name="huegis_css")
+    title, description = (spec.title_vi, spec.description_vi) if lang == "vi" else (spec.title, spec.description)
+    back = f' · <a href="{home}">{"Các bản đồ" if lang == "vi" else "All maps"}</a>' if home else ""
+    root.html.add_child(
+        Element(f'<div class="huegis-title"><h1>{_escape(title)}</h1><p>{_escape(description)}{back}</p></div>')
+    )
+    _add_basemap(fmap, data.basemap, lang)
+    if data.density is not None:
+        _add_density(fmap, data.density, lang)
+    for layer_id, geojson in data.layers.items():
+        _add_layer(fmap, REGISTRY[layer_id], geojson, lang, show=layer_id not in spec.hidden)
+    for table, geojson in data.analytics.items():
+        _add_cells(fmap, table, geojson, lang)
+    folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
+    return fmap
+
+
+def render_html(fmap: folium.Map) -> str:
+    """The page's HTML; ``RuntimeError`` if any script or stylesheet would come from another host."""
+    html = fmap.get_root().render()
+    external = EXTERNAL_ASSET.findall(html)
+    if external:
+        raise RuntimeError(f"map page would load assets from outside the platform: {', '.join(sorted(set(external)))}")
+    return html
+
+
+async def render_map(
+    conn: AsyncConnection, name: str, *, assets: Assets, lang: Lang = "vi", home: str | None = None
+) -> str:
+    """Read, build and render one map: the HTML page."""
+    spec = get_map(name)
+    data = await fetch_map_data(conn, spec)
+    return render_html(build_map(spec, data, assets=assets, lang=lang, home=home))
+
+
+def _use_local_assets(element: Any, assets: Assets) -> None:
+    """Point folium's asset lists at our copies; fail loudly on an asset we have not vendored."""
+    local = dict(assets.js() + assets.css())
+    for kind in ("default_js", "default_css"):
+        wanted = getattr(element, kind, None)
+        if wanted is None:
+            continue
+        rewritten = []
+        for name, url in wanted:
+            if name in UNUSED_ASSETS:
+                continue
+            if name not in local:
+                raise RuntimeError(f"folium asset {name!r} ({url}) is not vendored under {VENDOR_DIR}")
+            rewritten.append((name, local[name]))
+        setattr(element, kind, rewritten)
+
+
+def _add_basemap(fmap: folium.Map, basemap: dict[str, str], lang: Lang) -> None:
+    group = folium.FeatureGroup(name="Bản đồ nền" if lang == "vi" else "Basemap", control=False)
+    water = {"fillColor": "#a9d3e8", "color": "#a9d3e8", "weight": 0.5, "fillOpacity": 1}
+    folium.GeoJson(json.loads(basemap["water_areas"]), style_function=lambda _: water, interactive=False).add_to(group)
+    folium.GeoJson(
+        json.loads(basemap["admin_units"]), style_function=_admin_style, interactive=False, smooth_factor=1.5
+    ).add_to(group)
+    river = {"color": "#6fb1d6", "weight": 2}
+    folium.GeoJson(json.loads(basemap["rivers"]), style_function=lambda _: river, interactive=False).add_to(group)
+    folium.GeoJson(json.loads(basemap["roads"]), style_function=_road_style, interactive=False).add_to(group)
+    group.add_to(fmap)
+
+
+def _admin_style(feature: dict) -> dict:
+    if feature["properties"]["level"] == "city":
+        return {"color": "#5b2c6f", "weight": 2.5, "fill": False}
+    return {"color": "#9c89b8", "weight": 0.8, "dashArray": "4 3", "fill": False}
+
+
+def _road_style(feature: dict) -> dict:
+    road_class = feature["properties"]["road_class"]
+    colour = {"national": "#e8923a", "provincial": "#f2c36b"}.get(road_class, "#6d6d6d")
+    return {"color": colour, "weight": 1.5 if road_class == "railway" else 2.5}
+
+
+def _add_density(fmap: folium.Map, geojson: str, lang: Lang) -> None:
+    data = json.loads(geojson)
+    values = [f["properties"]["density"] for f in data["features"] if f["properties"]["density"] is not None]
+    low, high = (min(values), max(values)) if values else (0.0, 1.0)
+    colours = LinearColormap(["#fff5eb", "#fdae6b", "#e6550d", "#7f2704"], vmin=low, vmax=max(high, low + 1))
+
+    def style(feature: dict) -> dict:
+        density = feature["properties"]["density"]
+        fill = colours(density) if density is not None else "#cccccc"
+        return {"fillColor": fill, "color": "#7f6a93", "weight": 0.7, "fillOpacity": 0.75}
+
+    name = "Mật độ dân số (người/km²)" if lang == "vi" else "Population density (per km²)"
+    labels = ("Xã/phường", "Dân số", "Diện tích km²", "Người/km²") if lang == "vi" else (
+        "Ward/commune", "Population", "Area km²", "Per km²")  # fmt: skip
+    folium.GeoJson(
+        data,
+        name=name,
+        style_function=style,
+        highlight_function=lambda _: {"weight": 2.5, "color": "#5b2c6f"},
+        tooltip=folium.GeoJsonTooltip(fields=["name", "population", "area_km2", "density"], aliases=list(labels)),
+    ).add_to(fmap)
+    steps = [low + (high - low) * i / 4 for i in range(5)]
+    swatches = "<br>".join(f'<i style="background:{colours(v)}"></i>{v:,.0f}' for v in steps)
+    fmap.add_child(Legend(f"<b>{_escape(name)}</b><br>{swatches}"))
+
+
+def _add_layer(fmap: folium.Map, spec: LayerSpec, geojson: str, lang: Lang, *, show: bool) -> None:
+    data = json.loads(geojson)
+    name = f"{spec.title_vi if lang == 'vi' else spec.title} ({len(data['features'])})"
+    fields = list(_popup_fields(spec))[:TOOLTIP_FIELDS]
+    tooltip = folium.GeoJsonTooltip(fields=fields) if data["features"] and fields else None
+    style = spec.style
+    kwargs: dict[str, Any] = {"name": name, "show": show, "tooltip": tooltip}
+    if spec.geometry_type == "Point":
+        kwargs["marker"] = folium.CircleMarker(
+            radius=style.radius, color="#ffffff", weight=1, fill=True, fill_color=style.color, fill_opacity=0.9
+        )
+        kwargs["style_function"] = _constant({"fillColor": style.color, "color": "#ffffff", "weight": 1})
+    else:
+        kwargs["style_function"] = _constant(
+            {"color": style.color, "weight": style.weight, "fillColor": style.color, "fillOpacity": style.fill_opacity}
+        )
+    folium.GeoJson(data, **kwargs).add_to(fmap)
+
+
+# Hot spots: Gi* class -3 (cold, 99 %) … +3 (hot, 99 %); 0 is not significant.
+GI_COLOURS = {-3: "#2166ac", -2: "#67a9cf", -1: "#d1e5f0", 0: "#f7f7f7", 1: "#fddbc7", 2: "#ef8a62", 3: "#b2182b"}
+CELL_TOOLTIPS = {
+    "hotspot_cells": ("label", "gi_class", "events", "gi_z", "p_value", "period"),
+    "forecast_cells": ("expected", "rank", "model", "period_start", "period_end", "period"),
+}
+
+
+def _add_cells(fmap: folium.Map, table: str, geojson: str, lang: Lang) -> None:
+    data = json.loads(geojson)
+    spec = REGISTRY.get(table)
+    names = {"hotspot_cells": ("Điểm nóng phản ánh", "Report hot spots"), "forecast_cells": ("Dự báo", "Forecast")}
+    vi, en = (spec.title_vi, spec.title) if spec else names.get(table, (table, table))
+    present = set(data["features"][0]["properties"]) if data["features"] else set()
+    fields = [f for f in CELL_TOOLTIPS.get(table, ()) if f in present] or sorted(present)[:TOOLTIP_FIELDS]
+    colour = spec.style.color if spec else "#ef8a62"
+
+    def style(feature: dict) -> dict:
+        gi_class = feature["properties"].get("gi_class")
+        fill = GI_COLOURS.get(gi_class, colour) if table == "hotspot_cells" else colour
+        return {"color": "#7f7f7f", "weight": 0.3, "fillColor": fill, "fillOpacity": 0.6}
+
+    folium.GeoJson(
+        data,
+        name=f"{vi if lang == 'vi' else en} ({len(data['features'])})",
+        style_function=style,
+        tooltip=folium.GeoJsonTooltip(fields=fields) if fields else None,
+    ).add_to(fmap)
+
+
+def _constant(style: dict) -> Callable[[dict], dict]:
+    return lambda _feature: style
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# --- export -------------------------------------------------------------------------------
+
+
+def copy_vendor(target: Path) -> Path:
+    """Copy the libraries exported maps need (Leaflet, Bootstrap, jQuery) to ``target/vendor``."""
+    vendor = target / "vendor"
+    for package in ("leaflet", "bootstrap", "jquery"):
+        shutil.copytree(VENDOR_DIR / package, vendor / package, dirs_exist_ok=True)
+    return vendor
+
+
+async def export_maps(
+    conn: AsyncConnection, target: Path, *, names: list[str] | None = None, lang: Lang = "vi"
+) -> list[Path]:
+    """Write each map as a standalone HTML file in ``target`` (libraries in ``target/vendor``)."""
+    specs = [get_map(name) for name in (names or list(MAPS))]
+    target.mkdir(parents=True, exist_ok=True)
+    copy_vendor(target)
+    written = []
+    for spec in specs:
+        path = target / f"{spec.name}.html"
+        path.write_text(await render_map(conn, spec.name, assets=Assets("vendor"), lang=lang, home="index.html"))
+        written.append(path)
+    index = "".join(
+        f'<li><a href="{s.name}.html">{_escape(s.title_vi if lang == "vi" else s.title)}</a></li>' for s in specs
+    )
+    (target / "index.html").write_text(
+        f'<!doctype html><html lang="{lang}"><meta charset="utf-8"><title>HueGIS maps</title>'
+        f"<h1>HueGIS</h1><ul>{index}</ul></html>"
+    )
+    return written

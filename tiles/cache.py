@@ -1,0 +1,152 @@
+"""The tile cache: rendered tiles kept in memory until a layer they read changes.
+
+Every layer table carries a statement trigger that bumps its row in ``layer_versions``
+(migration 0004). A tile is cached under the versions of its source layers, so a committed
+change makes the old entries unreachable at once; they age out of the LRU. Versions are read
+from the database at most once per ``ttl_s`` (one small query for all layers), so a warm tile
+costs no database round trip; a client's ``Cache-Control: no-cache`` forces a fresh read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
+from geo.db import load_sql
+from tiles.vector import Tileset, check_tile, render_tile
+
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+DEFAULT_VERSION_TTL_S = 1.0
+
+
+class TileCache:
+    """An LRU of tile bytes bounded by their total size."""
+
+    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self.hits = 0
+        self.misses = 0
+        self._entries: OrderedDict[tuple, bytes] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: tuple) -> bytes | None:
+        content = self._entries.get(key)
+        if content is None:
+            self.misses += 1
+            return None
+        self._entries.move_to_end(key)
+        self.hits += 1
+        return content
+
+    def put(self, key: tuple, content: bytes) -> None:
+        if len(content) > self.max_bytes:
+            return
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self.bytes -= len(old)
+        self._entries[key] = content
+        self.bytes += len(content)
+        while self.bytes > self.max_bytes:
+            _, evicted = self._entries.popitem(last=False)
+            self.bytes -= len(evicted)
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self.bytes = 0
+
+
+class LayerVersions:
+    """The latest ``layer_versions`` rows, re-read at most once per ``ttl_s``."""
+
+    def __init__(self, ttl_s: float = DEFAULT_VERSION_TTL_S) -> None:
+        self.ttl_s = ttl_s
+        self._versions: dict[str, str] = {}
+        self._read_at = float("-inf")
+        self._lock = asyncio.Lock()
+
+    async def current(self, pool: AsyncConnectionPool, *, refresh: bool = False) -> dict[str, str]:
+        """layer id → version tag (counter and change time, so a recreated database never collides)."""
+        if not refresh and time.monotonic() - self._read_at < self.ttl_s:
+            return self._versions
+        async with self._lock:
+            if not refresh and time.monotonic() - self._read_at < self.ttl_s:
+                return self._versions  # another request refreshed while this one waited
+            started = time.monotonic()
+            async with pool.connection() as conn:
+                self._versions = await read_versions(conn)
+            self._read_at = started
+        return self._versions
+
+
+async def read_versions(conn: AsyncConnection) -> dict[str, str]:
+    """Every tracked layer's version tag, straight from the database."""
+    async with conn.cursor() as cur:
+        await cur.execute(load_sql("tiles/versions"))
+        rows: list[tuple[str, int, datetime]] = await cur.fetchall()
+    return {layer_id: f"{version}.{changed_at.timestamp():.6f}" for layer_id, version, changed_at in rows}
+
+
+@dataclass(frozen=True)
+class Tile:
+    """A rendered tile and how it was obtained."""
+
+    content: bytes
+    etag: str
+    cache: str  # "hit", "miss" or "bypass" (a source layer is not tracked: never cached)
+
+
+class TileStore:
+    """Tiles of every tileset from one pool, cached until a source layer changes."""
+
+    def __init__(
+        self, pool: AsyncConnectionPool, cache: TileCache | None = None, versions: LayerVersions | None = None
+    ):
+        self.pool = pool
+        self.cache = cache or TileCache()
+        self.versions = versions or LayerVersions()
+
+    async def version_key(self, tileset: Tileset, *, refresh: bool = False) -> str | None:
+        """The versions of the tileset's sources, or None when one of them is not tracked."""
+        versions = await self.versions.current(self.pool, refresh=refresh)
+        tags = [versions.get(source) for source in tileset.sources]
+        if any(tag is None for tag in tags):
+            return None
+        return ",".join(f"{s}={t}" for s, t in zip(tileset.sources, tags, strict=True))
+
+    async def etag(self, tileset: Tileset, *, refresh: bool = False) -> str | None:
+        """The ETag every tile of the tileset has now, without rendering; None if untracked."""
+        key = await self.version_key(tileset, refresh=refresh)
+        return None if key is None else _etag(tileset, key)
+
+    async def tile(self, tileset: Tileset, z: int, x: int, y: int, *, refresh: bool = False) -> Tile:
+        """One tile from the cache, or rendered by PostGIS and cached under the current versions."""
+        check_tile(z, x, y)
+        version = await self.version_key(tileset, refresh=refresh)
+        if version is None:
+            async with self.pool.connection() as conn:
+                content = await render_tile(conn, tileset, z, x, y)
+            return Tile(content, _etag(tileset, hashlib.sha1(content).hexdigest()), "bypass")
+        # Versions are read before the data, so cached bytes are never older than their key.
+        key = (tileset.id, version, z, x, y)
+        cached = self.cache.get(key)
+        if cached is not None:
+            return Tile(cached, _etag(tileset, version), "hit")
+        async with self.pool.connection() as conn:
+            content = await render_tile(conn, tileset, z, x, y)
+        self.cache.put(key, content)
+        return Tile(content, _etag(tileset, version), "miss")
+
+
+def _etag(tileset: Tileset, version: str) -> str:
+    digest = hashlib.sha1(f"{tileset.fingerprint}|{version}".encode()).hexdigest()[:16]
+    return f'"{tileset.id}-{digest}"'

@@ -1,0 +1,195 @@
+"""Mapbox Vector Tiles from PostGIS: one ``ST_AsMVT`` statement per tile, for every registry
+layer and for the multi-layer basemap.
+
+A *tileset* is what a tile URL names: a registry layer (``/tiles/schools/…``) or the basemap
+(``/tiles/basemap/…``, several MVT layers in one tile). Tiles follow WebMercatorQuad (EPSG:3857,
+z/x/y from the top-left); the SQL lives in ``geo/sql/tiles``. No web imports here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cached_property
+
+import morecantile
+from psycopg import AsyncConnection, sql
+
+from geo.db import load_sql
+from geo.errors import InvalidInput, NotFound
+from layers.registry import LAYERS, LayerSpec, get_layer
+
+TMS = morecantile.tms.get("WebMercatorQuad")
+EXTENT = 4096  # tile coordinate units per tile side
+BUFFER = 64  # units drawn beyond the edge, so strokes and labels do not break at tile seams
+MIN_ZOOM, MAX_ZOOM = 0, 22  # the zooms served; WebMercatorQuad itself goes to 24
+SIMPLIFY_BELOW = 14  # from here on a tile unit is under a metre: simplifying gains nothing
+LOW_ZOOM_MAX_FEATURES = 2500  # per layer per tile below CAP_FROM_ZOOM
+CAP_FROM_ZOOM = 12
+MAX_FEATURES = 20_000  # per layer per tile from CAP_FROM_ZOOM on: a guard, not a design limit
+MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
+
+# Browsers may reuse reference tiles for five minutes; operational layers (reports, disaster
+# zones) change by the minute, so browsers revalidate them (a cheap 304) on every use.
+STATIC_MAX_AGE = 300
+
+
+class InvalidTile(InvalidInput):
+    """z/x/y is not a tile of WebMercatorQuad (maps to 400)."""
+
+
+class TileOutsideBounds(NotFound):
+    """A WebMercatorQuad tile beyond the zooms this platform serves (maps to 404)."""
+
+
+def check_tile(z: int, x: int, y: int) -> None:
+    """Raise ``InvalidTile`` or ``TileOutsideBounds`` unless (z, x, y) is a tile we serve."""
+    if not TMS.minzoom <= z <= TMS.maxzoom:
+        raise InvalidTile(f"zoom {z} is not a WebMercatorQuad tile matrix (0-{TMS.maxzoom})")
+    size = 2**z
+    if not (0 <= x < size and 0 <= y < size):
+        raise InvalidTile(f"tile {z}/{x}/{y} does not exist: at zoom {z} x and y run from 0 to {size - 1}")
+    if not MIN_ZOOM <= z <= MAX_ZOOM:
+        raise TileOutsideBounds(f"zoom {z} is beyond the served zooms {MIN_ZOOM}-{MAX_ZOOM}")
+
+
+def tile_params(z: int, x: int, y: int) -> dict[str, int | float]:
+    """Bound parameters of the tile SQL: envelope, buffer, simplification and feature cap."""
+    unit_degrees = 360.0 / 2**z / EXTENT
+    return {
+        "z": z,
+        "x": x,
+        "y": y,
+        "extent": EXTENT,
+        "buffer": BUFFER,
+        # Candidates within one unit more than the buffer: ST_AsMVTGeom snaps to the tile grid before
+        # clipping, so a point up to half a unit beyond the buffer is still in the tile.
+        "margin": (BUFFER + 1) / EXTENT,
+        "tolerance": unit_degrees if z < SIMPLIFY_BELOW else 0.0,
+        "max_features": LOW_ZOOM_MAX_FEATURES if z < CAP_FROM_ZOOM else MAX_FEATURES,
+    }
+
+
+@dataclass(frozen=True)
+class TileLayer:
+    """One MVT layer of a tileset: which table it reads and which attributes it carries."""
+
+    id: str
+    table: str
+    fields: tuple[str, ...]
+    geometry_type: str
+    template: str = "tiles/layer"
+
+    def query(self) -> sql.Composable:
+        """The layer's scalar subquery, its comments dropped (the basemap repeats it per layer)."""
+        text = "\n".join(line for line in load_sql(self.template).splitlines() if not line.startswith("--"))
+        attributes = sql.SQL("").join(sql.SQL(", src.{}").format(sql.Identifier(f)) for f in self.fields)
+        return sql.SQL(text.strip()).format(
+            layer_name=sql.Literal(self.id), table=sql.Identifier(self.table), attributes=attributes
+        )
+
+    def field_types(self) -> dict[str, str]:
+        """JSON type of each attribute (``string``, ``number``, ``integer``, ``boolean``) with formats."""
+        columns = get_layer(self.table).table.c
+        return {name: _json_type(columns[name].type.python_type) for name in self.fields}
+
+
+def _json_type(kind: type) -> str:
+    if kind is bool:
+        return "boolean"
+    if kind is int:
+        return "integer"
+    if kind is float:
+        return "number"
+    if kind is datetime:
+        return "string:date-time"
+    if kind is date:
+        return "string:date"
+    return "string"
+
+
+@dataclass(frozen=True)
+class Tileset:
+    """A set of tiles addressed by one URL: a registry layer or the basemap."""
+
+    id: str
+    title: str
+    title_vi: str
+    description: str
+    layers: tuple[TileLayer, ...]
+    bounds: tuple[float, float, float, float]
+    attribution: str
+    max_age: int | None = STATIC_MAX_AGE  # None: browsers revalidate on every use
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """The tables whose changes invalidate this tileset's tiles."""
+        return tuple(sorted({layer.table for layer in self.layers}))
+
+    @cached_property
+    def statement(self) -> sql.Composed:
+        """The one statement rendering a tile: each layer's MVT, concatenated."""
+        return sql.SQL("SELECT ") + sql.SQL(" || ").join(layer.query() for layer in self.layers)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """Changes whenever the SQL or the attributes change, so ETags of old code expire."""
+        return hashlib.sha1(self.statement.as_string().encode()).hexdigest()[:10]
+
+    @property
+    def cache_control(self) -> str:
+        return f"public, max-age={self.max_age}" if self.max_age is not None else "public, no-cache"
+
+
+def layer_tileset(spec: LayerSpec) -> Tileset:
+    """The tileset of one registry layer: one MVT layer named after it."""
+    return Tileset(
+        id=spec.id,
+        title=spec.title,
+        title_vi=spec.title_vi,
+        description=spec.description,
+        layers=(TileLayer(spec.id, spec.table_name, spec.mvt_fields, spec.geometry_type),),
+        bounds=spec.bbox,
+        attribution=f"{spec.source} ({spec.licence})",
+        max_age=None if spec.group == "operations" else STATIC_MAX_AGE,
+    )
+
+
+# The basemap, bottom to top: enough to find one's way with no external tile server.
+BASEMAP = Tileset(
+    id="basemap",
+    title="HueGIS basemap",
+    title_vi="Bản đồ nền HueGIS",
+    description="Wards and communes, sea and lagoons, rivers, national and provincial roads, railway, place names.",
+    layers=(
+        TileLayer("water_areas", "water_areas", ("name", "water_type"), "MultiPolygon"),
+        TileLayer("admin_units", "admin_units", ("code", "name", "level"), "MultiPolygon"),
+        TileLayer("rivers", "rivers", ("name",), "LineString"),
+        TileLayer("roads", "roads", ("ref", "name", "road_class"), "MultiLineString"),
+        TileLayer("places", "places", ("name", "name_vi", "kind", "group_name"), "Point"),
+        TileLayer("admin_labels", "admin_units", ("code", "name", "level"), "Point", template="tiles/admin_labels"),
+    ),
+    bounds=get_layer("admin_units").bbox,
+    attribution="HueGIS; DiaPhan_Xa_2025; GSHHG (LGPL-3.0); GeoNames (CC BY 4.0); LegoCity (CC BY-SA 4.0)",
+)
+
+TILESETS: dict[str, Tileset] = {BASEMAP.id: BASEMAP, **{spec.id: layer_tileset(spec) for spec in LAYERS}}
+
+
+def get_tileset(tileset_id: str) -> Tileset:
+    """The tileset named in a URL; ``NotFound`` names the known ones."""
+    try:
+        return TILESETS[tileset_id]
+    except KeyError:
+        raise NotFound(f"unknown tileset {tileset_id!r}; known: {', '.join(TILESETS)}") from None
+
+
+async def render_tile(conn: AsyncConnection, tileset: Tileset, z: int, x: int, y: int) -> bytes:
+    """The MVT bytes of one tile (empty when no feature touches it), in one statement."""
+    check_tile(z, x, y)
+    async with conn.transaction(), conn.cursor() as cur:
+        await cur.execute(load_sql("tiles/session"))
+        await cur.execute(tileset.statement, tile_params(z, x, y))
+        row = await cur.fetchone()
+    return bytes(row[0]) if row and row[0] is not None else b""
