@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from psycopg_pool import AsyncConnectionPool
 
@@ -21,6 +23,7 @@ from api.routers import (
     feeds,
     health,
     hotline,
+    hotspots,
     layers,
     maps,
     open311,
@@ -28,6 +31,7 @@ from api.routers import (
     pages,
     portal,
     reports,
+    spatial,
 )
 from geo.db import create_pool
 from geo.reports.workflow import escalate_overdue
@@ -74,7 +78,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Huế smart-city GIS platform: layers, citizen reports, analytics, disaster feeds.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served below from the vendored Swagger UI: no CDN
     )
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title="HueGIS API",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/vendor/leaflet/images/marker-icon.png",
+        )
     app.state.settings = settings
     install_error_handlers(app)
     app.include_router(health.router)
@@ -88,6 +103,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(open311.router)
     app.include_router(hotline.router)
     app.include_router(operations.router)
+    app.include_router(hotspots.router)
+    app.include_router(spatial.router)
     app.include_router(disasters.router)
     app.include_router(feeds.router)
     app.include_router(emergency.router)

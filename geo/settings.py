@@ -132,6 +132,8 @@ class Settings(BaseSettings):
         for key, value in self.db_params().items():
             os.environ[f"HUEGIS_DB_{names[key]}"] = value
         os.environ["HUEGIS_PUBLIC_URL"] = self.public_url.rstrip("/")
+        # pygeoapi resolves template paths against the working directory: make them absolute.
+        os.environ.setdefault("HUEGIS_PYGEOAPI_TEMPLATES", str(PROJECT_DIR / "api" / "web" / "pygeoapi"))
         os.environ["PYGEOAPI_CONFIG"] = str(self.pygeoapi_config)
         os.environ["PYGEOAPI_OPENAPI"] = str(self.pygeoapi_openapi)
 

@@ -31,7 +31,10 @@ def test_home_page_in_both_languages(client: httpx.Client) -> None:
     assert client.get("/", params={"lang": "fr"}).status_code == 422
 
 
-def test_openapi_docs_are_served(client: httpx.Client) -> None:
-    assert client.get("/docs").status_code == 200
+def test_openapi_docs_are_served_from_local_assets(client: httpx.Client) -> None:
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "/static/vendor/swagger-ui/swagger-ui-bundle.js" in docs.text
+    assert "cdn" not in docs.text.lower()
+    assert client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/healthz", "/api/layers", "/api/admin-units/at"} <= set(paths)
