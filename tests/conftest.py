@@ -14,6 +14,8 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, Recorder
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from geo import cluster
 from geo.cli import alembic_config, generate_openapi
@@ -21,6 +23,7 @@ from geo.settings import Settings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 TEST_DB = f"huegis_test_{os.getpid()}"
+TEST_HISTORY_COUNT = 3000
 
 
 def free_port() -> int:
@@ -56,9 +59,12 @@ def loaded(settings: Settings) -> Settings:
     from alembic import command
 
     from layers.loaders import load_layers
+    from layers.reports_history import history_params, load_history
 
     command.upgrade(alembic_config(settings.sqlalchemy_url()), "heads")
     load_layers(settings)
+    # The generated report history, small (183,000 in `make run`) so the suite stays fast.
+    load_history(settings, history_params(settings, count=TEST_HISTORY_COUNT), progress=False)
     generate_openapi(settings)
     return settings
 
@@ -111,3 +117,28 @@ def server(loaded: Settings) -> Iterator[str]:
 def client(server: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server, timeout=30) as http:
         yield http
+
+
+# --- headless Chromium (Debian's chromium driven by PyPI playwright) -----------------------
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[tuple[Page, Recorder]]:
+    width, height = getattr(request, "param", (1280, 800))
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN")
+    tab = context.new_page()
+    recorder = Recorder(tab)
+    yield tab, recorder
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    tab.screenshot(path=ARTIFACTS / f"{request.node.name}.png")
+    context.close()
+    assert recorder.outside() == [], "every request must stay on 127.0.0.1"
+    assert recorder.errors == []

@@ -5,74 +5,23 @@ map; every request must stay on 127.0.0.1. Screenshots go to .data/test-artifact
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
 import mapbox_vector_tile
 import morecantile
 import pytest
+from chromium import ARTIFACTS, Recorder
 from PIL import Image
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Page
 
 from layers.registry import REGISTRY
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-ARTIFACTS = PROJECT_DIR / ".data" / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 MAP_WITH_FEATURES = """() => {
   const map = window.portal && window.portal.map;
   return !!map && map.loaded() && map.areTilesLoaded() && map.queryRenderedFeatures().length > 0;
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-class Recorder:
-    """Every URL a page asked for and every script error it raised."""
-
-    def __init__(self, page: Page) -> None:
-        self.urls: list[str] = []
-        self.errors: list[str] = []
-        page.on("request", lambda request: self.urls.append(request.url))
-        page.on("pageerror", lambda error: self.errors.append(str(error)))
-
-    def outside(self) -> list[str]:
-        return [url for url in self.urls if urlsplit(url).scheme not in ("data", "blob") and _host(url) != "127.0.0.1"]
-
-
-def _host(url: str) -> str | None:
-    return urlsplit(url).hostname
-
-
-@pytest.fixture
-def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[tuple[Page, Recorder]]:
-    width, height = getattr(request, "param", (1280, 800))
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN")
-    tab = context.new_page()
-    recorder = Recorder(tab)
-    yield tab, recorder
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    tab.screenshot(path=ARTIFACTS / f"{request.node.name}.png")
-    context.close()
-    assert recorder.outside() == [], "every request must stay on 127.0.0.1"
-    assert recorder.errors == []
 
 
 def test_portal_renders_the_map_with_features(page: tuple[Page, Recorder], server: str) -> None:
