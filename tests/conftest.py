@@ -122,7 +122,7 @@ def client(server: str) -> Iterator[httpx.Client]:
 # --- headless Chromium (Debian's chromium driven by PyPI playwright) -----------------------
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # not session: playwright's sync API holds an event loop while open
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
