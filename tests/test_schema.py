@@ -120,3 +120,20 @@ def test_models_and_migrations_agree(loaded: Settings) -> None:
         diff = compare_metadata(context, Base.metadata)
     engine.dispose()
     assert diff == []
+
+
+def test_migrations_have_one_head() -> None:
+    """Branches written in parallel are merged: a new migration has one parent to name."""
+    from alembic.script import ScriptDirectory
+
+    heads = ScriptDirectory.from_config(alembic_config("postgresql+psycopg:///unused")).get_heads()
+    assert len(heads) == 1, heads
+
+
+def test_every_layer_is_under_the_tile_cache_trigger(db: psycopg.Connection) -> None:
+    from layers.registry import REGISTRY
+
+    rows = db.execute(
+        "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE t.tgname = 'layer_version_bump'"
+    ).fetchall()
+    assert set(REGISTRY) <= {r[0] for r in rows}
