@@ -90,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
             swagger_favicon_url="/static/vendor/leaflet/images/marker-icon.png",
         )
+
     app.state.settings = settings
     install_error_handlers(app)
     app.include_router(health.router)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -154,6 +155,65 @@ def load(
         typer.echo(f"{result.layer_id:22} {result.rows:>7} rows  {'loaded' if result.loaded else 'unchanged'}")
 
 
+# --- operations centre -----------------------------------------------------------------
+
+kpis_app = typer.Typer(help="Report KPIs: the kpi_unit_month choropleth layer.", no_args_is_help=True)
+app.add_typer(kpis_app, name="kpis")
+
+
+@kpis_app.command("refresh")
+def kpis_refresh() -> None:
+    """Rebuild kpi_unit_month (one row per ward/commune and month) from the reports."""
+    import psycopg
+
+    from geo.analytics.kpis import refresh_kpi_unit_month
+
+    with psycopg.connect(get_settings().conninfo(), autocommit=True) as conn:
+        rows = refresh_kpi_unit_month(conn)
+    typer.echo(f"kpi_unit_month: {rows} unit-months")
+
+
+# --- synthetic report history ----------------------------------------------------------
+
+synth_app = typer.Typer(help="Seeded synthetic data: the citizen-report history.", no_args_is_help=True)
+app.add_typer(synth_app, name="synth")
+
+
+@synth_app.command("reports")
+def synth_reports(
+    count: Annotated[int | None, typer.Option(help="Reports (default: HUEGIS_HISTORY_COUNT, 183000).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (default: HUEGIS_SEED).")] = None,
+    until: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Day after the last one (default: 2026-11-01).")
+    ] = None,
+    slow_unit: Annotated[
+        list[str] | None, typer.Option("--slow-unit", help="Ward/commune or department code made slow (repeatable).")
+    ] = None,
+    slow_stage: Annotated[str | None, typer.Option(help="Where slow units dwell: assigned | in_progress.")] = None,
+    slow_factor: Annotated[float | None, typer.Option(help="How many times longer they take there (4).")] = None,
+    on_time_share: Annotated[float | None, typer.Option(help="2022 share resolved by the deadline (0.511).")] = None,
+    on_time_trend: Annotated[float | None, typer.Option(help="Change of that share per year (0.03).")] = None,
+    force: Annotated[bool, typer.Option(help="Reload even when nothing changed.")] = False,
+    dry_run: Annotated[bool, typer.Option(help="Generate and print the figures; leave the database alone.")] = False,
+) -> None:
+    """Generate the citizen-report history (2019 → --until) and load it: COPY, one transaction, synthetic rows only."""
+    from layers.reports_history import build_history, describe, describe_kpis, history_params, load_history
+
+    settings = get_settings()
+    given = {"count": count, "seed": seed, "until": until.date() if until else None, "slow_stage": slow_stage,
+             "slow_units": tuple(slow_unit) if slow_unit else None, "slow_factor": slow_factor,
+             "on_time_share": on_time_share, "on_time_trend": on_time_trend}  # fmt: skip
+    try:
+        params = history_params(settings, **{k: v for k, v in given.items() if v is not None})
+        if dry_run:
+            params.validate()
+            typer.echo(describe_kpis(build_history(settings, params).manifest["kpis"]))
+            return
+        typer.echo(describe(load_history(settings, params, force=force)))
+    except (HueGISError, ValueError) as exc:
+        raise _fail(exc) from exc
+
+
 # --- OGC ------------------------------------------------------------------------------
 
 
@@ -199,6 +259,152 @@ def generate_openapi(settings: Settings) -> Path:
     return settings.pygeoapi_openapi
 
 
+# --- web maps (issue 7) ---------------------------------------------------------------
+
+maps_app = typer.Typer(help="Planners' web maps (folium): standalone HTML export.", no_args_is_help=True)
+app.add_typer(maps_app, name="maps")
+
+
+@maps_app.command("export")
+def maps_export(
+    directory: Annotated[Path, typer.Argument(help="Where to write the HTML files (created if missing).")],
+    only: Annotated[list[str] | None, typer.Option("--only", help="Export just these maps.")] = None,
+    lang: Annotated[str, typer.Option(help="Page language: vi or en.")] = "vi",
+) -> None:
+    """Write every web map as a standalone HTML file (libraries copied to DIR/vendor; no network needed)."""
+    import asyncio
+
+    from psycopg import AsyncConnection
+
+    from geo.maps import export_maps
+
+    if lang not in ("vi", "en"):
+        raise typer.BadParameter(f"--lang must be vi or en, not {lang!r}")
+
+    async def run() -> list[Path]:
+        async with await AsyncConnection.connect(get_settings().conninfo()) as conn:
+            return await export_maps(conn, directory, names=only, lang=lang)  # type: ignore[arg-type]
+
+    try:
+        written = asyncio.run(run())
+    except HueGISError as exc:
+        raise _fail(exc) from exc
+    for path in written:
+        typer.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+
+
+# --- hot spots (issue 6) ----------------------------------------------------------------
+
+hotspots_app = typer.Typer(help="Hot spots, emerging hot spots and forecasts of reports, with a backtest.",
+                           no_args_is_help=True)  # fmt: skip
+app.add_typer(hotspots_app, name="hotspots")
+
+
+@hotspots_app.command("backtest")
+def hotspots_backtest(
+    events: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV of events: id, created_at, category, lat, lon (default: Huế's citizen reports in the database)."
+        ),
+    ] = None,
+    boundary: Annotated[
+        Path | None,
+        typer.Option(
+            help="Study area (GeoJSON polygons; default: the events' convex hull, or Huế's land for the database)."
+        ),
+    ] = None,
+    period: Annotated[str, typer.Option(help="day, week or month.")] = "week",
+    cell_m: Annotated[float, typer.Option("--cell-m", help="Hexagon edge in metres.")] = 250.0,
+    tz: Annotated[str, typer.Option(help="IANA zone of CSV times without an offset (periods are cut in it).")] = "UTC",
+    origins: Annotated[int | None, typer.Option(help="Rolling origins (default 56 days/52 weeks/12 months).")] = None,
+    category: Annotated[list[str] | None, typer.Option("--category", help="Only these categories.")] = None,
+    skip_bad_dates: Annotated[bool, typer.Option(help="Skip rows whose created_at does not parse.")] = False,
+    seed: Annotated[int, typer.Option(help="Seed of the model and the bootstrap.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Rolling-origin backtest of the forecast model and baselines: hit rate, PAI, PEI at 1/5/10/20 % of the area."""
+    import json
+    import math
+
+    from geo.analytics.backtest import run_backtest
+    from geo.analytics.events import place_events, read_boundary, read_events_csv
+    from geo.analytics.grid import categories_filter, check_period
+    from geo.errors import InvalidInput
+
+    try:
+        check_period(period)
+        if not math.isfinite(cell_m) or cell_m <= 0:
+            raise InvalidInput(f"--cell-m must be a positive number of metres, got {cell_m:g}")
+        area = read_boundary(boundary) if boundary else None
+        if events is None:
+            placed = _hue_events(category, area)
+        else:
+            raw = read_events_csv(events, tz=tz, skip_bad_dates=skip_bad_dates)
+            if category:
+                raw = raw.subset(categories_filter(raw.category, category), what=f"of categories {category}")
+            placed = place_events(raw, boundary=area, boundary_name=str(boundary) if boundary else "boundary")
+        typer.echo(f"backtesting {len(placed):,} events in EPSG:{placed.epsg} ...", err=True)
+        report = run_backtest(placed, period=period, cell_m=cell_m, origins=origins, seed=seed)
+    except HueGISError as exc:
+        raise _fail(exc) from exc
+    typer.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) if as_json else report.table())
+
+
+def _hue_events(category: list[str] | None, area):
+    """Huế's reports from the database, in Huế's land (or ``area``), in Huế time."""
+    import asyncio
+
+    from psycopg import AsyncConnection
+
+    from geo.analytics import hotspot_run
+    from geo.analytics.events import place_events
+    from geo.analytics.grid import categories_filter
+
+    async def read():
+        async with await AsyncConnection.connect(get_settings().conninfo()) as conn:
+            raw, _ = await hotspot_run.read_report_events(conn)
+            land = area if area is not None else await hotspot_run.read_study_area(conn)
+        return raw, land
+
+    raw, land = asyncio.run(read())
+    if category:
+        raw = raw.subset(categories_filter(raw.category, category), what=f"of categories {category}")
+    return place_events(raw, boundary=land, boundary_name=hotspot_run.HUE_AREA_NAME if area is None else "boundary")
+
+
+@hotspots_app.command("run")
+def hotspots_run(
+    period: Annotated[str, typer.Option(help="Forecast period: day, week or month.")] = "week",
+    cell_m: Annotated[float, typer.Option("--cell-m", help="Hexagon edge in metres.")] = 250.0,
+    category: Annotated[str | None, typer.Option(help="Only this report category.")] = None,
+    origins: Annotated[int, typer.Option(help="Backtest origins that choose the model.")] = 8,
+    ehsa_period: Annotated[str, typer.Option(help="Emerging hot-spot slice: day, week or month.")] = "month",
+    ehsa_slices: Annotated[int, typer.Option(help="Emerging hot-spot slices.")] = 12,
+) -> None:
+    """Run Gi*, emerging hot spots, the backtest and the forecast on Huế's reports; publish the three layers."""
+    import asyncio
+    import json
+
+    from psycopg import AsyncConnection
+
+    from geo.analytics import hotspot_run
+
+    params = hotspot_run.RunParams(period=period, cell_m=cell_m, category=category, origins=origins,
+                                   ehsa_period=ehsa_period, ehsa_slices=ehsa_slices)  # fmt: skip
+
+    async def run():
+        async with await AsyncConnection.connect(get_settings().conninfo()) as conn:
+            return await hotspot_run.run_hotspots(conn, params, actor="cli")
+
+    try:
+        params.validate()
+        result = asyncio.run(run())
+    except HueGISError as exc:
+        raise _fail(exc) from exc
+    typer.echo(json.dumps({k: result[k] for k in ("run_id", "rows", "chosen_model", "summary")}, indent=2))
+
+
 # --- all together ---------------------------------------------------------------------
 
 
@@ -208,6 +414,8 @@ def setup() -> None:
     db_start()
     migrate()
     load(only=None, force=False)
+    synth_reports()  # the report history (settings.history_count), before the KPIs computed from it
+    kpis_refresh()
     ogc_openapi()
 
 

@@ -748,9 +748,9 @@ class KpiUnitMonth(Base):
 # --- hotspots (issue 6) ---
 
 HOTSPOT_PERIODS = ("day", "week", "month")
-EHSA_PATTERNS = tuple(f"{p}_{k}" for k in ("hot", "cold") for p in (
-    "new", "consecutive", "intensifying", "persistent", "diminishing", "sporadic", "oscillating", "historical"
-)) + ("no_pattern",)  # fmt: skip
+_EHSA_KINDS = ("new", "consecutive", "intensifying", "persistent", "diminishing", "sporadic", "oscillating",
+               "historical")  # fmt: skip
+EHSA_PATTERNS = (*(f"{p}_{k}" for k in ("hot", "cold") for p in _EHSA_KINDS), "no_pattern")
 
 
 class HotspotRun(Base):

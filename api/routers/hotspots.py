@@ -1,0 +1,148 @@
+"""Hot spots: counts per hexagon, Gi* hot spots now, emerging hot spots, forecasts and their backtest."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, File, Form, Path, Query, UploadFile
+from pydantic import BaseModel, Field
+
+from api.deps import ConnDep, StaffDep
+from api.routers.operations import period as parse_period
+from geo.analytics import hotspot_run
+from geo.analytics.backtest import run_backtest
+from geo.analytics.emerging import CATEGORIES as PATTERNS
+from geo.analytics.events import place_events, read_events_csv
+from geo.errors import Conflict, InvalidInput, PayloadTooLarge
+
+router = APIRouter(prefix="/api/hotspots", tags=["hotspots"])
+
+MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+PeriodName = Literal["day", "week", "month"]
+# One run at a time per process: a run holds a grid and models in memory for a minute.
+_running = asyncio.Lock()
+
+
+class RunBody(BaseModel):
+    """Parameters of a run (all optional)."""
+
+    period: PeriodName = Field(default="week", description="Forecast period; weeks start on Monday (Huế time)")
+    cell_m: float = Field(default=250.0, description="Hexagon edge in metres (a cell is 2.6·cell_m² m²)")
+    category: str | None = Field(default=None, description="Only this report category (default: all)")
+    window: int | None = Field(default=None, description="Periods summed for the Gi* hot spots now")
+    ehsa_period: PeriodName = Field(default="month", description="Length of an emerging-hot-spot time slice")
+    ehsa_slices: int = Field(default=12, description="Number of time slices (≥ 3)")
+    origins: int = Field(default=8, description="Rolling origins of the backtest that picks the model (≥ 4)")
+    seed: int = 0
+
+
+@router.post("/run", status_code=201, summary="Staff: run every hot-spot analysis and publish the layers")
+async def run(conn: ConnDep, actor: StaffDep, body: RunBody | None = None) -> dict[str, Any]:
+    """Gi* now, emerging hot spots, a backtest choosing the model, the next period's forecast.
+
+    Replaces the rows of ``hotspot_cells``, ``emerging_hotspots`` and ``forecast_cells`` (OGC API and tiles
+    serve them at once) and records the run with its backtest report.
+    """
+    body = body or RunBody()
+    params = hotspot_run.RunParams(
+        period=body.period,
+        cell_m=body.cell_m,
+        category=body.category,
+        window=body.window,
+        ehsa_period=body.ehsa_period,
+        ehsa_slices=body.ehsa_slices,
+        origins=body.origins,
+        seed=body.seed,
+    )
+    params.validate()
+    if _running.locked():
+        raise Conflict("a hot-spot run is already in progress; try again when it has finished")
+    async with _running:
+        return await hotspot_run.run_hotspots(conn, params, actor=actor)
+
+
+@router.post("/backtest", summary="Staff: backtest the forecasts on any city's events (CSV upload)")
+async def backtest(
+    actor: StaffDep,
+    events: Annotated[UploadFile, File(description="CSV with id, created_at, category, lat, lon")],
+    period: Annotated[PeriodName, Form()] = "week",
+    cell_m: Annotated[float, Form(description="Hexagon edge in metres")] = 250.0,
+    tz: Annotated[str, Form(description="IANA zone of times without an offset")] = "UTC",
+    origins: Annotated[int | None, Form(description="Rolling origins (default: 52 weeks, 56 days, 12 months)")] = None,
+) -> dict[str, Any]:
+    """The same backtest as ``huegis hotspots backtest``: the study area is the events' convex hull."""
+    data = await events.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise PayloadTooLarge(f"the CSV is larger than {MAX_UPLOAD_BYTES // 2**20} MB")
+    if not math.isfinite(cell_m) or cell_m <= 0:
+        raise InvalidInput(f"cell size must be a positive number of metres, got {cell_m}")
+
+    def compute() -> dict[str, Any]:
+        placed = place_events(read_events_csv(data, tz=tz))
+        return run_backtest(placed, period=period, cell_m=cell_m, origins=origins).to_dict()
+
+    return await asyncio.to_thread(compute)
+
+
+@router.get("/grid", summary="Reports per hexagon (ST_HexagonGrid) and period, as GeoJSON")
+async def grid(
+    conn: ConnDep,
+    start: Annotated[str | None, Query(description="YYYY-MM-DD or ISO 8601 (default: end - 30 days)")] = None,
+    end: Annotated[str | None, Query(description="Exclusive end (default: now)")] = None,
+    period: PeriodName = "week",
+    cell_m: Annotated[float, Query(description="Hexagon edge in metres (UTM 48N)")] = 250.0,
+    category: str | None = None,
+) -> dict[str, Any]:
+    begin, finish = parse_period(start, end, None)
+    return await hotspot_run.grid_counts(conn, start=begin, end=finish, period=period, cell_m=cell_m, category=category)
+
+
+@router.get("/runs/latest", summary="The latest run: parameters, study area, backtest report, rows published")
+async def latest_run(conn: ConnDep) -> dict[str, Any]:
+    return await hotspot_run.get_run(conn)
+
+
+@router.get("/runs/{run_id}", summary="One run")
+async def one_run(conn: ConnDep, run_id: Annotated[int, Path(ge=1)]) -> dict[str, Any]:
+    return await hotspot_run.get_run(conn, run_id)
+
+
+@router.get("/backtest/latest", summary="The latest run's backtest: hit rate, PAI, PEI per model and area")
+async def latest_backtest(conn: ConnDep) -> dict[str, Any]:
+    run_row = await hotspot_run.get_run(conn)
+    return {"run_id": run_row["id"], **(run_row["backtest"] or {})}
+
+
+Limit = Annotated[int, Query(ge=1, le=50_000)]
+
+
+@router.get("/now", summary="Gi* hot and cold spots of the latest run (GeoJSON)")
+async def hotspots_now(
+    conn: ConnDep,
+    kind: Annotated[Literal["hot", "cold"] | None, Query(description="Only hot or only cold spots")] = None,
+    min_class: Annotated[int, Query(ge=0, le=3, description="1: 90 %, 2: 95 %, 3: 99 % confidence")] = 1,
+    limit: Limit = 5000,
+) -> dict[str, Any]:
+    return await hotspot_run.features(conn, "hotspot_cells", {"kind": kind, "min_class": min_class, "limit": limit})
+
+
+@router.get("/emerging", summary="Emerging hot spots of the latest run (GeoJSON)")
+async def emerging(
+    conn: ConnDep,
+    pattern: Annotated[str | None, Query(description="e.g. new_hot, intensifying_hot, persistent_cold")] = None,
+    limit: Limit = 5000,
+) -> dict[str, Any]:
+    if pattern is not None and pattern not in PATTERNS:
+        raise InvalidInput(f"pattern must be one of {', '.join(PATTERNS)}, got {pattern!r}")
+    return await hotspot_run.features(conn, "emerging", {"pattern": pattern, "limit": limit})
+
+
+@router.get("/forecast", summary="Forecast cells of the latest run within the top share of the area (GeoJSON)")
+async def forecast(
+    conn: ConnDep,
+    top_share: Annotated[float, Query(gt=0, le=0.2, description="Flagged area fraction, e.g. 0.05")] = 0.05,
+    limit: Limit = 5000,
+) -> dict[str, Any]:
+    return await hotspot_run.features(conn, "forecast", {"top_share": top_share, "limit": limit})

@@ -1,0 +1,476 @@
+"""One hot-spot run over Huế's citizen reports: Gi* now, emerging hot spots, backtest, forecast, published as layers.
+
+The computation (:func:`compute_run`) is pure Python over an :class:`EventSet`, the same code the
+``huegis hotspots backtest`` command runs on any city's CSV; the database parts only read the
+reports and the study area and write the three layers (``hotspot_cells``, ``emerging_hotspots``,
+``forecast_cells``) and the ``hotspot_runs`` row in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+from psycopg import AsyncConnection, sql
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from geo.analytics.backtest import BacktestReport, run_backtest
+from geo.analytics.emerging import MIN_SLICES, emerging_hotspots
+from geo.analytics.events import EventSet, RawEvents, place_events
+from geo.analytics.forecast import HORIZONS, build_space_time, forecast_next, make_models, model_by_name
+from geo.analytics.grid import PERIODS, HexGrid, build_grid, check_period
+from geo.analytics.hotspots import CLASS_LABELS, DEFAULT_PERMUTATIONS, gi_star
+from geo.db import load_sql
+from geo.errors import InvalidInput, NotFound
+
+HUE_TZ = "Asia/Ho_Chi_Minh"
+HUE_AREA_NAME = "Huế land (city polygon less sea and lagoons)"
+FORECAST_PUBLISHED_SHARE = 0.2  # forecast cells published: the top 20 % of the area
+SOURCE = "HueGIS hot-spot run {run} over citizen_reports"
+
+
+@dataclass(frozen=True)
+class RunParams:
+    """What one run computes.
+
+    Attributes
+    ----------
+    period : {'day', 'week', 'month'}
+        Forecast period and the unit of the Gi* window.
+    cell_m : float
+        Hexagon edge in metres.
+    category : str, optional
+        Only reports of this category (default: all).
+    window : int, optional
+        Periods summed for "hot spots now" (default: 28 days, 13 weeks or 6 months).
+    ehsa_period : {'day', 'week', 'month'}
+        Length of an emerging-hot-spot time slice.
+    ehsa_slices : int
+        Number of slices (the most recent complete ones; at least 3).
+    origins : int
+        Rolling origins of the backtest that chooses the forecast model.
+    rings : int
+        Gi* neighbourhood: hexagons within this many rings.
+    permutations : int
+        Permutations of the Gi* "now" test (emerging slices use the normal approximation).
+    seed : int
+        Seed of permutations and models.
+    """
+
+    period: str = "week"
+    cell_m: float = 250.0
+    category: str | None = None
+    window: int | None = None
+    ehsa_period: str = "month"
+    ehsa_slices: int = 12
+    origins: int = 8
+    rings: int = 1
+    permutations: int = DEFAULT_PERMUTATIONS
+    seed: int = 0
+
+    def validate(self) -> None:
+        """InvalidInput naming the first bad value."""
+        check_period(self.period)
+        if self.ehsa_period not in PERIODS:
+            raise InvalidInput(f"ehsa_period must be one of {', '.join(PERIODS)}, got {self.ehsa_period!r}")
+        if not (isinstance(self.cell_m, int | float) and math.isfinite(self.cell_m) and self.cell_m > 0):
+            raise InvalidInput(f"cell size must be a positive number of metres, got {self.cell_m}")
+        if self.window is not None and self.window < 1:
+            raise InvalidInput(f"window must be at least 1 period, got {self.window}")
+        if self.ehsa_slices < MIN_SLICES:
+            raise InvalidInput(f"ehsa_slices must be at least {MIN_SLICES}, got {self.ehsa_slices}")
+        if self.origins < 4:
+            raise InvalidInput(f"origins must be at least 4, got {self.origins}")
+        if not 1 <= self.rings <= 5:
+            raise InvalidInput(f"rings must be between 1 and 5, got {self.rings}")
+        if self.permutations != 0 and self.permutations < 99:
+            raise InvalidInput(f"permutations must be 0 or at least 99, got {self.permutations}")
+
+
+@dataclass
+class RunResult:
+    """Everything a run publishes (cell tables in EPSG:4326) and its backtest."""
+
+    params: RunParams
+    study: dict[str, Any]
+    backtest: BacktestReport
+    chosen_model: str
+    hotspots: pd.DataFrame
+    emerging: pd.DataFrame
+    forecast: pd.DataFrame
+    synthetic: bool = False
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def compute_run(events: EventSet, params: RunParams) -> RunResult:
+    """Gi* hot spots now, emerging hot spots, the backtest and the next period's forecast for ``events``.
+
+    Parameters
+    ----------
+    events : EventSet
+        Events in a metric CRS (UTM metres) with their study area.
+    params : RunParams
+        Period, cell size (m), windows, slices, origins, seed.
+
+    Returns
+    -------
+    RunResult
+        Cell tables (geometry in EPSG:4326) ready to publish and the backtest report.
+    """
+    params.validate()
+    period = check_period(params.period)
+    h = HORIZONS[period]
+    grid = build_grid(events.area, params.cell_m, events.epsg)
+    data = build_space_time(events, grid, period, max_periods=h.max_history)
+    window = params.window or h.mid
+    if data.n_periods < window:
+        raise InvalidInput(f"the reports cover {data.n_periods} complete {period}s; the hot-spot window needs {window}")
+    weights = grid.weights(params.rings)
+    polygons = grid.polygons_wgs84()
+
+    recent = data.counts[:, -window:].sum(axis=1)
+    gi = gi_star(recent, weights, permutations=params.permutations, seed=params.seed)
+    keep = (recent > 0) | (gi.gi_class != 0)
+    window_start, window_end = data.axis.start_of(data.n_periods - window), data.axis.end_of(data.n_periods - 1)
+    hotspots = _cells(grid, polygons, keep, period=period).assign(
+        window_start=window_start.date(),
+        window_end=window_end.date(),
+        events=recent[keep].astype(int),
+        gi_z=gi.z[keep],
+        p_value=gi.p_value[keep],
+        gi_class=gi.gi_class[keep],
+        label=[CLASS_LABELS[int(c)] for c in gi.gi_class[keep]],
+    )
+
+    slices = build_space_time(events, grid, check_period(params.ehsa_period), max_periods=params.ehsa_slices)
+    if slices.n_periods < MIN_SLICES:
+        raise InvalidInput(
+            f"emerging hot spots need at least {MIN_SLICES} complete {params.ehsa_period}s of reports; "
+            f"there are {slices.n_periods}"
+        )
+    ehsa = emerging_hotspots(slices.counts, weights, seed=params.seed)
+    keep = (ehsa["category"] != "no_pattern").to_numpy()
+    emerging = _cells(grid, polygons, keep, period=params.ehsa_period).assign(
+        slices=slices.n_periods,
+        first_slice=slices.axis.start_of(0).date(),
+        last_slice=slices.axis.start_of(slices.n_periods - 1).date(),
+        pattern=ehsa["category"].to_numpy()[keep],
+        events=ehsa["total"].to_numpy()[keep].astype(int),
+        hot_slices=ehsa["hot_slices"].to_numpy()[keep],
+        cold_slices=ehsa["cold_slices"].to_numpy()[keep],
+        final_z=ehsa["final_z"].to_numpy()[keep],
+        trend_tau=ehsa["trend_tau"].to_numpy()[keep],
+        trend_p=ehsa["trend_p"].to_numpy()[keep],
+    )
+
+    report = run_backtest(events, period=period, cell_m=params.cell_m, origins=params.origins, seed=params.seed)
+    models = make_models(period, params.cell_m, seed=params.seed)
+    expected = forecast_next(data, model_by_name(models, report.chosen))
+    forecast = _forecast_cells(
+        grid,
+        polygons,
+        expected,
+        period=period,
+        model=report.chosen,
+        start=data.axis.start_of(data.n_periods),
+        end=data.axis.end_of(data.n_periods),
+    )
+    summary = {
+        "hot_cells": int((gi.gi_class > 0).sum()),
+        "cold_cells": int((gi.gi_class < 0).sum()),
+        "patterns": {k: int(v) for k, v in ehsa["category"].value_counts().items() if k != "no_pattern"},
+        "forecast_period": {
+            "start": data.axis.start_of(data.n_periods).date().isoformat(),
+            "end": data.axis.end_of(data.n_periods).date().isoformat(),
+        },
+        "forecast_expected_total": float(expected.sum()),
+    }
+    return RunResult(
+        params=params,
+        study=report.study,
+        backtest=report,
+        chosen_model=report.chosen,
+        hotspots=hotspots,
+        emerging=emerging,
+        forecast=forecast,
+        summary=summary,
+    )
+
+
+def _cells(grid: HexGrid, polygons: NDArray[np.object_], keep: NDArray[np.bool_], *, period: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "cell_i": grid.i[keep],
+            "cell_j": grid.j[keep],
+            "cell_m": grid.cell_m,
+            "period": period,
+            "geom": polygons[keep],
+        }
+    )
+
+
+def _forecast_cells(
+    grid: HexGrid,
+    polygons: NDArray[np.object_],
+    expected: NDArray[np.float64],
+    *,
+    period: str,
+    model: str,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+) -> pd.DataFrame:
+    order = np.argsort(-expected, kind="stable")
+    rank = np.empty(grid.n, dtype=np.int64)
+    rank[order] = np.arange(1, grid.n + 1)
+    top_share = rank / grid.n
+    keep = (top_share <= FORECAST_PUBLISHED_SHARE) & (expected > 1e-6)
+    return _cells(grid, polygons, keep, period=period).assign(
+        period_start=start.date(),
+        period_end=end.date(),
+        model=model,
+        expected=expected[keep],
+        rank=rank[keep],
+        top_share=top_share[keep],
+    )
+
+
+# --- database ------------------------------------------------------------------------------
+
+
+async def read_report_events(
+    conn: AsyncConnection, *, category: str | None = None, until: datetime | None = None
+) -> tuple[RawEvents, bool]:
+    """Huế's citizen reports as raw events (EPSG:4326, UTC) and whether any of them is synthetic."""
+    if category is not None:
+        async with conn.cursor() as cur:
+            await cur.execute("SELECT 1 FROM report_categories WHERE code = %s", (category,))
+            if await cur.fetchone() is None:
+                raise NotFound(f"no report category {category!r}")
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(load_sql("hotspots/report_events"), {"category": category, "until": until})
+        rows = await cur.fetchall()
+    if not rows:
+        raise InvalidInput("there are no citizen reports" + (f" of category {category!r}" if category else ""))
+    frame = pd.DataFrame(rows)
+    times = pd.DatetimeIndex(pd.to_datetime(frame["created_at"], utc=True))
+    raw = RawEvents(
+        ids=frame["id"].to_numpy(dtype=object),
+        times=times,
+        category=frame["category"].to_numpy(dtype=object),
+        lon=frame["lon"].to_numpy(float),
+        lat=frame["lat"].to_numpy(float),
+        tz=HUE_TZ,
+        source="citizen_reports",
+        counts={"rows": len(frame), "read": len(frame)},
+    )
+    return raw, bool(frame["synthetic"].any())
+
+
+async def read_study_area(conn: AsyncConnection) -> Any:
+    """Huế's land (EPSG:4326): the city polygon less the sea and the lagoons."""
+    async with conn.cursor() as cur:
+        await cur.execute(load_sql("hotspots/study_area"))
+        row = await cur.fetchone()
+    if row is None or row[0] is None:
+        raise NotFound("the city polygon is not loaded (admin_units level 'city'): run `huegis load`")
+    return shapely.from_wkb(bytes(row[0]))
+
+
+async def hue_events(conn: AsyncConnection, *, category: str | None = None) -> tuple[EventSet, bool]:
+    """Huế's reports placed in the city's land in UTM 48N (the zone of their centroid)."""
+    raw, synthetic = await read_report_events(conn, category=category)
+    area = await read_study_area(conn)
+    return place_events(raw, boundary=area, boundary_name=HUE_AREA_NAME), synthetic
+
+
+LAYER_COLUMNS = {
+    "hotspot_cells": ("window_start", "window_end", "events", "gi_z", "p_value", "gi_class", "label"),
+    "emerging_hotspots": (
+        "slices",
+        "first_slice",
+        "last_slice",
+        "pattern",
+        "events",
+        "hot_slices",
+        "cold_slices",
+        "final_z",
+        "trend_tau",
+        "trend_p",
+    ),
+    "forecast_cells": ("period_start", "period_end", "model", "expected", "rank", "top_share"),
+}
+COMMON_COLUMNS = ("run_id", "source", "synthetic", "cell_m", "cell_i", "cell_j", "period", "report_category")
+
+
+async def store_run(conn: AsyncConnection, result: RunResult, *, actor: str) -> dict[str, Any]:
+    """Write the run row and replace the three layers' rows with this run's, in one transaction."""
+    p = result.params
+    async with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            load_sql("hotspots/run_insert"),
+            {
+                "actor": actor,
+                "period": p.period,
+                "cell_m": p.cell_m,
+                "report_category": p.category,
+                "params": Jsonb(asdict(p)),
+                "study": Jsonb(_json(result.study)),
+                "backtest": Jsonb(result.backtest.to_dict()),
+                "chosen_model": result.chosen_model,
+            },
+        )
+        run = await cur.fetchone()
+        assert run is not None
+        run_id = run["id"]
+        written = {}
+        for table, frame in (
+            ("hotspot_cells", result.hotspots),
+            ("emerging_hotspots", result.emerging),
+            ("forecast_cells", result.forecast),
+        ):
+            await cur.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(table)))
+            written[table] = await _copy(
+                cur, table, frame, run_id=run_id, synthetic=result.synthetic, category=p.category
+            )
+    return {"run_id": run_id, "created_at": run["created_at"].isoformat(), "rows": written}
+
+
+async def _copy(
+    cur: Any, table: str, frame: pd.DataFrame, *, run_id: int, synthetic: bool, category: str | None
+) -> int:
+    columns = (*COMMON_COLUMNS, *LAYER_COLUMNS[table])
+    names = sql.SQL(", ").join(sql.Identifier(c) for c in (*columns, "geom"))
+    copy = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(table), names)
+    source = SOURCE.format(run=run_id)
+    # One MultiPolygon per hexagon (``indices``: without it shapely would build a single one of all).
+    parts = frame["geom"].to_numpy()
+    geoms = shapely.set_srid(shapely.multipolygons(parts, indices=np.arange(len(parts))), 4326)
+    wkb = shapely.to_wkb(geoms, hex=True, include_srid=True) if len(parts) else []
+    async with cur.copy(copy) as out:
+        for k, row in enumerate(frame.itertuples(index=False)):
+            values = [run_id, source, synthetic, row.cell_m, int(row.cell_i), int(row.cell_j), row.period, category]
+            values += [_plain(getattr(row, c)) for c in LAYER_COLUMNS[table]]
+            await out.write_row([*values, wkb[k]])
+    return len(frame)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
+
+
+def _json(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=lambda v: v.isoformat() if isinstance(v, date | datetime) else str(v)))
+
+
+async def run_hotspots(conn: AsyncConnection, params: RunParams, *, actor: str) -> dict[str, Any]:
+    """Read the reports, compute every analysis (in a worker thread) and publish them; the run's summary."""
+    import asyncio
+
+    params.validate()
+    events, synthetic = await hue_events(conn, category=params.category)
+    result = await asyncio.to_thread(compute_run, events, params)
+    result.synthetic = synthetic
+    stored = await store_run(conn, result, actor=actor)
+    return {
+        **stored,
+        "chosen_model": result.chosen_model,
+        "summary": result.summary,
+        "backtest": result.backtest.to_dict(),
+    }
+
+
+async def get_run(conn: AsyncConnection, run_id: int | None = None) -> dict[str, Any]:
+    """A run (the latest when ``run_id`` is None) with its report and published row counts; NotFound otherwise."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(load_sql("hotspots/run_get"), {"id": run_id})
+        row = await cur.fetchone()
+    if row is None:
+        raise NotFound("no hot-spot run yet: POST /api/hotspots/run" if run_id is None else f"no hot-spot run {run_id}")
+    row["created_at"] = row["created_at"].isoformat()
+    return row
+
+
+async def features(conn: AsyncConnection, name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """A GeoJSON FeatureCollection from one of the ``hotspots/*_geojson`` queries over the latest run."""
+    run = await get_run(conn, params.pop("run_id", None))
+    async with conn.cursor() as cur:
+        await cur.execute(load_sql(f"hotspots/{name}_geojson"), {**params, "run_id": run["id"]})
+        rows = await cur.fetchall()
+    return {"type": "FeatureCollection", "run_id": run["id"], "features": [r[0] for r in rows]}
+
+
+MAX_GRID_ROWS = 50_000
+
+
+async def grid_counts(
+    conn: AsyncConnection,
+    *,
+    start: datetime,
+    end: datetime,
+    period: str = "week",
+    cell_m: float = 250.0,
+    category: str | None = None,
+) -> dict[str, Any]:
+    """Reports per ``ST_HexagonGrid`` hexagon (edge ``cell_m`` m in UTM 48N) and period, as GeoJSON.
+
+    Parameters
+    ----------
+    start, end : datetime
+        Reports received in ``[start, end)`` (time-zone aware).
+    period : {'day', 'week', 'month'}
+        Periods cut in Huế time (weeks start on Monday).
+    cell_m : float
+        Hexagon edge in metres (≥ 10).
+    category : str, optional
+        Only this report category.
+    """
+    check_period(period)
+    if not (math.isfinite(cell_m) and cell_m > 0):
+        raise InvalidInput(f"cell size must be a positive number of metres, got {cell_m}")
+    if cell_m < 10:
+        raise InvalidInput(f"cell size must be at least 10 m, got {cell_m:g}")
+    if start.tzinfo is None or end.tzinfo is None:
+        raise InvalidInput("start and end must carry a time zone offset")
+    if end <= start:
+        raise InvalidInput(f"end ({end.isoformat()}) must be after start ({start.isoformat()})")
+    params = {
+        "start": start,
+        "end": end,
+        "period": period,
+        "cell_m": cell_m,
+        "category": category,
+        "srid": 32648,
+        "limit": MAX_GRID_ROWS + 1,
+    }
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(load_sql("hotspots/grid_counts"), params)
+        rows = await cur.fetchall()
+    if len(rows) > MAX_GRID_ROWS:
+        raise InvalidInput(f"more than {MAX_GRID_ROWS:,} cell-periods: shorten the range or use larger cells")
+    features = [
+        {
+            "type": "Feature",
+            "geometry": r.pop("geometry"),
+            "properties": {**r, "period_start": r["period_start"].isoformat()},
+        }
+        for r in rows
+    ]
+    return {
+        "type": "FeatureCollection",
+        "period": period,
+        "cell_m": cell_m,
+        "crs_of_grid": "EPSG:32648",
+        "features": features,
+    }
