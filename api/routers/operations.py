@@ -106,13 +106,14 @@ async def unit_kpis(
 @router.get("/bottlenecks", summary="Units and stages where work piles up")
 async def bottlenecks(
     conn: ConnDep,
-    window_days: Annotated[int, Query(ge=7, le=730)] = 90,
-    min_volume: Annotated[int, Query(ge=1, le=10_000)] = 20,
-    alpha: Annotated[float, Query(gt=0, lt=1, description="False-discovery rate")] = 0.05,
+    window_days: Annotated[int, Query(ge=7, le=730)] = 180,
+    min_volume: Annotated[int, Query(ge=1, le=10_000)] = 8,
+    alpha: Annotated[float, Query(gt=0, lt=1, description="False-discovery rate")] = 0.01,
+    min_ratio: Annotated[float, Query(ge=1, le=100, description="Minimum effect: times the peers")] = 2.0,
     at: Annotated[str | None, Query(description="Evaluate as of this time (default: now)")] = None,
 ) -> dict:
     """Flags with a reason in Vietnamese and English, most significant first."""
-    cfg = BottleneckSettings(window_days=window_days, min_volume=min_volume, alpha=alpha)
+    cfg = BottleneckSettings(window_days=window_days, min_volume=min_volume, alpha=alpha, min_ratio=min_ratio)
     now = parse_instant("at", at) if at else None
     flags = await detect_bottlenecks(conn, now=now, settings=cfg)
     return {"settings": cfg.__dict__, "flags": [flag_to_dict(f) for f in flags]}

@@ -40,11 +40,11 @@ MAD_SCALE = 1.4826  # makes the MAD a consistent estimator of the standard devia
 class BottleneckSettings:
     """Detection parameters (defaults tuned on generated histories: bench/bottlenecks.py)."""
 
-    window_days: int = 90
+    window_days: int = 180
     history_days: int = 365
-    min_volume: int = 20
-    min_ratio: float = 1.5
-    alpha: float = 0.05
+    min_volume: int = 8
+    min_ratio: float = 2.0
+    alpha: float = 0.01
 
     def __post_init__(self) -> None:
         if self.window_days < 7 or self.history_days < 0 or self.min_volume < 1:

@@ -1,11 +1,14 @@
 -- Time spent in each workflow stage per handler (the ward/commune, or the city department for
--- city-level reports), for reports received in [%(start)s, %(end)s). A report still in a stage
+-- city-level categories), for reports received in [%(start)s, %(end)s). A report still in a stage
 -- counts with its age so far, so work that piles up shows even before it leaves the stage.
+-- The handler is the category's own (not the current one): an escalated report's slow stage
+-- belongs to the unit that let it slip, not to the operations centre that received it late.
 WITH r AS (
     SELECT r.*,
-           CASE WHEN r.responsible_level = 'city' THEN r.department ELSE r.admin_unit_code END AS handler,
-           CASE WHEN r.responsible_level = 'city' THEN 'department' ELSE u.level END AS handler_kind
+           CASE WHEN c.level = 'city' THEN c.department ELSE r.admin_unit_code END AS handler,
+           CASE WHEN c.level = 'city' THEN 'department' ELSE u.level END AS handler_kind
     FROM citizen_reports r
+    JOIN report_categories c ON c.code = r.category
     LEFT JOIN admin_units u ON u.code = r.admin_unit_code
     WHERE r.received_at >= %(start)s AND r.received_at < %(end)s
 ), stages AS (
