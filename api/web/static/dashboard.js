@@ -168,7 +168,8 @@ async function loadMonth(month) {
 async function init() {
   const today = new Date();
   const start = `${today.getFullYear() - 2}-${String(today.getMonth() + 1).padStart(2, "0")}-01`;
-  const body = await getJSON(`/api/kpis?start=${start}&group_by=month&compare=false`);
+  const tomorrow = new Date(today.getTime() + 86400000).toISOString().slice(0, 10);
+  const body = await getJSON(`/api/kpis?start=${start}&end=${tomorrow}&group_by=month&compare=false`);
   const months = body.groups.filter((g) => g.received > 0).map((g) => g.key).reverse();
   const select = document.getElementById("month");
   const fallback = today.toISOString().slice(0, 7);
