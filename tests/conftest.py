@@ -21,6 +21,9 @@ from geo import cluster
 from geo.cli import alembic_config, generate_openapi
 from geo.settings import Settings
 
+# Fixtures shared by the disaster and feed tests (staff headers, zones made through the API).
+pytest_plugins = ["disaster_fixtures"]
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 TEST_DB = f"huegis_test_{os.getpid()}"
 TEST_HISTORY_COUNT = 3000

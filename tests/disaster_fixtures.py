@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import psycopg
+import pytest
 
 from geo.settings import Settings
 
@@ -84,3 +85,14 @@ def zone_counts(db: psycopg.Connection) -> tuple[int, int]:
     ).fetchone()
     assert row is not None
     return row[0], row[1]
+
+
+@pytest.fixture
+def staff(loaded: Settings) -> dict[str, str]:
+    return staff_headers(loaded)
+
+
+@pytest.fixture
+def zones(client: httpx.Client, staff: dict[str, str], db: psycopg.Connection) -> Iterator[ZoneMaker]:
+    """Zones created through the staff API, deleted after the test."""
+    yield from zone_maker(client, staff, db)

@@ -9,21 +9,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from disaster_fixtures import SQUARE, ZoneMaker, now, staff_headers, zone_body, zone_counts, zone_maker
-
-from geo.settings import Settings
-
-
-@pytest.fixture
-def staff(loaded: Settings) -> dict[str, str]:
-    return staff_headers(loaded)
-
-
-@pytest.fixture
-def zones(client: httpx.Client, staff: dict[str, str], db: psycopg.Connection) -> Iterator[ZoneMaker]:
-    """Zones created through the staff API, deleted after the test."""
-    yield from zone_maker(client, staff, db)
-
+from disaster_fixtures import SQUARE, ZoneMaker, now, zone_body, zone_counts
 
 BOWTIE = [[107.57, 16.46], [107.59, 16.48], [107.59, 16.46], [107.57, 16.48], [107.57, 16.46]]
 HANOI = [[105.80, 21.00], [105.85, 21.00], [105.85, 21.05], [105.80, 21.05], [105.80, 21.00]]

@@ -3,29 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
-from disaster_fixtures import ZoneMaker, now, staff_headers, zone_maker
+from disaster_fixtures import ZoneMaker, now
 from lxml import etree
-
-from geo.settings import Settings
-
-
-@pytest.fixture
-def staff(loaded: Settings) -> dict[str, str]:
-    return staff_headers(loaded)
-
-
-@pytest.fixture
-def zones(client: httpx.Client, staff: dict[str, str], db: psycopg.Connection) -> Iterator[ZoneMaker]:
-    """Zones created through the staff API, deleted after the test."""
-    yield from zone_maker(client, staff, db)
-
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CAP_XSD = PROJECT_DIR.parent / "shared" / "specs" / "cap" / "cap12.xsd"

@@ -30,6 +30,7 @@ from geo.analytics.grid import PERIODS, HexGrid, build_grid, check_period
 from geo.analytics.hotspots import CLASS_LABELS, DEFAULT_PERMUTATIONS, gi_star
 from geo.db import load_sql
 from geo.errors import InvalidInput, NotFound
+from geo.models import Base
 
 HUE_TZ = "Asia/Ho_Chi_Minh"
 HUE_AREA_NAME = "Huế land (city polygon less sea and lagoons)"
@@ -291,23 +292,13 @@ async def hue_events(conn: AsyncConnection, *, category: str | None = None) -> t
     return place_events(raw, boundary=area, boundary_name=HUE_AREA_NAME), synthetic
 
 
-LAYER_COLUMNS = {
-    "hotspot_cells": ("window_start", "window_end", "events", "gi_z", "p_value", "gi_class", "label"),
-    "emerging_hotspots": (
-        "slices",
-        "first_slice",
-        "last_slice",
-        "pattern",
-        "events",
-        "hot_slices",
-        "cold_slices",
-        "final_z",
-        "trend_tau",
-        "trend_p",
-    ),
-    "forecast_cells": ("period_start", "period_end", "model", "expected", "rank", "top_share"),
-}
 COMMON_COLUMNS = ("run_id", "source", "synthetic", "cell_m", "cell_i", "cell_j", "period", "report_category")
+
+
+def layer_columns(table: str) -> tuple[str, ...]:
+    """A result layer's own columns, read from its model (so the writer cannot drift from the schema)."""
+    skip = {"id", "updated_at", "geom", *COMMON_COLUMNS}
+    return tuple(c.name for c in Base.metadata.tables[table].columns if c.name not in skip)
 
 
 async def store_run(conn: AsyncConnection, result: RunResult, *, actor: str) -> dict[str, Any]:
@@ -346,7 +337,8 @@ async def store_run(conn: AsyncConnection, result: RunResult, *, actor: str) -> 
 async def _copy(
     cur: Any, table: str, frame: pd.DataFrame, *, run_id: int, synthetic: bool, category: str | None
 ) -> int:
-    columns = (*COMMON_COLUMNS, *LAYER_COLUMNS[table])
+    own = layer_columns(table)
+    columns = (*COMMON_COLUMNS, *own)
     names = sql.SQL(", ").join(sql.Identifier(c) for c in (*columns, "geom"))
     copy = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(table), names)
     source = SOURCE.format(run=run_id)
@@ -357,7 +349,7 @@ async def _copy(
     async with cur.copy(copy) as out:
         for k, row in enumerate(frame.itertuples(index=False)):
             values = [run_id, source, synthetic, row.cell_m, int(row.cell_i), int(row.cell_j), row.period, category]
-            values += [_plain(getattr(row, c)) for c in LAYER_COLUMNS[table]]
+            values += [_plain(getattr(row, c)) for c in own]
             await out.write_row([*values, wkb[k]])
     return len(frame)
 
