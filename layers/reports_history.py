@@ -316,7 +316,8 @@ def describe(result: HistoryLoad) -> str:
         lines.append(describe_kpis(result.manifest["kpis"]))
         slow = result.manifest.get("slow_units") or []
         for unit in slow:
-            lines.append(f"slow unit {unit['code']} ({unit['name']}): {unit['stage']} × {unit['factor']}, "
+            since = f" from {unit['since']}" if unit.get("since") else ""
+            lines.append(f"slow unit {unit['code']} ({unit['name']}): {unit['stage']} × {unit['factor']}{since}, "
                          f"{unit['reports']:,} reports")  # fmt: skip
     if result.manifest_path:
         lines.append(f"manifest: {result.manifest_path}")

@@ -127,6 +127,7 @@ def test_bad_parameters_are_named(ctx) -> None:
         (HistoryParams(on_time_share=1.2), "on_time_share"),
         (HistoryParams(until=date(2019, 1, 15)), "until"),
         (HistoryParams(slow_units=("99999",)), "99999"),
+        (HistoryParams(slow_since=date(2018, 12, 1)), "slow_since"),
     ):
         with pytest.raises(ValueError, match=word):
             generate_report_history(ctx, params)
@@ -323,6 +324,24 @@ def test_injected_slow_units_show_in_dwell_times(
     assert others.between(0.95, 1.05).all(), "the other units keep their pace"
     ward_peers = after.drop(list(slow)).loc[lambda m: m.index.str.isdigit()]
     assert after["19753"] > 2.0 * ward_peers.median()
+
+
+def test_a_slowdown_starts_on_its_day(ctx, storms: pd.DataFrame, categories: pd.DataFrame,
+                                      history: ReportHistory) -> None:  # fmt: skip
+    since = date(2025, 1, 1)
+    h = generate(ctx, storms, count=N, slow_units=("19753",), slow_stage="assigned", slow_since=since)
+    assert h.manifest["slow_units"][0]["since"] == "2025-01-01" and h.manifest["params"]["slow_since"] == "2025-01-01"
+    onset = pd.Timestamp(since, tz=ICT)
+
+    def assigned_hours(r: pd.DataFrame) -> pd.DataFrame:
+        """Median hours in 'assigned' of 19753's reports received before and from the onset."""
+        mine = r[routed_unit(r, categories) == "19753"]
+        hours = (mine["started_at"] - mine["assigned_at"]).dt.total_seconds() / 3600
+        return hours.groupby(mine["received_at"] >= onset).median()
+
+    before, after = assigned_hours(history.reports), assigned_hours(h.reports)
+    assert after[False] == pytest.approx(before[False], rel=0.02), "no change before the onset"
+    assert after[True] > 3.0 * before[True]
 
 
 def test_hotline_calls_link_the_reports_they_filed(history: ReportHistory) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Iterator
-from datetime import datetime
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 
 import httpx
 import psycopg
@@ -158,51 +160,109 @@ def test_unknown_unit_is_404(client: httpx.Client) -> None:
 # --- bottlenecks --------------------------------------------------------------------------
 
 
+BN_AT = datetime.fromisoformat("2016-03-20T00:00:00+07:00")  # window: the 90 days before
+BN_WINDOW = BottleneckSettings(window_days=90)
+BN_INSERT = (
+    "INSERT INTO citizen_reports (code, category, description, channel, status, admin_unit_code, responsible_level, "
+    "department, received_at, assigned_at, started_at, resolved_at, due_at, synthetic, geom) VALUES (%s, %s, "
+    "'Fixture report for bottlenecks', 'app', 'resolved', %s, %s, %s, %s, %s, %s, %s, %s, true, "
+    "ST_SetSRID(ST_MakePoint(107.58, 16.46), 4326))"
+)
+
+
+@dataclass(frozen=True)
+class Bottlenecks:
+    """The fixture's cast: who is slow where, who is only naturally slow, who is too small to judge."""
+
+    slow_ward: str  # 6 days in 'assigned' in the window, 1 day the year before and at its peers
+    small_ward: str  # as slow, but only 5 reports in the window (min_volume is 8)
+    slow_department: str = "so_xay_dung"  # 'in progress' 5 days in both periods: its categories take long
+    slower_department: str = "huewaco"  # 'in progress' 1 day the year before, 4 days in the window
+
+
 @pytest.fixture(scope="module")
-def slow_ward(loaded: Settings) -> Iterator[str]:
-    """Reports in 2016 for 12 wards: normal ~1 day in 'assigned', one ward ~6 days."""
+def bottlenecks(loaded: Settings) -> Iterator[Bottlenecks]:
+    """Reports in 2015 (history) and early 2016 (window) for 13 wards and 4 city departments."""
     with psycopg.connect(loaded.conninfo(), autocommit=True) as conn:
         wards = [r[0] for r in conn.execute(
-            "SELECT code FROM admin_units WHERE level = 'ward' ORDER BY code LIMIT 12").fetchall()]  # fmt: skip
-        slow = wards[3]
-        conn.execute("SELECT setseed(0.42)")
-        conn.execute(
-            """
-            INSERT INTO citizen_reports (code, category, description, channel, status, admin_unit_code,
-                responsible_level, received_at, assigned_at, started_at, resolved_at, due_at, synthetic, geom)
-            SELECT 'BN-' || w.i || '-' || n, 'garbage', 'Fixture report for bottlenecks', 'app', 'resolved', w.code,
-                   'ward', t, t + interval '2 hours',
-                   t + interval '2 hours' + (CASE WHEN w.code = %(slow)s THEN 6 ELSE 1 END
-                                             * (0.7 + random() * 0.6)) * interval '1 day',
-                   t + interval '2 hours' + (CASE WHEN w.code = %(slow)s THEN 6 ELSE 1 END) * interval '1 day'
-                     + interval '1 day',
-                   t + interval '3 days', true, ST_SetSRID(ST_MakePoint(107.58, 16.46), 4326)
-            FROM unnest(%(wards)s::text[]) WITH ORDINALITY AS w(code, i),
-                 generate_series(1, 30) AS n,
-                 LATERAL (SELECT timestamptz '2016-01-05 08:00+07' + (n * 2) * interval '1 day') AS x(t)
-            """,
-            {"wards": wards, "slow": slow},
-        )
-    yield slow
+            "SELECT code FROM admin_units WHERE level = 'ward' ORDER BY code LIMIT 13").fetchall()]  # fmt: skip
+        cast = Bottlenecks(slow_ward=wards[3], small_ward=wards[12])
+        rng = random.Random(42)
+        rows = []
+
+        def add(category: str, ward: str, department: str | None, received: datetime, assigned_days: float,
+                progress_days: float) -> None:  # fmt: skip
+            assigned = received + timedelta(hours=2)
+            started = assigned + timedelta(days=assigned_days * rng.uniform(0.7, 1.3))
+            resolved = started + timedelta(days=progress_days * rng.uniform(0.7, 1.3))
+            level = "city" if department else "ward"
+            rows.append((f"BN-{len(rows)}", category, ward, level, department, received, assigned, started, resolved,
+                         received + timedelta(days=20)))  # fmt: skip
+
+        window = [datetime.fromisoformat("2016-01-05T08:00:00+07:00") + timedelta(days=2 * n) for n in range(30)]
+        history = [datetime.fromisoformat("2015-03-02T08:00:00+07:00") + timedelta(days=9 * n) for n in range(30)]
+        for ward in wards[:12]:
+            for t in history:
+                add("garbage", ward, None, t, 1, 1)
+            for t in window:
+                add("garbage", ward, None, t, 6 if ward == cast.slow_ward else 1, 1)
+        for t in window[:5]:
+            add("garbage", cast.small_ward, None, t, 6, 1)
+        departments = {cast.slow_department: ("road_damage", 5, 5), cast.slower_department: ("water_supply", 1, 4),
+                       "hepco": ("street_lighting", 1, 1), "dien_luc_hue": ("electricity", 0.5, 0.5)}  # fmt: skip
+        for department, (category, before, now) in departments.items():
+            for t in history:
+                add(category, wards[0], department, t, 0.2, before)
+            for t in window:
+                add(category, wards[0], department, t, 0.2, now)
+        with conn.cursor() as cur:
+            cur.executemany(BN_INSERT, rows)
+    yield cast
     with psycopg.connect(loaded.conninfo(), autocommit=True) as conn:
         conn.execute("DELETE FROM citizen_reports WHERE code LIKE 'BN-%'")
 
 
-def test_injected_slow_ward_is_the_only_flag(slow_ward: str, loaded: Settings) -> None:
-    now = datetime.fromisoformat("2016-03-20T00:00:00+07:00")
-    flags = run(
-        with_conn(loaded, lambda c: detect_bottlenecks(c, now=now, settings=BottleneckSettings(window_days=90)))
+def test_slow_stage_is_flagged_with_its_reasons(bottlenecks: Bottlenecks, loaded: Settings) -> None:
+    flags = run(with_conn(loaded, lambda c: detect_bottlenecks(c, now=BN_AT, settings=BN_WINDOW)))
+    ward = next(f for f in flags if f.handler == bottlenecks.slow_ward)
+    assert (ward.metric, ward.stage, ward.volume) == ("stage_dwell", "assigned", 30)
+    assert ward.value / ward.peer_value > 4 and ward.own_history and ward.value / ward.own_history > 4
+    assert "'assigned' stage median 6." in ward.message_en and "days vs 1.0 for peers and 1.0 a year before" in (
+        ward.message_en
     )
-    assert [(f.handler, f.stage) for f in flags] == [(slow_ward, "assigned")]
-    flag = flags[0]
-    assert flag.value / flag.peer_value > 4
-    assert "'assigned' stage median" in flag.message_en and "days vs" in flag.message_en
-    assert "giai đoạn" in flag.message_vi
+    assert "giai đoạn 'đã phân công' trung vị 6." in ward.message_vi and "một năm trước" in ward.message_vi
+    assert ward.q_value <= BN_WINDOW.alpha
 
 
-def test_bottleneck_api(slow_ward: str, client: httpx.Client) -> None:
+def test_only_real_slowdowns_are_flagged(bottlenecks: Bottlenecks, loaded: Settings) -> None:
+    flags = run(with_conn(loaded, lambda c: detect_bottlenecks(c, now=BN_AT, settings=BN_WINDOW)))
+    # Not the department whose categories simply take long, nor the ward with too few reports to judge.
+    assert sorted((f.handler, f.stage) for f in flags) == sorted(
+        [(bottlenecks.slow_ward, "assigned"), (bottlenecks.slower_department, "in_progress")]
+    )
+    department = next(f for f in flags if f.handler == bottlenecks.slower_department)
+    assert department.handler_kind == "department" and department.own_history
+    assert department.value / department.own_history > 3
+    # A department alone with its categories has no peers to compare with: only its own past.
+    assert department.message_en.startswith(f"{department.name_en}: 'in progress' stage median 3.9 days vs 1.1 a year")
+    assert "for peers" not in department.message_en and department.extra["peer_ratio"] is None
+
+
+def test_a_lower_minimum_volume_judges_the_small_ward(bottlenecks: Bottlenecks, loaded: Settings) -> None:
+    relaxed = BottleneckSettings(window_days=90, min_volume=5)
+    flags = run(with_conn(loaded, lambda c: detect_bottlenecks(c, now=BN_AT, settings=relaxed)))
+    small = [f for f in flags if f.handler == bottlenecks.small_ward]
+    assert [(f.stage, f.volume, f.own_history) for f in small] == [("assigned", 5, None)]  # no history: peers only
+    assert "for peers," in small[0].message_en
+
+
+def test_bottleneck_api(bottlenecks: Bottlenecks, client: httpx.Client) -> None:
     body = client.get("/api/bottlenecks", params={"at": "2016-03-20", "window_days": 90}).json()
-    assert [f["handler"] for f in body["flags"]] == [slow_ward]
+    assert body["settings"] == {**asdict(BottleneckSettings()), "window_days": 90}
+    assert {f["handler"] for f in body["flags"]} == {bottlenecks.slow_ward, bottlenecks.slower_department}
+    assert {"message_en", "message_vi", "stage", "value", "peer_value", "own_history", "q_value"} <= set(
+        body["flags"][0]
+    )
     bad = client.get("/api/bottlenecks", params={"at": "soon"})
     assert bad.status_code == 400 and "at must be" in bad.json()["detail"]
 

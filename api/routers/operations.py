@@ -11,20 +11,21 @@ from api.deps import ConnDep
 from geo.analytics.bottlenecks import BottleneckSettings, detect_bottlenecks, flag_to_dict
 from geo.analytics.kpis import GroupBy, KpiFilter, compute_kpis, month_period, unit_exists
 from geo.errors import InvalidInput
-from geo.reports.sla import TZ
+from geo.reports.sla import TZ, check_instant
 
 router = APIRouter(prefix="/api", tags=["operations"])
+DEFAULTS = BottleneckSettings()  # the API detects with the benchmarked defaults
 
 
 def parse_instant(name: str, text: str) -> datetime:
     """A date (YYYY-MM-DD, midnight in Huế) or an ISO 8601 instant; InvalidInput naming ``name``."""
     try:
         if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time(0), TZ)
+            return check_instant(name, datetime.combine(date.fromisoformat(text), time(0), TZ))
         value = datetime.fromisoformat(text)
     except ValueError:
         raise InvalidInput(f"{name} must be a date (YYYY-MM-DD) or an ISO 8601 time, got {text!r}") from None
-    return value if value.tzinfo else value.replace(tzinfo=TZ)
+    return check_instant(name, value if value.tzinfo else value.replace(tzinfo=TZ))
 
 
 def period(start: str | None, end: str | None, month: str | None) -> tuple[datetime, datetime]:
@@ -32,7 +33,8 @@ def period(start: str | None, end: str | None, month: str | None) -> tuple[datet
     if month:
         if start or end:
             raise InvalidInput("give either month or start/end, not both")
-        return month_period(month)
+        first, after = month_period(month)
+        return check_instant("month", first), after
     now = datetime.now(TZ)
     begin = parse_instant("start", start) if start else None
     finish = parse_instant("end", end) if end else None
@@ -106,10 +108,12 @@ async def unit_kpis(
 @router.get("/bottlenecks", summary="Units and stages where work piles up")
 async def bottlenecks(
     conn: ConnDep,
-    window_days: Annotated[int, Query(ge=7, le=730)] = 180,
-    min_volume: Annotated[int, Query(ge=1, le=10_000)] = 8,
-    alpha: Annotated[float, Query(gt=0, lt=1, description="False-discovery rate")] = 0.01,
-    min_ratio: Annotated[float, Query(ge=1, le=100, description="Minimum effect: times the peers")] = 2.0,
+    window_days: Annotated[int, Query(ge=7, le=730)] = DEFAULTS.window_days,
+    min_volume: Annotated[int, Query(ge=1, le=10_000)] = DEFAULTS.min_volume,
+    alpha: Annotated[float, Query(gt=0, lt=1, description="False-discovery rate")] = DEFAULTS.alpha,
+    min_ratio: Annotated[
+        float, Query(ge=1, le=100, description="Minimum effect: times its own past (or its peers)")
+    ] = DEFAULTS.min_ratio,
     at: Annotated[str | None, Query(description="Evaluate as of this time (default: now)")] = None,
 ) -> dict:
     """Flags with a reason in Vietnamese and English, most significant first."""

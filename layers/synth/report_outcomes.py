@@ -91,6 +91,7 @@ class UnitEffects:
     slow: B
     slow_stage: str
     slow_factor: float
+    slow_since: float = -np.inf  # epoch seconds: reports received from then on are slowed (-inf: all)
 
 
 @dataclass
@@ -225,7 +226,7 @@ def _simulate(inputs: OutcomeInputs, units: UnitEffects, cal: WorkCalendar, draw
     u = draws.u
     sla = inputs.sla_h
     cat = pd.Series(inputs.category)
-    slow = units.slow[inputs.unit] & inject
+    slow = units.slow[inputs.unit] & (inputs.t0 >= units.slow_since) & inject
     w0 = cal.work(inputs.t0)
 
     def at(offset_s: F) -> F:

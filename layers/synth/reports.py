@@ -159,6 +159,7 @@ class HistoryParams:
     slow_units: tuple[str, ...] = ()
     slow_stage: str = "in_progress"
     slow_factor: float = 4.0
+    slow_since: date | None = None  # the slowdown starts that day (reports received from then on); None: always
     repeat_share: float = 0.2
     reporter_share: float = 0.1
 
@@ -176,6 +177,8 @@ class HistoryParams:
             raise ValueError(f"slow_stage must be one of {', '.join(SLOW_STAGES)}, got {self.slow_stage!r}")
         if self.slow_factor < 1:
             raise ValueError(f"slow_factor must be at least 1, got {self.slow_factor}")
+        if self.slow_since is not None and not HISTORY_START <= self.slow_since < self.until:
+            raise ValueError(f"slow_since must be between {HISTORY_START} and until, got {self.slow_since}")
         for name in ("repeat_share", "reporter_share"):
             if not 0 <= getattr(self, name) < 1:
                 raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)}")
@@ -185,6 +188,7 @@ class HistoryParams:
         out = asdict(self)
         out["until"] = self.until.isoformat()
         out["slow_units"] = list(self.slow_units)
+        out["slow_since"] = self.slow_since.isoformat() if self.slow_since else None
         return out
 
 
@@ -792,6 +796,7 @@ def _unit_effects(rng: np.random.Generator, units: pd.DataFrame, params: History
         slow=units["code"].isin(params.slow_units).to_numpy(),
         slow_stage=params.slow_stage,
         slow_factor=params.slow_factor,
+        slow_since=float(day_start(params.slow_since)) if params.slow_since else -np.inf,
     )
 
 
@@ -955,6 +960,7 @@ def _manifest(history: ReportHistory, params: HistoryParams, units: pd.DataFrame
             "kind": str(units.loc[units["code"] == code, "kind"].iloc[0]),
             "stage": params.slow_stage,
             "factor": params.slow_factor,
+            "since": params.slow_since.isoformat() if params.slow_since else None,
             "reports": int(per_unit.get(code, 0)),
         }
         for code in params.slow_units
