@@ -40,6 +40,11 @@ lint: venv  ## Ruff and mypy
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+bench: install  ## Benchmark against tipg, pygeoapi and raw SQL (BENCH_ARGS="--duration 20"; docs/benchmarks.md)
+	@bash .ci/install-system.sh wrk || echo "wrk is not installed: the benchmark uses its httpx load generator"
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
 clean:  ## Stop the local cluster and delete it with the virtualenv
 	-$(BIN)/huegis db stop
 	rm -rf .data $(VENV)

@@ -1,0 +1,178 @@
+"""OGC API Features items answered from PostgreSQL bytes, in front of the pygeoapi mount.
+
+``GET /ogc/collections/{layer}/items`` and ``…/items/{id}`` in JSON are answered by
+``geo.features`` with pygeoapi's response shape (links, numberMatched, errors); every other
+request, and any parameter only pygeoapi implements, is handed to the mounted pygeoapi app
+untouched, so clients see one service.
+
+The handlers read the pool and settings from ``app.state`` rather than through ``api.deps``:
+on this hot path FastAPI's dependency solving was a tenth of the request's CPU (py-spy).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import psycopg
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from pygeoapi.util import get_choice_from_headers
+from starlette.routing import Match, Mount
+from starlette.types import Receive, Scope, Send
+
+from api.ogc import PREFIX
+from geo.features import CountCache, InvalidParameter, Unsupported, fetch_item, fetch_page, parse_items_query
+from layers.registry import REGISTRY, LayerSpec
+
+router = APIRouter(prefix=PREFIX, include_in_schema=False)
+
+COUNTS = CountCache()
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+# pygeoapi's media types by Accept value; the first one a client prefers decides the format.
+ACCEPTED = {"text/html": "html", "application/ld+json": "jsonld", "application/json": "json"}
+
+
+class ToPygeoapi(Response):
+    """Hand the request to the pygeoapi app mounted at ``/ogc``, exactly as the mount would."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        for route in scope["app"].router.routes:
+            if isinstance(route, Mount) and route.path == PREFIX:
+                match, child = route.matches(scope)
+                if match is Match.FULL:
+                    await route.handle({**scope, **child}, receive, send)
+                    return
+        raise RuntimeError(f"pygeoapi is not mounted at {PREFIX}")
+
+
+@router.get("/collections/{layer_id}/items")
+async def items(layer_id: str, request: Request) -> Response:
+    """A page of features, or pygeoapi's answer when the request is not plain JSON paging."""
+    layer = REGISTRY.get(layer_id)
+    params = request.query_params
+    if layer is None or _format(request) is None:
+        return ToPygeoapi()
+    try:
+        query = parse_items_query(layer, params)
+    except Unsupported:
+        return ToPygeoapi()
+    except InvalidParameter as exc:
+        return _error(400, "InvalidParameterValue", str(exc))
+    try:
+        async with request.app.state.pool.connection() as conn:
+            page = await fetch_page(conn, query, COUNTS)
+    except psycopg.errors.DataError as exc:  # a value PostgreSQL refuses (e.g. out of range)
+        return _error(400, "InvalidParameterValue", f"invalid parameter value: {exc.diag.message_primary}")
+
+    uri = f"{_base(request)}/collections/{layer.id}/items"
+    # pygeoapi repeats every parameter but f and offset in its links, in the request's order.
+    rest = "".join(f"&{quote(k, safe='')}={quote(v, safe=',')}" for k, v in params.items() if k not in ("f", "offset"))
+    links = [
+        _link("self", "application/geo+json", f"{uri}?f=json{rest}", "This document as GeoJSON"),
+        _link("alternate", "application/ld+json", f"{uri}?f=jsonld{rest}", "This document as RDF (JSON-LD)"),
+        _link("alternate", "text/html", f"{uri}?f=html{rest}", "This document as HTML"),
+    ]
+    if query.offset > 0:
+        prev = max(0, query.offset - query.limit)
+        links.append(_link("prev", "application/geo+json", f"{uri}?offset={prev}{rest}", "Items (prev)"))
+    if page.matched > query.limit + query.offset or page.returned == query.limit:
+        nxt = query.offset + query.limit
+        links.append(_link("next", "application/geo+json", f"{uri}?offset={nxt}{rest}", "Items (next)"))
+    links.append(_link("collection", "application/json", uri.rsplit("/", 1)[0], _title(layer, request)))
+    tail = {"numberMatched": page.matched, "numberReturned": page.returned, "links": links, "timeStamp": _now()}
+    body = b"".join((b'{"type":"FeatureCollection","features":[', page.features, b"],", _members(tail), b"}"))
+    return Response(body, headers=_headers(request), media_type=_media_type(request))
+
+
+@router.get("/collections/{layer_id}/items/{identifier}")
+async def item(layer_id: str, identifier: str, request: Request) -> Response:
+    """One feature by id; an id that is not of the id column's type is a 404 (pygeoapi: 500)."""
+    layer = REGISTRY.get(layer_id)
+    if layer is None or _format(request) is None or request.query_params.keys() - {"f"}:
+        return ToPygeoapi()
+    async with request.app.state.pool.connection() as conn:
+        found = await fetch_item(conn, layer, identifier)
+    if found is None:
+        return _error(404, "NotFound", "identifier not found")
+    base = _base(request)
+    uri = f"{base}/collections/{layer.id}/items/{identifier}"
+    collection = f"{base}/collections/{layer.id}"
+    links = [
+        _link("root", "application/json", f"{base}?f=json", "The landing page of this server as JSON"),
+        _link("root", "text/html", f"{base}?f=html", "The landing page of this server as HTML"),
+        _link("self", "application/geo+json", f"{uri}?f=json", "This document as JSON"),
+        _link("alternate", "application/ld+json", f"{uri}?f=jsonld", "This document as RDF (JSON-LD)"),
+        _link("alternate", "text/html", f"{uri}?f=html", "This document as HTML"),
+        _link("collection", "application/json", collection, _title(layer, request)),
+        _link("prev", "application/json", f"{collection}/items/{found.prev}?f=json"),
+        _link("next", "application/json", f"{collection}/items/{found.next}?f=json"),
+    ]
+    # The feature text ends with its closing brace: pygeoapi's members go in before it.
+    members = _members({"prev": found.prev, "next": found.next, "links": links})
+    body = b"".join((found.feature[:-1], b",", members, b"}"))
+    return Response(body, headers=_headers(request), media_type=_media_type(request))
+
+
+def _format(request: Request) -> str | None:
+    """'json' or 'geojson' when this router answers; None when pygeoapi should (HTML, JSON-LD, lang=)."""
+    if "lang" in request.query_params:
+        return None
+    f = request.query_params.get("f", "").strip().lower()
+    if f:
+        return f if f in ("json", "geojson") else None
+    for choice in get_choice_from_headers(dict(request.headers), "accept", all=True) or ():
+        if choice in ACCEPTED:
+            return ACCEPTED[choice] if ACCEPTED[choice] == "json" else None
+    return "json"  # pygeoapi's default
+
+
+def _vietnamese(request: Request) -> bool:
+    """True when Accept-Language prefers Vietnamese to English (pygeoapi's two languages here)."""
+    header = request.headers.get("accept-language")
+    if not header:
+        return False
+    for choice in get_choice_from_headers({"accept-language": header}, "accept-language", all=True) or ():
+        language = choice.strip().lower()[:2]
+        if language in ("en", "vi"):
+            return language == "vi"
+    return False
+
+
+def _title(layer: LayerSpec, request: Request) -> str:
+    return layer.title_vi if _vietnamese(request) else layer.title
+
+
+def _headers(request: Request) -> dict[str, str]:
+    return {"Content-Language": "vi-VN" if _vietnamese(request) else "en-US", "Content-Crs": f"<{CRS84}>"}
+
+
+def _link(rel: str, media_type: str, href: str, title: str | None = None) -> dict[str, str]:
+    link = {"rel": rel, "type": media_type, "href": href}
+    return link if title is None else {**link, "title": title}
+
+
+def _media_type(request: Request) -> str:
+    return "application/geo+json" if request.query_params.get("f") == "geojson" else "application/json"
+
+
+def _base(request: Request) -> str:
+    """pygeoapi's server.url: the public URL and the mount prefix."""
+    return f"{request.app.state.settings.public_url.rstrip('/')}{PREFIX}"
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _members(values: dict[str, Any]) -> bytes:
+    """JSON object members without the braces, to splice into a document built elsewhere."""
+    return json.dumps(values, separators=(",", ":"), ensure_ascii=False).encode()[1:-1]
+
+
+def _error(status: int, code: str, description: str) -> JSONResponse:
+    """pygeoapi's exception document (always in English, as pygeoapi's are)."""
+    headers = {"Content-Language": "en-US"}
+    return JSONResponse({"code": code, "type": code, "description": description}, status_code=status, headers=headers)
