@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+from geo.auth import Principal, Unauthenticated, accounts
+from geo.auth.policy import require
+from geo.auth.tokens import read_token
 from geo.settings import Settings
 
 
@@ -27,29 +30,61 @@ async def get_conn(pool: Annotated[AsyncConnectionPool, Depends(get_pool)]) -> A
         yield conn
 
 
-_bearer = HTTPBearer(auto_error=False, description="Staff token (HUEGIS_STAFF_TOKEN)")
-
-
-def require_staff(
-    request: Request,
-    settings: Annotated[Settings, Depends(get_app_settings)],
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> str:
-    """The acting staff member; 401 without the staff bearer token.
-
-    A single shared token stands in until accounts and roles exist; the actor name comes from
-    the ``X-Actor`` header so the audit trail still says who acted.
-    """
-    if credentials is None or credentials.credentials != settings.staff_token:
-        raise HTTPException(
-            status_code=401,
-            detail="staff endpoint: send 'Authorization: Bearer <staff token>'",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    return request.headers.get("x-actor", "staff").strip()[:100] or "staff"
-
-
 PoolDep = Annotated[AsyncConnectionPool, Depends(get_pool)]
 ConnDep = Annotated[AsyncConnection, Depends(get_conn)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
-StaffDep = Annotated[str, Depends(require_staff)]
+
+# Swagger's "Authorize" button signs in through the password flow at tokenUrl.
+_oauth2 = OAuth2PasswordBearer(
+    tokenUrl="/api/auth/token",
+    auto_error=False,
+    scheme_name="staff",
+    description="Staff account: username and password (`huegis users add`); the token lasts HUEGIS_ACCESS_TOKEN_TTL_S",
+)
+_api_key = APIKeyHeader(
+    name="X-API-Key",
+    auto_error=False,
+    scheme_name="machine",
+    description="Machine client key (`huegis keys add NAME --role hotline_system|open311_client`)",
+)
+SIGN_IN = "sign in at POST /api/auth/token and send 'Authorization: Bearer <token>' (machines: 'X-API-Key: <key>')"
+
+
+def unauthorized(detail: str) -> HTTPException:
+    """401 with the challenge OAuth2 clients expect."""
+    return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+async def get_principal(
+    conn: ConnDep,
+    settings: SettingsDep,
+    token: Annotated[str | None, Depends(_oauth2)],
+    key: Annotated[str | None, Depends(_api_key)],
+) -> Principal:
+    """The signed-in staff member (bearer token) or machine client (API key); 401 otherwise.
+
+    The account or key is read on every request (one indexed query): a disabled account or a
+    revoked key is refused at once, and a role change takes effect at once.
+    """
+    try:
+        if token:
+            return await accounts.principal_for_user(conn, read_token(token, settings=settings))
+        if key:
+            return await accounts.principal_for_key(conn, key)
+    except Unauthenticated as exc:
+        raise unauthorized(f"{exc}; {SIGN_IN}") from None
+    raise unauthorized(f"staff endpoint: {SIGN_IN}")
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def requires(permission: str) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency: the principal, if its role holds ``permission`` (403 naming it otherwise)."""
+
+    async def check(principal: PrincipalDep) -> Principal:
+        require(principal, permission)
+        return principal
+
+    check.__name__ = f"requires_{permission.replace('.', '_')}"
+    return check

@@ -8,18 +8,22 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from psycopg_pool import AsyncConnectionPool
 
 from api.errors import install_error_handlers
+from api.limits import BodyLimit, RateLimits, refuse_nul
 from api.ogc import PREFIX as OGC_PREFIX
 from api.ogc import create_ogc_app
 from api.routers import (
+    auth,
     disasters,
     emergency,
+    features,
     feeds,
     health,
     hotline,
@@ -56,6 +60,22 @@ async def escalate_periodically(pool: AsyncConnectionPool, interval_s: int) -> N
             log.exception("SLA escalation run failed")
 
 
+def install_abuse_limits(app: FastAPI, settings: Settings) -> None:
+    """The request body cap, and CORS for the configured browser origins only (none: no CORS headers)."""
+    # The staff hot-spot backtest takes a CSV larger than any report with photos.
+    larger = {"/api/hotspots/backtest": hotspots.MAX_UPLOAD_BYTES + 1024 * 1024}
+    app.add_middleware(BodyLimit, max_bytes=settings.body_limit_bytes, larger=larger)
+    if settings.cors_origins:  # added last: outermost, so 413/429 answers carry CORS headers too
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Device-Id", "X-API-Key"],
+            expose_headers=["Location", "Retry-After", "Idempotent-Replayed"],
+            max_age=600,
+        )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app: our routers, pygeoapi under ``/ogc``, one database pool in the lifespan."""
     settings = settings or get_settings()
@@ -79,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         docs_url=None,  # served below from the vendored Swagger UI: no CDN
+        dependencies=[Depends(refuse_nul)],
     )
 
     @app.get("/docs", include_in_schema=False)
@@ -92,8 +113,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     app.state.settings = settings
+    app.state.rate_limits = RateLimits(settings)
     install_error_handlers(app)
+    install_abuse_limits(app, settings)
+    # First (the hottest routes match first) and before the /ogc mount: JSON items come from
+    # PostgreSQL bytes, everything else falls through to pygeoapi.
+    app.include_router(features.router)
     app.include_router(health.router)
+    app.include_router(auth.router)
     app.include_router(layers.router)
     app.include_router(pages.router)
     app.include_router(tiles_router)

@@ -11,6 +11,7 @@ import importlib
 
 from starlette.types import ASGIApp
 
+from api.errors import OutageAs503
 from geo.settings import Settings
 
 PREFIX = "/ogc"
@@ -24,4 +25,5 @@ def create_ogc_app(settings: Settings) -> ASGIApp:
 
         generate_openapi(settings)
     module = importlib.import_module("pygeoapi.starlette_app")
-    return module.APP
+    # pygeoapi answers a database outage with a 500: make it our 503.
+    return OutageAs503(module.APP)

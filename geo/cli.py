@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from geo.auth.cli import keys_app, users_app
 from geo.errors import HueGISError
 from geo.settings import PROJECT_DIR, Settings, get_settings
 
@@ -21,11 +24,13 @@ db_app = typer.Typer(help="The PostGIS database: local cluster lifecycle and mig
 ogc_app = typer.Typer(help="pygeoapi (OGC API Features): configuration and OpenAPI document.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(ogc_app, name="ogc")
+app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="keys")
 
 
-def _fail(exc: Exception) -> typer.Exit:
+def _fail(exc: Exception, code: int = 1) -> typer.Exit:
     typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-    return typer.Exit(code=1)
+    return typer.Exit(code=code)
 
 
 def _cluster(settings: Settings):
@@ -125,6 +130,123 @@ def downgrade(revision: Annotated[str, typer.Argument(help="Target revision, e.g
     from alembic import command
 
     command.downgrade(alembic_config(), revision)
+
+
+# Backups (geo/backup.py): errors are the operator's to fix, so exit code 2 and no traceback.
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} GB"
+
+
+@contextmanager
+def _table_progress(desc: str) -> Iterator[Callable[[str], None]]:
+    """A callback that counts tables on a progress bar, shown from the first table on."""
+    from tqdm import tqdm
+
+    bars: list[tqdm] = []
+
+    def step(table: str) -> None:
+        if not bars:
+            bars.append(tqdm(desc=desc, unit=" tables", leave=False))
+        bars[0].set_postfix_str(table, refresh=False)
+        bars[0].update()
+
+    try:
+        yield step
+    finally:
+        for bar in bars:
+            bar.close()
+
+
+@db_app.command("backup")
+def db_backup(
+    file: Annotated[Path, typer.Argument(help="Backup file to write (pg_dump custom format), e.g. huegis.dump.")],
+    verify: Annotated[
+        bool, typer.Option(help="Restore into a scratch database and compare every table's checksum.")
+    ] = False,
+) -> None:
+    """Back up the platform's database (pg_dump custom format of the server's own major version)."""
+    from geo.backup import backup, connect, restore, table_fingerprints
+    from geo.cluster import drop_database
+
+    settings = get_settings()
+    try:
+        with _table_progress("Backing up") as step:
+            summary = backup(settings, file, fingerprints=verify, progress=step)
+        typer.echo(
+            f"wrote {summary.file}: {_size(summary.size_bytes)}, {summary.tables} tables, {summary.total_rows:,} rows "
+            f"of database {summary.database} (PostgreSQL {summary.postgresql}) in {summary.seconds:.1f} s"
+        )
+        if not verify:
+            return
+        scratch = f"{summary.database}_verify_{os.getpid()}"
+        try:
+            with _table_progress("Verifying") as step:
+                restore(settings, file, into=scratch, progress=step)
+            with connect(settings, dbname=scratch) as conn:
+                restored = table_fingerprints(conn)
+        finally:
+            drop_database(settings, scratch)
+        differ = sorted(t for t in summary.fingerprints.keys() | restored.keys()
+                        if summary.fingerprints.get(t) != restored.get(t))  # fmt: skip
+        if differ:
+            raise _fail(RuntimeError(f"restored copy differs in {len(differ)} tables: {', '.join(differ)}"), code=2)
+        typer.echo(f"verified: a restore holds the same rows and checksums in all {len(restored)} tables")
+    except HueGISError as exc:
+        raise _fail(exc, code=2) from exc
+
+
+@db_app.command("restore")
+def db_restore(
+    file: Annotated[Path, typer.Argument(help="Backup file made by `huegis db backup`.")],
+    into: Annotated[
+        str | None, typer.Option(help="Database to restore into (default: the platform's); created if missing.")
+    ] = None,
+    clean: Annotated[
+        bool, typer.Option("--clean", "--force", help="Drop and recreate the target if it holds tables.")
+    ] = False,
+) -> None:
+    """Restore a backup into a new or empty database (a non-empty one only with --clean)."""
+    from geo.backup import check_dump, restore
+
+    settings = get_settings()
+    try:
+        check_dump(file)
+        with _table_progress("Restoring") as step:
+            summary = restore(settings, file, into=into, clean=clean, progress=step)
+    except HueGISError as exc:
+        raise _fail(exc, code=2) from exc
+    typer.echo(
+        f"restored {summary.file} ({_size(summary.size_bytes)}) into database {summary.database}: "
+        f"{summary.tables} tables, {summary.total_rows:,} rows in {summary.seconds:.1f} s"
+    )
+    if summary.database == settings.db_params()["dbname"]:
+        typer.echo("restart the app (pygeoapi caches table definitions) and run `huegis ogc openapi` if layers changed")
+
+
+@db_app.command("fingerprint")
+def db_fingerprint(
+    database: Annotated[str | None, typer.Option(help="Database to fingerprint (default: the platform's).")] = None,
+) -> None:
+    """Row count and md5 of every table (primary key order): compare a restored copy with its source."""
+    from geo.backup import connect, sequence_values, table_fingerprints
+
+    settings = get_settings()
+    try:
+        with connect(settings, dbname=database) as conn:
+            prints = table_fingerprints(conn)
+            sequences = sequence_values(conn)
+    except HueGISError as exc:
+        raise _fail(exc, code=2) from exc
+    for table, print_ in prints.items():
+        typer.echo(f"{table:40} {print_.rows:>10} {print_.md5}")
+    for sequence, value in sequences.items():
+        typer.echo(f"{sequence:40} {'' if value is None else value:>10} (sequence)")
 
 
 def alembic_config(url: str | None = None):
@@ -435,7 +557,9 @@ def serve(
     for label, path in (("Home", "/"), ("OGC API Features", "/ogc"), ("API docs", "/docs"), ("Health", "/healthz")):
         typer.echo(f"  {label:18} {base}{path}")
     typer.echo("")
-    uvicorn.run("api.main:create_app", factory=True, host=settings.host, port=settings.port, reload=reload)
+    # proxy_headers off: the app itself decides whose X-Forwarded-For to believe (trusted_proxies).
+    uvicorn.run("api.main:create_app", factory=True, host=settings.host, port=settings.port, reload=reload,
+                proxy_headers=False)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -11,20 +11,34 @@ from psycopg_pool import AsyncConnectionPool
 
 from geo.settings import Settings
 
+# How long the pool keeps retrying one lost connection (backing off 1, 2, 4 … s) before it
+# frees the slot. Giving up is not final: the next request that finds the pool empty starts a
+# fresh attempt. A short window therefore bounds how long the app lags behind a database that
+# came back (with psycopg_pool's default of 5 minutes the backoff grows to minutes).
+RECONNECT_WINDOW_S = 10.0
+
+# TCP keepalives: a database host that vanishes without closing sockets (power, network) is
+# noticed within ~30 s instead of the kernel's two hours.
+KEEPALIVES = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 4}
+
 
 def create_pool(settings: Settings) -> AsyncConnectionPool:
     """One async pool for the process; opened by the app's lifespan.
 
+    Outages: connecting gives up after ``connect_timeout_s``, a request waits at most as long for
+    a connection (then ``PoolTimeout``, a 503), broken connections are discarded when handed out,
+    and lost ones are re-established in the background, so the app recovers by itself.
     ``statement_timeout`` bounds heavy queries so a request cannot hang a worker.
     """
     # Times are shown in Huế's zone (+07:00), as CAP feeds and citizens expect.
     options = f"-c statement_timeout={settings.statement_timeout_ms} -c timezone=Asia/Ho_Chi_Minh"
-    conninfo = settings.conninfo(options=options)
+    conninfo = settings.conninfo(options=options, **KEEPALIVES)
     return AsyncConnectionPool(
         conninfo,
         min_size=settings.pool_min_size,
         max_size=settings.pool_max_size,
         timeout=settings.connect_timeout_s,
+        reconnect_timeout=RECONNECT_WINDOW_S,
         open=False,
         # Reads need no transaction; writes open one with conn.transaction(), which then commits
         # before the handler returns (not after the response, as a yield dependency would).

@@ -27,6 +27,9 @@ from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from geo.auth import Unauthenticated, accounts
+from geo.auth.policy import require
+from geo.auth.roles import OPEN311
 from geo.db import load_sql
 from geo.errors import Forbidden, InvalidInput, NotFound
 from geo.reports.intake import ReporterIn, ReportIn, create_report
@@ -102,12 +105,19 @@ def check_jurisdiction(jurisdiction_id: str | None) -> None:
         raise NotFound(f"jurisdiction_id {jurisdiction_id!r} not found; this server serves {JURISDICTION!r}")
 
 
-def check_api_key(api_key: str | None, allowed: Sequence[str]) -> None:
-    """Forbidden unless ``api_key`` is one of the configured keys (compared in constant time)."""
+async def check_api_key(conn: AsyncConnection, api_key: str | None, static_keys: Sequence[str]) -> str:
+    """The client an ``api_key`` belongs to: a configured static key ('static key') or a live
+    ``open311_client`` key made with ``huegis keys add``; Forbidden otherwise (the spec's 403)."""
     if not api_key:
         raise Forbidden("api_key is required to create a service request")
-    if not any(hmac.compare_digest(api_key.encode(), key.encode()) for key in allowed if key):
-        raise Forbidden("invalid api_key")
+    if any(hmac.compare_digest(api_key.encode(), key.encode()) for key in static_keys if key):
+        return "static key"
+    try:
+        principal = await accounts.principal_for_key(conn, api_key)
+    except Unauthenticated:
+        raise Forbidden("invalid api_key") from None
+    require(principal, OPEN311)
+    return principal.username
 
 
 def parse_time(name: str, text: str) -> datetime:
@@ -533,7 +543,7 @@ async def submit_request(
     now: datetime | None = None,
 ) -> list[dict[str, Any]]:
     """Create a report from an Open311 POST (channel ``open311``); one transaction, nothing on error."""
-    check_api_key(_first(fields, "api_key"), settings.open311_api_keys)
+    await check_api_key(conn, _first(fields, "api_key"), settings.open311_api_keys)
     check_jurisdiction(_first(fields, "jurisdiction_id"))
     submission = parse_submission(fields)
     now = now or datetime.now().astimezone()

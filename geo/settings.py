@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Literal
 
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
-from pydantic import AliasChoices, Field, computed_field
+from pydantic import AliasChoices, Field, computed_field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_SECRET_KEY = "dev-secret-change-me"
+DEFAULT_OPEN311_KEY = "dev-open311-key"
 
 
 class Settings(BaseSettings):
@@ -58,18 +60,50 @@ class Settings(BaseSettings):
     history_count: int = 183_000
     history_until: date | None = None
 
-    # Signs citizens' follow-up tokens (HMAC); must be set outside development.
-    secret_key: str = "dev-secret-change-me"
+    # Signs citizens' follow-up tokens (HMAC) and staff access tokens (JWT HS256); outside
+    # development the platform refuses to start with this default (set HUEGIS_SECRET_KEY).
+    secret_key: str = DEFAULT_SECRET_KEY
+    # Lifetime of a staff access token from POST /api/auth/token, in seconds.
+    access_token_ttl_s: int = Field(default=15 * 60, ge=30, le=24 * 3600)
     photo_max_bytes: int = 8 * 1024 * 1024
     photo_max_count: int = 3
     photo_max_side_px: int = 2048
     # Seconds between automatic SLA escalation runs inside the app (0: only on demand).
     escalation_interval_s: int = 300
 
-    # Staff API access until accounts and roles land (issue 8): one shared bearer token.
-    staff_token: str = "dev-staff-token"
-    # Keys Open311 clients send as ``api_key`` to create requests (a JSON list in the environment).
-    open311_api_keys: list[str] = ["dev-open311-key"]
+    # Static keys Open311 clients send as ``api_key`` to create requests (a JSON list in the
+    # environment), besides the keys made with `huegis keys add NAME --role open311_client`.
+    open311_api_keys: list[str] = [DEFAULT_OPEN311_KEY]
+
+    # Abuse limits (api/limits.py), counted per process. Rates are "N/second|minute|hour|day",
+    # several joined by ";" (e.g. "20/minute;200/hour"); "0" or "" switches a limit off.
+    rate_limit_intake: str = "20/minute"  # report submissions per client IP (/api/reports, Open311 POST)
+    rate_limit_device: str = "10/minute"  # per device or account (X-Device-Id; Open311 device_id/account_id/api_key)
+    rate_limit_login: str = "10/minute"  # login attempts per client IP and per user name
+    # Peers (IPs or CIDR networks) whose X-Forwarded-For is believed: the reverse proxy. JSON list.
+    trusted_proxies: list[str] = []
+    # Largest request body; None: room for photo_max_count photos plus 1 MiB of form; 0: no cap.
+    max_body_bytes: int | None = None
+    # Browser origins allowed to call the API from other sites (JSON list); none: no CORS headers.
+    cors_origins: list[str] = []
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Settings:
+        """Outside development, a published secret would let anyone forge staff tokens: refuse to start."""
+        if self.environment == "development":
+            return self
+        if self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 32:
+            raise ValueError(
+                f"HUEGIS_SECRET_KEY must be set to a random secret of at least 32 characters when "
+                f"HUEGIS_ENVIRONMENT={self.environment} "
+                "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        if DEFAULT_OPEN311_KEY in self.open311_api_keys:
+            raise ValueError(
+                f"HUEGIS_OPEN311_API_KEYS still holds the development key {DEFAULT_OPEN311_KEY!r}: set it to '[]' "
+                "and create keys with `huegis keys add NAME --role open311_client`"
+            )
+        return self
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -90,6 +124,13 @@ class Settings(BaseSettings):
     @property
     def pg_dir(self) -> Path:
         return self.data_dir / "pg"
+
+    @property
+    def body_limit_bytes(self) -> int:
+        """The request body cap in bytes (0: none); by default the largest report with photos fits."""
+        if self.max_body_bytes is not None:
+            return self.max_body_bytes
+        return self.photo_max_count * self.photo_max_bytes + 1024 * 1024
 
     def conninfo(self, **overrides: str | int) -> str:
         """libpq connection string of the database the platform uses."""

@@ -97,7 +97,7 @@ def collection(spec: LayerSpec) -> dict[str, Any]:
     """One pygeoapi resource (an OGC API Features collection) for a layer."""
     provider: dict[str, Any] = {
         "type": "feature",
-        "name": "PostgreSQL",
+        "name": "layers.ogc_provider.PublishedProvider",
         "data": dict(DB),
         "id_field": spec.id_field,
         "table": spec.table_name,

@@ -1,4 +1,11 @@
-"""A pygeoapi provider for layers whose rows are valid over an interval (disaster zones).
+"""pygeoapi providers that publish only the registry's columns, and "active at t" for intervals.
+
+Tables hold columns that are not published (a report's free-text description, internal keys).
+The stock provider reflects the whole table, so property filters, ``sortby``, ``filter`` (CQL) and
+the queryables would reach those columns and let a client probe them; ``PublishedProvider``
+limits all of them to the configured ``properties`` plus the id, geometry and time columns.
+
+The second part is about layers whose rows are valid over an interval (disaster zones).
 
 pygeoapi's stock PostgreSQL provider filters ``datetime`` on one column (``time_field = t``), so
 QGIS asking "what is active at t?" would get only zones whose onset is exactly t. This provider
@@ -12,13 +19,46 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy.exc
 from dateutil.parser import isoparse
 from pygeoapi.provider.base import ProviderInvalidQueryError
 from pygeoapi.provider.sql import PostgreSQLProvider
+from pygeofilter.backends.sqlalchemy.evaluate import to_filter
 from sqlalchemy import and_, or_
 
 
-class ActiveIntervalProvider(PostgreSQLProvider):
+class PublishedProvider(PostgreSQLProvider):
+    """pygeoapi's PostgreSQL provider that filters, sorts and describes only published columns."""
+
+    def _published(self) -> set[str]:
+        return {*self.properties, self.id_field, self.geom, *([self.time_field] if self.time_field else [])}
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        published = self._published()
+        self._fields = {name: kind for name, kind in fields.items() if name in published}
+        return self._fields
+
+    def query(self, **kwargs: Any) -> dict[str, Any]:
+        """The stock query; input PostgreSQL refuses is a 400 (pygeoapi 0.21 lets it through as a 500)."""
+        if len(kwargs.get("bbox") or []) not in (0, 4):  # 6 values (heights) reach ST_MakeEnvelope and fail
+            raise ProviderInvalidQueryError("bbox: give 4 numbers minx,miny,maxx,maxy; these layers have no heights")
+        try:
+            return super().query(**kwargs)
+        except sqlalchemy.exc.DataError as exc:  # e.g. updated_at=yesterday: a value the column's type cannot hold
+            raise ProviderInvalidQueryError(f"a parameter does not fit its column: {exc.orig}".strip()) from None
+
+    def _get_cql_filters(self, filterq: Any) -> Any:
+        if not filterq:
+            return True
+        columns = {name: getattr(self.table_model, name) for name in self._published()}
+        try:
+            return to_filter(filterq, columns, undefined_as_null=False)
+        except KeyError as exc:
+            raise ProviderInvalidQueryError(f"filter: unknown property {exc.args[0]!r}") from None
+
+
+class ActiveIntervalProvider(PublishedProvider):
     """pygeoapi's PostgreSQL provider where ``datetime`` selects the rows active at that time."""
 
     def __init__(self, provider_def: dict[str, Any]):

@@ -3,14 +3,16 @@ the platform served by uvicorn on a free port, and real HTTP clients."""
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import auth_helpers
 import httpx
 import psycopg
 import pytest
@@ -21,12 +23,20 @@ from geo import cluster
 from geo.cli import alembic_config, generate_openapi
 from geo.settings import Settings
 
-# Fixtures shared by the disaster and feed tests (staff headers, zones made through the API).
+# Fixtures shared by the disaster and feed tests (an emergency officer's headers, zones made through the API).
 pytest_plugins = ["disaster_fixtures"]
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 TEST_DB = f"huegis_test_{os.getpid()}"
 TEST_HISTORY_COUNT = 3000
+
+# The suite's own traffic must not trip the rate limits: every server a test starts inherits this
+# environment (tests/test_limits.py serves its own app with tight limits).
+UNLIMITED = {"HUEGIS_RATE_LIMIT_INTAKE": "0", "HUEGIS_RATE_LIMIT_DEVICE": "0", "HUEGIS_RATE_LIMIT_LOGIN": "0"}
+for _name, _value in UNLIMITED.items():
+    os.environ.setdefault(_name, _value)
+# No access log; no proxy headers: the app itself decides whose X-Forwarded-For to believe.
+UVICORN_FLAGS = ("--no-access-log", "--no-proxy-headers")
 
 
 def free_port() -> int:
@@ -79,6 +89,12 @@ def db(loaded: Settings) -> Iterator[psycopg.Connection]:
         yield conn
 
 
+@pytest.fixture
+def staff_headers(loaded: Settings) -> Callable[..., dict[str, str]]:
+    """Headers of a staff account of a role and scope, made once: ``staff_headers("ward_officer", unit="19753")``."""
+    return functools.partial(auth_helpers.staff_headers, loaded)
+
+
 @pytest.fixture(scope="session")
 def server(loaded: Settings) -> Iterator[str]:
     """The platform served by uvicorn in a subprocess; yields its base URL."""
@@ -93,7 +109,7 @@ def server(loaded: Settings) -> Iterator[str]:
     }
     log = open(loaded.pygeoapi_openapi.parent / "uvicorn.log", "w")  # noqa: SIM115 - open for the whole session
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_app", "--port", str(port), "--no-access-log"],
+        [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_app", "--port", str(port), *UVICORN_FLAGS],
         cwd=PROJECT_DIR,
         env=env,
         stdout=log,

@@ -1,4 +1,5 @@
-"""Shared helpers of the disaster and feed tests: staff headers, zone bodies, clean-up (not a test module)."""
+"""Shared helpers of the disaster and feed tests: an emergency officer's headers, zone bodies, clean-up (not a test
+module)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import auth_helpers
 import httpx
 import psycopg
 import pytest
@@ -49,8 +51,8 @@ def zone_body(ring: list[list[float]] = CENTRE, **overrides: Any) -> dict[str, A
 
 
 def staff_headers(settings: Settings) -> dict[str, str]:
-    """What a duty officer sends: the staff token and who they are."""
-    return {"Authorization": f"Bearer {settings.staff_token}", "X-Actor": "test-duty-officer"}
+    """What the duty emergency officer sends: a bearer token of their account."""
+    return auth_helpers.staff_headers(settings, "emergency_officer", username="test-duty-officer")
 
 
 class ZoneMaker:

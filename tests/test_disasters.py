@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -50,12 +50,15 @@ def test_unparseable_time_and_unknown_field_are_422(client: httpx.Client, staff:
     assert zone_counts(db) == before
 
 
-def test_staff_token_is_required(client: httpx.Client, db: psycopg.Connection) -> None:
+def test_an_emergency_officer_is_required(client: httpx.Client, db: psycopg.Connection,
+                                          staff_headers: Callable[..., dict[str, str]]) -> None:  # fmt: skip
     before = zone_counts(db)
     assert client.post("/api/disasters", json=zone_body()).status_code == 401
     bad = {"Authorization": "Bearer wrong"}
     assert client.post("/api/disasters", json=zone_body(), headers=bad).status_code == 401
     assert client.post("/api/disasters/1/cancel", headers=bad).status_code == 401
+    refused = client.post("/api/disasters", json=zone_body(), headers=staff_headers("city_leader"))
+    assert refused.status_code == 403 and "disasters.write" in refused.json()["detail"]
     assert zone_counts(db) == before
 
 

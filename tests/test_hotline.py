@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import auth_helpers
 import httpx
 import psycopg
 import pytest
@@ -22,9 +23,12 @@ OUTSIDE = (106.7009, 10.7769)  # Hồ Chí Minh City
 CALLER = ("Lê Văn Gọi Điện", "0234 3822 111")
 
 
+OPERATOR = "lan.operator"  # a HueIOC hotline operator's account
+
+
 @pytest.fixture
 def staff(loaded: Settings) -> dict[str, str]:
-    return {"Authorization": f"Bearer {loaded.staff_token}", "X-Actor": "operator:lan"}
+    return auth_helpers.staff_headers(loaded, "operator", username=OPERATOR)
 
 
 def report_body(marker: str, **extra: Any) -> dict[str, Any]:
@@ -59,7 +63,7 @@ def stats(client: httpx.Client, staff: dict, **params: str) -> dict:
 
 
 def test_operator_files_a_report_and_the_call_in_one_go(client: httpx.Client, db: psycopg.Connection,
-                                                        staff: dict) -> None:  # fmt: skip
+                                                        staff: dict, loaded: Settings) -> None:  # fmt: skip
     marker = uuid.uuid4().hex[:10]
     body = report_body(marker, caller_name=CALLER[0], caller_phone=CALLER[1], note=f"gọi lúc mưa to {marker}")
     response = client.post("/api/hotline/reports", json=body, headers={**staff, "Idempotency-Key": marker})
@@ -70,7 +74,7 @@ def test_operator_files_a_report_and_the_call_in_one_go(client: httpx.Client, db
     assert filed["admin_unit"]["name"] == "Phường Phú Xuân" and filed["follow_token"]
     call = filed["call"]
     assert call["report_code"] == code and call["direction"] == "in" and call["duration_s"] == 185
-    assert call["operator"] == "operator:lan" and call["caller_phone"] == CALLER[1]
+    assert call["operator"] == OPERATOR and call["caller_phone"] == CALLER[1]
 
     row = db.execute(
         "SELECT r.channel, p.full_name, p.phone, c.operator, c.direction, c.report_id = r.id, "
@@ -79,7 +83,7 @@ def test_operator_files_a_report_and_the_call_in_one_go(client: httpx.Client, db
         "WHERE r.code = %s",
         (code,),
     ).fetchall()
-    assert row == [("hotline", CALLER[0], CALLER[1], "operator:lan", "in", True, True)]
+    assert row == [("hotline", CALLER[0], CALLER[1], OPERATOR, "in", True, True)]
 
     # The operator's retry (same Idempotency-Key) gets the same report and call, and writes nothing.
     retry = client.post("/api/hotline/reports", json=body, headers={**staff, "Idempotency-Key": marker})
@@ -89,17 +93,24 @@ def test_operator_files_a_report_and_the_call_in_one_go(client: httpx.Client, db
 
     # The caller is never public.
     public = client.get(f"/api/reports/{code}").text + client.get("/open311/v2/requests/" + code + ".xml").text
-    assert CALLER[0] not in public and CALLER[1] not in public and "operator:lan" not in public
-    staff_view = client.get(f"/api/staff/reports/{code}", headers=staff).json()
+    assert CALLER[0] not in public and CALLER[1] not in public and OPERATOR not in public
+    # Drainage is the construction department's: its officers see the caller, the operator does not.
+    handler = auth_helpers.staff_headers(loaded, "department_officer", department="so_xay_dung")
+    staff_view = client.get(f"/api/staff/reports/{code}", headers=handler).json()
     assert staff_view["reporter"]["phone"] == CALLER[1] and staff_view["channel"] == "hotline"
+    assert client.get(f"/api/staff/reports/{code}", headers=staff).json()["reporter"] is None
 
 
-def test_hotline_needs_the_staff_token(client: httpx.Client, db: psycopg.Connection) -> None:
+def test_hotline_needs_an_operator(client: httpx.Client, db: psycopg.Connection, loaded: Settings) -> None:
     marker = uuid.uuid4().hex[:10]
     assert client.post("/api/hotline/reports", json=report_body(marker)).status_code == 401
     bad = {"Authorization": "Bearer wrong"}
     assert client.post("/api/hotline/calls", json={"direction": "in", "duration_s": 1}, headers=bad).status_code == 401
     assert client.get("/api/hotline/calls").status_code == 401
+    leader = auth_helpers.staff_headers(loaded, "city_leader")
+    assert client.post("/api/hotline/reports", json=report_body(marker), headers=leader).status_code == 403
+    system = auth_helpers.key_headers(loaded, "hotline_system")  # the call system's API key may log calls
+    assert client.get("/api/hotline/calls", headers=system).status_code == 200
     assert client.get("/api/hotline/stats").status_code == 200  # public aggregate counts, no caller data
     assert written(db, marker) == (0, 0)
 
@@ -132,7 +143,7 @@ def test_report_and_call_are_one_transaction(loaded: Settings, db: psycopg.Conne
 
         async def file() -> None:
             async with await psycopg.AsyncConnection.connect(loaded.conninfo()) as conn:
-                call = hotline.CallIn(direction="in", duration_s=60, operator="operator:lan", note=f"block {marker}")
+                call = hotline.CallIn(direction="in", duration_s=60, operator=OPERATOR, note=f"block {marker}")
                 await hotline.file_report(conn, category="garbage", description=f"Rác thải ngập lối đi {marker}",
                                           lon=CITADEL[0], lat=CITADEL[1], call=call, settings=loaded)  # fmt: skip
 
@@ -156,7 +167,7 @@ def test_log_calls_in_and_out_linked_or_not(client: httpx.Client, db: psycopg.Co
     response = client.post("/api/hotline/calls", json=call, headers=staff)
     assert response.status_code == 201, response.text
     logged = response.json()
-    assert logged["report_code"] == code and logged["direction"] == "out" and logged["operator"] == "operator:lan"
+    assert logged["report_code"] == code and logged["direction"] == "out" and logged["operator"] == OPERATOR
     assert logged["started_at"] == "2026-03-02T09:15:00+07:00"
 
     question = {"direction": "in", "duration_s": 40, "note": f"hỏi giờ thu gom rác {marker}",

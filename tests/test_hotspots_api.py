@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import auth_helpers
 import httpx
 import psycopg
 import pytest
@@ -15,16 +16,25 @@ from geo.analytics.emerging import CATEGORIES
 from geo.analytics.grid import hex_index
 from geo.settings import Settings
 
-STAFF = {"Authorization": "Bearer dev-staff-token", "X-Actor": "gis.analyst"}
 LAYERS = ("hotspot_cells", "emerging_hotspots", "forecast_cells")
 # The test history is small (3,000 reports over eight years): large cells and months keep it meaningful.
 RUN = {"period": "month", "cell_m": 1500, "origins": 4, "ehsa_period": "month", "ehsa_slices": 12, "window": 6}
 
 
+def gis_admin(settings: Settings) -> dict[str, str]:
+    """A GIS administrator's headers (runs and backtests are theirs)."""
+    return auth_helpers.staff_headers(settings, "gis_admin", username="gis.analyst")
+
+
+@pytest.fixture
+def staff(loaded: Settings) -> dict[str, str]:
+    return gis_admin(loaded)
+
+
 @pytest.fixture(scope="module")
-def run(server: str) -> dict:
+def run(server: str, loaded: Settings) -> dict:
     with httpx.Client(base_url=server, timeout=300) as http:
-        response = http.post("/api/hotspots/run", json=RUN, headers=STAFF)
+        response = http.post("/api/hotspots/run", json=RUN, headers=gis_admin(loaded))
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -102,18 +112,21 @@ def test_grid_counts_from_st_hexagongrid(client: httpx.Client, db: psycopg.Conne
     assert client.get("/api/hotspots/grid", params={**params, "period": "year"}).status_code == 422
 
 
-def test_run_needs_staff_and_valid_parameters(client: httpx.Client) -> None:
+def test_run_needs_a_gis_admin_and_valid_parameters(client: httpx.Client, staff: dict[str, str],
+                                                    loaded: Settings) -> None:  # fmt: skip
     assert client.post("/api/hotspots/run", json=RUN).status_code == 401
+    officer = auth_helpers.staff_headers(loaded, "emergency_officer")
+    assert client.post("/api/hotspots/run", json=RUN, headers=officer).status_code == 403
     for bad in ({"cell_m": 0}, {"cell_m": -100}, {"origins": 2}, {"ehsa_slices": 2}):
-        response = client.post("/api/hotspots/run", json={**RUN, **bad}, headers=STAFF)
+        response = client.post("/api/hotspots/run", json={**RUN, **bad}, headers=staff)
         assert response.status_code == 400, (bad, response.text)
         assert next(iter(bad)).split("_")[0] in response.json()["detail"]
-    response = client.post("/api/hotspots/run", json={**RUN, "category": "no_such_thing"}, headers=STAFF)
+    response = client.post("/api/hotspots/run", json={**RUN, "category": "no_such_thing"}, headers=staff)
     assert response.status_code == 404
-    assert client.post("/api/hotspots/run", json={**RUN, "period": "year"}, headers=STAFF).status_code == 422
+    assert client.post("/api/hotspots/run", json={**RUN, "period": "year"}, headers=staff).status_code == 422
 
 
-def test_backtest_upload(client: httpx.Client, tmp_path: Path) -> None:
+def test_backtest_upload(client: httpx.Client, tmp_path: Path, staff: dict[str, str]) -> None:
     path = tmp_path / "city.csv"
     synthetic_city_csv(path, weeks=24, per_week=60)
     form = {"period": "week", "cell_m": "500", "origins": "4", "tz": "America/Sao_Paulo"}
@@ -121,7 +134,7 @@ def test_backtest_upload(client: httpx.Client, tmp_path: Path) -> None:
         "/api/hotspots/backtest",
         files={"events": ("city.csv", path.read_bytes(), "text/csv")},
         data=form,
-        headers=STAFF,
+        headers=staff,
         timeout=300,
     )
     assert response.status_code == 200, response.text
@@ -154,13 +167,13 @@ BAD_UPLOADS = {
 
 
 @pytest.mark.parametrize("case", list(BAD_UPLOADS))
-def test_backtest_upload_refuses_bad_input(client: httpx.Client, case: str) -> None:
+def test_backtest_upload_refuses_bad_input(client: httpx.Client, case: str, staff: dict[str, str]) -> None:
     data, form, message = BAD_UPLOADS[case]
     response = client.post(
         "/api/hotspots/backtest",
         files={"events": ("bad.csv", data, "text/csv")},
         data={"period": "week", **form},
-        headers=STAFF,
+        headers=staff,
     )
     assert 400 <= response.status_code < 500
     assert message in json.dumps(response.json())

@@ -50,6 +50,22 @@ def test_private_reporter_fields_are_never_published(client: httpx.Client) -> No
     assert not {"full_name", "phone", "email", "device_id", "description"} & set(schema["properties"])
 
 
+def test_unpublished_columns_cannot_be_probed(client: httpx.Client, db: psycopg.Connection) -> None:
+    """Filters, CQL and sorting on a column that is not published (the free text) reveal nothing."""
+    row = db.execute("SELECT description FROM citizen_reports ORDER BY id LIMIT 1").fetchone()
+    assert row is not None
+    total = sql_count(db, "citizen_reports")
+    items = "/ogc/collections/citizen_reports/items"
+    for f in ("json", "html"):
+        probe = client.get(items, params={"f": f, "limit": 1, "description": row[0]})
+        assert probe.status_code == 200
+    assert client.get(items, params={"f": "json", "description": row[0]}).json()["numberMatched"] == total
+    cql = client.get(items, params={"f": "json", "filter": "description LIKE '%a%'"})
+    assert cql.status_code == 400 and "description" in cql.text
+    assert client.get(items, params={"f": "json", "filter": "status = 'closed'", "limit": 1}).status_code == 200
+    assert client.get(items, params={"f": "json", "sortby": "description"}).status_code == 400
+
+
 @pytest.mark.parametrize("layer_id", ["admin_units", "places", "health_facilities", "land_parcels"])
 def test_bbox_filter_matches_postgis(client: httpx.Client, db: psycopg.Connection, layer_id: str) -> None:
     bbox = ",".join(map(str, CENTRE_BBOX))

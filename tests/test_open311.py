@@ -36,7 +36,7 @@ SCHEMA_FILES = ("services.json", "service.json", "service-definition.json", "req
 BASE = "/open311/v2"
 CITADEL = (107.5795, 16.4680)  # Phường Phú Xuân
 OUTSIDE = (106.7009, 10.7769)  # Hồ Chí Minh City
-STAFF = {"Authorization": "Bearer dev-staff-token", "X-Actor": "officer:open311-test"}
+PHU_XUAN = "19753"  # the ward of CITADEL, whose officers handle its garbage reports
 # Items of each list in the spec's XML (written out here, independently of geo.open311).
 XML_LISTS = {
     "services": "service",
@@ -417,7 +417,8 @@ def test_queries_reject_bad_parameters_in_the_spec_shape(client: httpx.Client) -
 
 
 @pytest.fixture
-def three_requests(client: httpx.Client, create: Callable[..., str]) -> Iterator[tuple[datetime, list[str]]]:
+def three_requests(client: httpx.Client, create: Callable[..., str],
+                   staff_headers: Callable[..., dict[str, str]]) -> Iterator[tuple[datetime, list[str]]]:  # fmt: skip
     """Two garbage requests (one then resolved and closed) and a street-lighting one, newest last."""
     since = datetime.now(TZ) - timedelta(seconds=2)
     codes = [
@@ -427,8 +428,9 @@ def three_requests(client: httpx.Client, create: Callable[..., str]) -> Iterator
                **{"attribute[pole_number]": "CS-118"}),
     ]  # fmt: skip
     closed = codes[0]
+    officer = staff_headers("ward_officer", unit=PHU_XUAN)
     for action, extra in [("assign", {}), ("start", {}), ("resolve", {"note": "Đã thu gom rác sạch sẽ"})]:
-        response = client.post(f"/api/reports/{closed}/actions", json={"action": action, **extra}, headers=STAFF)
+        response = client.post(f"/api/reports/{closed}/actions", json={"action": action, **extra}, headers=officer)
         assert response.status_code == 200, response.text
     yield since, codes
 

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+import auth_helpers
 import httpx
 import psycopg
 import pytest
@@ -19,7 +20,12 @@ from geo.reports.workflow import STEPS
 from geo.settings import Settings
 
 CITADEL = (107.5795, 16.4680)  # Phường Phú Xuân
-STAFF = {"Authorization": "Bearer dev-staff-token", "X-Actor": "officer:test"}
+PHU_XUAN = "19753"
+# Who acts on the reports these tests file in Phường Phú Xuân (filled for each test by `staff`): one of
+# its ward officers, and its head (who alone decides extensions).
+STAFF: dict[str, str] = {}
+HEAD: dict[str, str] = {}
+OFFICER_NAME = auth_helpers.account_name("ward_officer", PHU_XUAN)
 PERSONAL = ("Nguyễn Thị Bí Mật", "0905123456", "bimat@example.vn")
 
 
@@ -36,6 +42,12 @@ def body(description: str = "Rác thải tồn đọng nhiều ngày ở góc đ
     return {"category": "garbage", "description": description, "lon": CITADEL[0], "lat": CITADEL[1], **extra}
 
 
+@pytest.fixture(autouse=True)
+def staff(staff_headers: Callable[..., dict[str, str]]) -> None:
+    STAFF.update(staff_headers("ward_officer", unit=PHU_XUAN))
+    HEAD.update(staff_headers("unit_head", unit=PHU_XUAN))
+
+
 @pytest.fixture
 def file_report(client: httpx.Client) -> Callable[..., dict]:
     def file(**fields: object) -> dict:
@@ -46,8 +58,10 @@ def file_report(client: httpx.Client) -> Callable[..., dict]:
     return file
 
 
-def act(client: httpx.Client, code: str, action: str, **fields: object) -> httpx.Response:
-    return client.post(f"/api/reports/{code}/actions", json={"action": action, **fields}, headers=STAFF)
+def act(client: httpx.Client, code: str, action: str, by: dict[str, str] | None = None,
+        **fields: object) -> httpx.Response:  # fmt: skip
+    """``action`` on a report, by the ward officer unless ``by`` gives someone else's headers."""
+    return client.post(f"/api/reports/{code}/actions", json={"action": action, **fields}, headers=by or STAFF)
 
 
 def jpeg_with_gps() -> bytes:
@@ -248,25 +262,28 @@ def test_a_point_on_a_shared_boundary_routes_deterministically(client: httpx.Cli
 
 
 def test_reroute_and_escalate_are_recorded(client: httpx.Client, file_report: Callable[..., dict],
-                                           db: psycopg.Connection) -> None:  # fmt: skip
+                                           db: psycopg.Connection,
+                                           staff_headers: Callable[..., dict]) -> None:  # fmt: skip
     code = file_report()["code"]
+    water = staff_headers("department_officer", department="huewaco")
     assert (
         act(client, code, "reroute", note="Thuộc thẩm quyền đơn vị cấp nước", department="huewaco").status_code == 200
     )
-    staff_view = client.get(f"/api/staff/reports/{code}", headers=STAFF).json()
+    staff_view = client.get(f"/api/staff/reports/{code}", headers=water).json()
     assert staff_view["department"] == "huewaco" and staff_view["responsible_level"] == "city"
-    again = act(client, code, "reroute", note="same", department="huewaco")
+    again = act(client, code, "reroute", note="same", department="huewaco", by=water)
     assert again.status_code == 400 and "already responsible" in again.json()["detail"]
-    back = act(client, code, "reroute", note="Trả về phường", unit_code=staff_view["admin_unit_code"])
+    back = act(client, code, "reroute", note="Trả về phường", unit_code=staff_view["admin_unit_code"], by=water)
     assert back.status_code == 200
     assert act(client, code, "escalate", note="Vượt quá khả năng của phường").status_code == 200
-    twice = act(client, code, "escalate", note="again")
+    twice = act(client, code, "escalate", note="again", by=staff_headers("operator"))  # may escalate any report
     assert twice.status_code == 409
-    events = [
-        (e["action"], e["actor"]) for e in client.get(f"/api/staff/reports/{code}", headers=STAFF).json()["events"]
-    ]
-    assert events == [("receive", "citizen:web"), ("reroute", "officer:test"), ("reroute", "officer:test"),
-                      ("escalate", "officer:test")]  # fmt: skip
+    trail = client.get(f"/api/staff/reports/{code}", headers=staff_headers("operator")).json()["events"]
+    water_name = auth_helpers.account_name("department_officer", department="huewaco")
+    assert [(e["action"], e["actor"]) for e in trail] == [
+        ("receive", "citizen:web"), ("reroute", OFFICER_NAME), ("reroute", water_name), ("escalate", OFFICER_NAME)
+    ]  # fmt: skip
+    assert [e["details"].get("role") for e in trail] == [None, "ward_officer", "department_officer", "ward_officer"]
     details = db.execute(
         "SELECT details FROM report_events e JOIN citizen_reports r ON r.id = e.report_id "
         "WHERE r.code = %s AND action = 'reroute' ORDER BY e.id LIMIT 1",
@@ -276,19 +293,21 @@ def test_reroute_and_escalate_are_recorded(client: httpx.Client, file_report: Ca
 
 
 def test_breached_deadlines_escalate_automatically(client: httpx.Client, file_report: Callable[..., dict],
-                                                   db: psycopg.Connection) -> None:  # fmt: skip
+                                                   db: psycopg.Connection,
+                                                   staff_headers: Callable[..., dict]) -> None:  # fmt: skip
     code = file_report()["code"]
     db.execute("UPDATE citizen_reports SET due_at = received_at - interval '10 days' + interval '1 hour', "
                "received_at = received_at - interval '10 days' WHERE code = %s", (code,))  # fmt: skip
-    queue = client.get("/api/staff/queue", params={"overdue": "true", "limit": 1000}, headers=STAFF)
+    operator = staff_headers("operator")  # the operations centre: every queue
+    queue = client.get("/api/staff/queue", params={"overdue": "true", "limit": 1000}, headers=operator)
     assert queue.status_code == 200
     mine = [r for r in queue.json() if r["code"] == code]
     assert mine and mine[0]["overdue"] and mine[0]["escalated_at"] is not None
     assert mine[0]["responsible_level"] == "city" and mine[0]["department"] == "trung_tam_ioc"
-    actions = [e["action"] for e in client.get(f"/api/staff/reports/{code}", headers=STAFF).json()["events"]]
+    actions = [e["action"] for e in client.get(f"/api/staff/reports/{code}", headers=operator).json()["events"]]
     assert actions.count("auto_escalate") == 1
-    client.get("/api/staff/queue", headers=STAFF)  # evaluating again escalates nothing twice
-    actions = [e["action"] for e in client.get(f"/api/staff/reports/{code}", headers=STAFF).json()["events"]]
+    client.get("/api/staff/queue", headers=operator)  # evaluating again escalates nothing twice
+    actions = [e["action"] for e in client.get(f"/api/staff/reports/{code}", headers=operator).json()["events"]]
     assert actions.count("auto_escalate") == 1
 
 
@@ -311,7 +330,7 @@ def bring_to(client: httpx.Client, code: str, status: str, other: str) -> None:
         "reopened": PATH,
     }
     for action, fields in routes[status]:
-        assert act(client, code, action, **fields).status_code == 200
+        assert act(client, code, action, by=HEAD, **fields).status_code == 200
     if status == "reopened":
         token = follow_token(code, "dev-secret-change-me")
         response = client.post(f"/api/reports/{code}/rating", json={"token": token, "rating": 1})
@@ -335,7 +354,7 @@ def test_every_transition_is_allowed_or_409(client: httpx.Client, file_report: C
             fields["duplicate_of"] = other
         if action in ("approve_extension", "reject_extension") and status in step.allowed_from:
             act(client, code, "request_extension", note="x", hours=8)
-        response = act(client, code, action, **fields)
+        response = act(client, code, action, by=HEAD, **fields)  # the head may take every action
         if status in step.allowed_from:
             assert response.status_code == 200, (status, action, response.text)
         else:
@@ -343,7 +362,7 @@ def test_every_transition_is_allowed_or_409(client: httpx.Client, file_report: C
             assert f"in status '{status}'" in response.json()["detail"]
 
 
-def test_actions_need_the_staff_token(client: httpx.Client, file_report: Callable[..., dict]) -> None:
+def test_actions_need_a_signed_in_account(client: httpx.Client, file_report: Callable[..., dict]) -> None:
     code = file_report()["code"]
     response = client.post(f"/api/reports/{code}/actions", json={"action": "assign"})
     assert response.status_code == 401
@@ -365,19 +384,22 @@ def test_extension_approved_by_the_unit_head_moves_the_deadline(client: httpx.Cl
     code = file_report()["code"]
     act(client, code, "assign")
     due_before = datetime.fromisoformat(client.get(f"/api/reports/{code}").json()["due_at"])
-    assert act(client, code, "approve_extension").status_code == 409  # nothing requested yet
+    assert act(client, code, "approve_extension", by=HEAD).status_code == 409  # nothing requested yet
     bad = act(client, code, "request_extension", note="Chờ vật tư", hours=0)
     assert bad.status_code == 400 and "hours between" in bad.json()["detail"]
     assert act(client, code, "request_extension", note="Chờ vật tư thay thế", hours=16).status_code == 200
     assert act(client, code, "request_extension", note="again", hours=8).status_code == 409
-    response = client.post(f"/api/reports/{code}/actions", json={"action": "approve_extension"},
-                           headers={**STAFF, "X-Actor": "unit_head:19753"})  # fmt: skip
+    refused = act(client, code, "approve_extension")
+    assert refused.status_code == 403 and "reports.decide_extension" in refused.json()["detail"]
+    response = act(client, code, "approve_extension", by=HEAD)
     assert response.status_code == 200
     report = client.get(f"/api/reports/{code}").json()
     assert report["extension_status"] == "approved"
     assert datetime.fromisoformat(report["due_at"]) == add_working_hours(due_before, 16)
     trail = client.get(f"/api/staff/reports/{code}", headers=STAFF).json()["events"]
-    assert trail[-1]["actor"] == "unit_head:19753" and trail[-1]["details"]["hours"] == 16
+    head_name = auth_helpers.account_name("unit_head", PHU_XUAN)
+    assert trail[-1]["actor"] == head_name and trail[-1]["details"]["hours"] == 16
+    assert trail[-1]["details"]["role"] == "unit_head" and trail[-2]["actor"] == OFFICER_NAME
 
 
 def test_rating_closes_or_reopens_once(client: httpx.Client, file_report: Callable[..., dict]) -> None:
@@ -403,7 +425,8 @@ def test_rating_closes_or_reopens_once(client: httpx.Client, file_report: Callab
                         "resolved", "closed"]  # fmt: skip
 
 
-def test_duplicate_suggestion_and_merge(client: httpx.Client, db: psycopg.Connection) -> None:
+def test_duplicate_suggestion_and_merge(client: httpx.Client, db: psycopg.Connection,
+                                        staff_headers: Callable[..., dict]) -> None:  # fmt: skip
     spot = (107.6010, 16.4525)
 
     def lighting(description: str, lon: float, category: str = "street_lighting") -> dict:
@@ -419,7 +442,8 @@ def test_duplicate_suggestion_and_merge(client: httpx.Client, db: psycopg.Connec
     assert first["code"] not in [d["code"] for d in far["duplicates"]]
     other_category = lighting("Rác ở ngay dưới cột đèn hỏng", spot[0], category="garbage")
     assert first["code"] not in [d["code"] for d in other_category["duplicates"]]
-    merged = act(client, near["code"], "mark_duplicate", duplicate_of=first["code"])
+    lighting_officer = staff_headers("department_officer", department="hepco")  # street lighting is HEPCO's
+    merged = act(client, near["code"], "mark_duplicate", duplicate_of=first["code"], by=lighting_officer)
     assert merged.status_code == 200 and merged.json()["status"] == "duplicate"
     assert client.get(f"/api/reports/{near['code']}").json()["duplicate_of"] == first["code"]
 

@@ -5,15 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import ConnDep, SettingsDep, StaffDep
-from geo import disasters, models
+from api.deps import ConnDep, SettingsDep, requires
+from geo import audit, disasters, models
+from geo.auth import Principal
+from geo.auth.roles import DISASTERS
 from geo.disasters.zones import HUE_TZ, as_hue_time
 from geo.rasters import get_raster, list_rasters, ward_zonal_stats
 
 router = APIRouter(prefix="/api", tags=["disasters"])
+# Zone writes: emergency officers only; each is a CAP message and an audit_log row, in one transaction.
+EmergencyOfficer = Annotated[Principal, Depends(requires(DISASTERS))]
 
 _VOCAB = "; ".join(
     f"{name}: {', '.join(values)}"
@@ -107,26 +111,34 @@ async def read_zone(conn: ConnDep, zone_id: int) -> dict:
 
 
 @router.post("/disasters", status_code=201, summary="Create a zone and issue its CAP Alert (staff)")
-async def create_zone(conn: ConnDep, actor: StaffDep, body: ZoneIn) -> dict:
+async def create_zone(conn: ConnDep, officer: EmergencyOfficer, body: ZoneIn) -> dict:
     """400 naming the problem (CAP vocabulary, times, invalid or far-away polygon); nothing is written then."""
-    zone = await disasters.create_zone(conn, fields=body.model_dump(), actor=actor)
-    await conn.commit()  # before answering: the pool commits only after the response is sent
+    async with conn.transaction():  # committed before answering, with its audit row
+        zone = await disasters.create_zone(conn, fields=body.model_dump(), actor=officer.username)
+        details = {"status": zone["status"], "event": zone["event"]}
+        await audit.record(conn, actor=officer.actor, action="zone_create", object_type="disaster_zone",
+                           object_id=zone["id"], details=details)  # fmt: skip
     return zone
 
 
 @router.patch("/disasters/{zone_id}", summary="Change a zone and issue a CAP Update (staff)")
-async def update_zone(conn: ConnDep, actor: StaffDep, zone_id: int, body: ZonePatch) -> dict:
+async def update_zone(conn: ConnDep, officer: EmergencyOfficer, zone_id: int, body: ZonePatch) -> dict:
     changes = body.model_dump(exclude_unset=True)
     note = changes.pop("note", None)
-    zone = await disasters.update_zone(conn, zone_id=zone_id, changes=changes, actor=actor, note=note)
-    await conn.commit()
+    async with conn.transaction():
+        zone = await disasters.update_zone(conn, zone_id=zone_id, changes=changes, actor=officer.username, note=note)
+        await audit.record(conn, actor=officer.actor, action="zone_update", object_type="disaster_zone",
+                           object_id=zone_id, details={"fields": sorted(changes), "note": note})  # fmt: skip
     return zone
 
 
 @router.post("/disasters/{zone_id}/cancel", summary="Cancel a zone and issue a CAP Cancel (staff)")
-async def cancel_zone(conn: ConnDep, actor: StaffDep, zone_id: int, body: CancelIn | None = None) -> dict:
-    zone = await disasters.cancel_zone(conn, zone_id=zone_id, actor=actor, note=body.note if body else None)
-    await conn.commit()
+async def cancel_zone(conn: ConnDep, officer: EmergencyOfficer, zone_id: int, body: CancelIn | None = None) -> dict:
+    note = body.note if body else None
+    async with conn.transaction():
+        zone = await disasters.cancel_zone(conn, zone_id=zone_id, actor=officer.username, note=note)
+        await audit.record(conn, actor=officer.actor, action="zone_cancel", object_type="disaster_zone",
+                           object_id=zone_id, details={"note": note})  # fmt: skip
     return zone
 
 
@@ -137,11 +149,14 @@ async def zone_exposure(conn: ConnDep, zone_id: int) -> dict:
 
 
 @router.post("/disasters/exercises/flood", status_code=201, summary="An Exercise zone from a flood scenario (staff)")
-async def create_flood_exercise(conn: ConnDep, actor: StaffDep, body: FloodExerciseIn) -> dict:
-    zone = await disasters.create_flood_exercise(
-        conn, return_period_years=body.return_period_years, onset=body.onset, hours=body.hours, actor=actor
-    )
-    await conn.commit()
+async def create_flood_exercise(conn: ConnDep, officer: EmergencyOfficer, body: FloodExerciseIn) -> dict:
+    async with conn.transaction():
+        zone = await disasters.create_flood_exercise(
+            conn, return_period_years=body.return_period_years, onset=body.onset, hours=body.hours,
+            actor=officer.username,
+        )  # fmt: skip
+        await audit.record(conn, actor=officer.actor, action="flood_exercise", object_type="disaster_zone",
+                           object_id=zone["id"], details=body.model_dump(mode="json"))  # fmt: skip
     return zone
 
 

@@ -5,16 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 from pydantic import BaseModel, Field
 
-from api.deps import ConnDep, SettingsDep, StaffDep
+from api.deps import ConnDep, SettingsDep, requires
+from geo.auth import Principal
+from geo.auth.roles import HOTLINE
 from geo.reports import hotline, queries
 from geo.reports.intake import follow_token
 
 router = APIRouter(prefix="/api/hotline", tags=["hotline"])
 
 MAX_DURATION = hotline.MAX_DURATION_S
+# Operators (staff accounts) and the hotline's call system (an API key) share these endpoints.
+Operator = Annotated[Principal, Depends(requires(HOTLINE))]
 
 
 class CallFields(BaseModel):
@@ -56,7 +60,7 @@ def _call(body: CallFields, direction: str, operator: str) -> hotline.CallIn:
 async def file_report(
     conn: ConnDep,
     settings: SettingsDep,
-    operator: StaffDep,
+    operator: Operator,
     body: HotlineReport,
     response: Response,
     idempotency_key: Annotated[str | None, Header(description="Retry-safe submission key")] = None,
@@ -64,7 +68,7 @@ async def file_report(
     """Channel ``hotline``; the caller's name and phone are stored as the reporter, never shown publicly."""
     filing = await hotline.file_report(
         conn, category=body.category, description=body.description, lon=body.lon, lat=body.lat,
-        call=_call(body, body.direction, operator), caller_name=body.caller_name, settings=settings,
+        call=_call(body, body.direction, operator.username), caller_name=body.caller_name, settings=settings,
         idempotency_key=idempotency_key,
     )  # fmt: skip
     report = await queries.public_report(conn, code=filing.code)
@@ -88,9 +92,10 @@ async def file_report(
 
 
 @router.post("/calls", status_code=201, summary="Log a call, optionally linked to a report")
-async def log_call(conn: ConnDep, operator: StaffDep, body: CallLog) -> dict:
-    """The operator is the acting staff member (``X-Actor``)."""
-    return await hotline.log_call(conn, call=_call(body, body.direction, operator), report_code=body.report_code)
+async def log_call(conn: ConnDep, operator: Operator, body: CallLog) -> dict:
+    """The operator is the signed-in account (or the hotline system's API key)."""
+    call = _call(body, body.direction, operator.username)
+    return await hotline.log_call(conn, call=call, report_code=body.report_code)
 
 
 From = Annotated[str | None, Query(alias="from", description="Date (whole day, Huế time) or date-time")]
@@ -100,7 +105,7 @@ To = Annotated[str | None, Query(alias="to", description="Date (through its end)
 @router.get("/calls", summary="Calls in a time range, newest first")
 async def list_calls(
     conn: ConnDep,
-    _operator: StaffDep,
+    _operator: Operator,
     start: From = None,
     end: To = None,
     direction: Annotated[Literal["in", "out"] | None, Query()] = None,

@@ -6,15 +6,18 @@ import asyncio
 import math
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Path, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
 from pydantic import BaseModel, Field
 
-from api.deps import ConnDep, StaffDep
+from api.deps import ConnDep, requires
 from api.routers.operations import period as parse_period
+from geo import audit
 from geo.analytics import hotspot_run
 from geo.analytics.backtest import run_backtest
 from geo.analytics.emerging import CATEGORIES as PATTERNS
 from geo.analytics.events import place_events, read_events_csv
+from geo.auth import Principal
+from geo.auth.roles import HOTSPOTS
 from geo.errors import Conflict, InvalidInput, PayloadTooLarge
 
 router = APIRouter(prefix="/api/hotspots", tags=["hotspots"])
@@ -23,6 +26,8 @@ MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 PeriodName = Literal["day", "week", "month"]
 # One run at a time per process: a run holds a grid and models in memory for a minute.
 _running = asyncio.Lock()
+# Runs publish layers and backtests are heavy: GIS administrators only.
+GisAdmin = Annotated[Principal, Depends(requires(HOTSPOTS))]
 
 
 class RunBody(BaseModel):
@@ -39,7 +44,7 @@ class RunBody(BaseModel):
 
 
 @router.post("/run", status_code=201, summary="Staff: run every hot-spot analysis and publish the layers")
-async def run(conn: ConnDep, actor: StaffDep, body: RunBody | None = None) -> dict[str, Any]:
+async def run(conn: ConnDep, admin: GisAdmin, body: RunBody | None = None) -> dict[str, Any]:
     """Gi* now, emerging hot spots, a backtest choosing the model, the next period's forecast.
 
     Replaces the rows of ``hotspot_cells``, ``emerging_hotspots`` and ``forecast_cells`` (OGC API and tiles
@@ -60,12 +65,16 @@ async def run(conn: ConnDep, actor: StaffDep, body: RunBody | None = None) -> di
     if _running.locked():
         raise Conflict("a hot-spot run is already in progress; try again when it has finished")
     async with _running:
-        return await hotspot_run.run_hotspots(conn, params, actor=actor)
+        result = await hotspot_run.run_hotspots(conn, params, actor=admin.username)
+    details = {"params": body.model_dump(), "rows": result.get("rows")}
+    await audit.record(conn, actor=admin.actor, action="hotspot_run", object_type="hotspot_run",
+                       object_id=result.get("run_id"), details=details)  # fmt: skip
+    return result
 
 
 @router.post("/backtest", summary="Staff: backtest the forecasts on any city's events (CSV upload)")
 async def backtest(
-    actor: StaffDep,
+    _admin: GisAdmin,
     events: Annotated[UploadFile, File(description="CSV with id, created_at, category, lat, lon")],
     period: Annotated[PeriodName, Form()] = "week",
     cell_m: Annotated[float, Form(description="Hexagon edge in metres")] = 250.0,
@@ -105,7 +114,7 @@ async def latest_run(conn: ConnDep) -> dict[str, Any]:
 
 
 @router.get("/runs/{run_id}", summary="One run")
-async def one_run(conn: ConnDep, run_id: Annotated[int, Path(ge=1)]) -> dict[str, Any]:
+async def one_run(conn: ConnDep, run_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> dict[str, Any]:
     return await hotspot_run.get_run(conn, run_id)
 
 

@@ -16,7 +16,8 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
 from api.deps import ConnDep, SettingsDep
-from api.errors import STATUS
+from api.errors import NUL_TEXT, STATUS, database_failure, is_nul_text
+from api.limits import limit_open311_post
 from geo import open311
 from geo.errors import HueGISError, InvalidInput, NotFound
 
@@ -55,11 +56,17 @@ class Open311Route(APIRoute):
                 return _error(request, exc.status_code if exc.status_code < 500 else 400, str(exc.detail))
             except HueGISError as exc:
                 status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
-                return _error(request, status if status < 500 else 503, str(exc))
+                response = _error(request, status if status < 500 else 503, str(exc))
+                response.headers.update(getattr(exc, "headers", {}))  # Retry-After of a rate limit
+                return response
+            except psycopg.DataError as exc:
+                if not is_nul_text(exc):
+                    raise
+                return _error(request, 400, NUL_TEXT)
             except (PoolTimeout, psycopg.OperationalError) as exc:
-                log.warning("database unavailable: %s", exc)
-                response = _error(request, 503, "the database is unavailable; try again shortly")
-                response.headers["Retry-After"] = "5"
+                message, retry_after = database_failure(request, exc)
+                response = _error(request, 503, message)
+                response.headers["Retry-After"] = retry_after
                 return response
 
         return route
@@ -136,6 +143,7 @@ async def list_requests(
 @router.post(
     "/requests.{fmt}",
     summary="Create a service request (api_key required)",
+    dependencies=[Depends(limit_open311_post)],
     openapi_extra={
         "requestBody": {
             "content": {
@@ -160,6 +168,8 @@ async def create_request(request: Request, conn: ConnDep, settings: SettingsDep,
     for key, value in [*(form.multi_items() if form else []), *request.query_params.multi_items()]:
         if isinstance(value, UploadFile):
             raise InvalidInput("file uploads are not accepted here: give media_url, or use /api/reports")
+        if "\x00" in value:
+            raise InvalidInput(f"field {key!r}: {NUL_TEXT}")
         fields.setdefault(key, []).append(value)
     payload = await open311.submit_request(conn, fields=fields, settings=settings, lang=lang)
     return _respond(payload, root="service_requests", fmt=fmt)

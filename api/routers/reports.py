@@ -6,13 +6,16 @@ import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from starlette.datastructures import UploadFile
 
-from api.deps import ConnDep, SettingsDep, StaffDep
+from api.deps import ConnDep, PrincipalDep, SettingsDep, requires
 from api.errors import UnsupportedMediaType
+from api.limits import limit_intake
+from geo.auth import Principal
+from geo.auth.roles import READ_REPORTS, RUN_ESCALATIONS
 from geo.errors import Forbidden, InvalidInput, NotFound
 from geo.reports import queries, workflow
 from geo.reports.intake import IntakeResult, ReporterIn, ReportIn, check_follow_token, create_report, follow_token
@@ -119,11 +122,13 @@ async def _intake_response(conn: Any, result: IntakeResult, settings: Settings, 
     status_code=201,
     summary="File a report (JSON, or multipart with photos)",
     openapi_extra=MULTIPART_SCHEMA,
+    dependencies=[Depends(limit_intake)],
     responses={
         200: {"description": "A retry with the same Idempotency-Key: the first report"},
         400: {"description": "Invalid report"},
         409: {"description": "Idempotency-Key reused"},
-        413: {"description": "Photo too large"},
+        413: {"description": "Photo or request body too large"},
+        429: {"description": "Too many submissions from this address or device (Retry-After)"},
     },
 )
 async def submit_report(
@@ -230,17 +235,21 @@ class ActionIn(BaseModel):
     hours: int | None = Field(default=None, description="request_extension: working hours to add")
 
 
+Readers = Annotated[Principal, Depends(requires(READ_REPORTS))]
+
+
 @router.post("/reports/{code}/actions", summary="Apply a workflow action (staff)", tags=["staff"])
-async def act(conn: ConnDep, actor: StaffDep, code: Annotated[str, CODE], body: ActionIn) -> dict:
-    """Invalid transitions are 409 with the allowed starting statuses."""
-    status = await workflow.apply_action(conn, code=code, actor=actor, **body.model_dump())
+async def act(conn: ConnDep, principal: PrincipalDep, code: Annotated[str, CODE], body: ActionIn) -> dict:
+    """403 when the role or the report's unit/department forbids; invalid transitions are 409 with the allowed
+    starting statuses."""
+    status = await workflow.apply_action(conn, code=code, principal=principal, **body.model_dump())
     return {"code": code, "status": status}
 
 
 @staff.get("/queue", summary="Open reports a unit or department must handle")
 async def queue(
     conn: ConnDep,
-    _actor: StaffDep,
+    principal: Readers,
     unit: Annotated[str | None, Query(description="Ward/commune code")] = None,
     department: Annotated[str | None, Query(description="City department code")] = None,
     status: Annotated[str | None, Query()] = None,
@@ -248,18 +257,22 @@ async def queue(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[dict]:
-    """Evaluates SLA escalation first, so the queue is never stale about breached deadlines."""
+    """Evaluates SLA escalation first, so the queue is never stale about breached deadlines.
+
+    Officers and unit heads see their own unit's or department's queue; city-wide roles any.
+    """
     now = datetime.now().astimezone()
     await workflow.escalate_overdue(conn, now=now)
-    return await queries.staff_queue(conn, now=now, unit=unit, department=department, status=status,
-                                     overdue_only=overdue, limit=limit, offset=offset)  # fmt: skip
+    return await queries.staff_queue(conn, principal=principal, now=now, unit=unit, department=department,
+                                     status=status, overdue_only=overdue, limit=limit, offset=offset)  # fmt: skip
 
 
-@staff.get("/reports/{code}", summary="A report with its reporter and audit trail")
-async def staff_report(conn: ConnDep, _actor: StaffDep, code: Annotated[str, CODE]) -> dict:
-    return await queries.staff_report(conn, code=code)
+@staff.get("/reports/{code}", summary="A report with its audit trail (and its reporter, for its handlers)")
+async def staff_report(conn: ConnDep, principal: Readers, code: Annotated[str, CODE]) -> dict:
+    """The reporter's name, phone and email only for the unit or department handling the report."""
+    return await queries.staff_report(conn, code=code, principal=principal)
 
 
 @staff.post("/escalations", summary="Escalate every overdue report now")
-async def run_escalation(conn: ConnDep, _actor: StaffDep) -> dict:
+async def run_escalation(conn: ConnDep, _principal: Annotated[Principal, Depends(requires(RUN_ESCALATIONS))]) -> dict:
     return {"escalated": await workflow.escalate_overdue(conn)}

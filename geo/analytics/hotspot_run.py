@@ -36,6 +36,8 @@ HUE_TZ = "Asia/Ho_Chi_Minh"
 HUE_AREA_NAME = "Huế land (city polygon less sea and lagoons)"
 FORECAST_PUBLISHED_SHARE = 0.2  # forecast cells published: the top 20 % of the area
 SOURCE = "HueGIS hot-spot run {run} over citizen_reports"
+# Hexagon edges in metres: below 10 m the grid is absurdly fine, above 20 km one cell holds the city.
+CELL_M_RANGE = (10.0, 20_000.0)
 
 
 @dataclass(frozen=True)
@@ -82,8 +84,7 @@ class RunParams:
         check_period(self.period)
         if self.ehsa_period not in PERIODS:
             raise InvalidInput(f"ehsa_period must be one of {', '.join(PERIODS)}, got {self.ehsa_period!r}")
-        if not (isinstance(self.cell_m, int | float) and math.isfinite(self.cell_m) and self.cell_m > 0):
-            raise InvalidInput(f"cell size must be a positive number of metres, got {self.cell_m}")
+        check_cell_m(self.cell_m)
         if self.window is not None and self.window < 1:
             raise InvalidInput(f"window must be at least 1 period, got {self.window}")
         if self.ehsa_slices < MIN_SLICES:
@@ -94,6 +95,13 @@ class RunParams:
             raise InvalidInput(f"rings must be between 1 and 5, got {self.rings}")
         if self.permutations != 0 and self.permutations < 99:
             raise InvalidInput(f"permutations must be 0 or at least 99, got {self.permutations}")
+
+
+def check_cell_m(cell_m: float) -> None:
+    """InvalidInput unless the hexagon edge is within CELL_M_RANGE metres (a huge one overflows the grid indices)."""
+    low, high = CELL_M_RANGE
+    if not (isinstance(cell_m, int | float) and math.isfinite(cell_m) and low <= cell_m <= high):
+        raise InvalidInput(f"cell_m (hexagon edge) must be between {low:g} and {high:g} metres, got {cell_m}")
 
 
 @dataclass
@@ -429,10 +437,7 @@ async def grid_counts(
         Only this report category.
     """
     check_period(period)
-    if not (math.isfinite(cell_m) and cell_m > 0):
-        raise InvalidInput(f"cell size must be a positive number of metres, got {cell_m}")
-    if cell_m < 10:
-        raise InvalidInput(f"cell size must be at least 10 m, got {cell_m:g}")
+    check_cell_m(cell_m)
     if start.tzinfo is None or end.tzinfo is None:
         raise InvalidInput("start and end must carry a time zone offset")
     if end <= start:

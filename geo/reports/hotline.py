@@ -19,7 +19,8 @@ from psycopg.rows import dict_row
 from geo.db import DictCursor, load_sql
 from geo.errors import Conflict, InvalidInput, NotFound
 from geo.reports.intake import ReporterIn, ReportIn, create_report
-from geo.reports.sla import TZ
+from geo.reports.queries import MAX_OFFSET
+from geo.reports.sla import TZ, check_instant
 from geo.settings import Settings
 
 DIRECTIONS = ("in", "out")
@@ -176,11 +177,11 @@ def _bound(name: str, text: str, *, upper: bool) -> datetime:
     try:
         if DATE_ONLY.fullmatch(value):
             day = date.fromisoformat(value) + timedelta(days=1 if upper else 0)
-            return datetime.combine(day, time(0), TZ)
+            return check_instant(name, datetime.combine(day, time(0), TZ))
         parsed = datetime.fromisoformat(re.sub(r" (\d\d:?\d\d)$", r"+\1", value))
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: the day after 9999-12-31
         raise InvalidInput(f"{name} must be a date (2026-01-31) or a date-time, got {text!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=TZ)
+    return check_instant(name, parsed if parsed.tzinfo else parsed.replace(tzinfo=TZ))
 
 
 def parse_range(start: str | None, end: str | None, *, now: datetime,
@@ -205,8 +206,8 @@ async def list_calls(
     """Calls started in [start, end), newest first."""
     if direction is not None and direction not in DIRECTIONS:
         raise InvalidInput(f"direction must be 'in' or 'out', got {direction!r}")
-    if not 1 <= limit <= 1000 or offset < 0:
-        raise InvalidInput(f"limit must be 1-1000 and offset >= 0, got {limit} and {offset}")
+    if not 1 <= limit <= 1000 or not 0 <= offset <= MAX_OFFSET:
+        raise InvalidInput(f"limit must be 1-1000 and offset 0-{MAX_OFFSET}, got {limit} and {offset}")
     async with conn.cursor(row_factory=dict_row) as cur:
         params = {"start": start, "end": end, "direction": direction, "limit": limit, "offset": offset}
         await cur.execute(load_sql("hotline/calls"), params)

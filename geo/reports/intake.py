@@ -68,7 +68,8 @@ def follow_token(code: str, secret: str) -> str:
 
 
 def check_follow_token(code: str, token: str, secret: str) -> bool:
-    return hmac.compare_digest(follow_token(code, secret), token.strip().lower())
+    # Bytes: compare_digest refuses str with non-ASCII characters (a TypeError, i.e. a 500).
+    return hmac.compare_digest(follow_token(code, secret).encode(), token.strip().lower().encode())
 
 
 def validate(report: ReportIn, *, settings: Settings) -> list[bytes]:

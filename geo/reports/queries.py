@@ -1,4 +1,9 @@
-"""Read side of reports: the public view and timeline, public GeoJSON, staff queues and details."""
+"""Read side of reports: the public view and timeline, public GeoJSON, staff queues and details.
+
+Staff reads take the ``Principal``: a queue is limited to its unit or department (city-wide roles
+see all), and a reporter's name, phone and email are shown only to the unit or department
+handling the report.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +12,21 @@ from datetime import datetime
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
+from geo.auth.policy import Principal, may_see_reporter, queue_scope, require_on_report
+from geo.auth.roles import READ_REPORTS
 from geo.db import load_sql
 from geo.errors import InvalidInput, NotFound
 
 MAX_PAGE = 1000
+# Deep paging costs a scan of every skipped row (and past 2**63 PostgreSQL overflows): narrow the filter instead.
+MAX_OFFSET = 1_000_000
 
 
 def _page(limit: int, offset: int) -> None:
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput(f"limit must be 1-{MAX_PAGE}, got {limit}")
-    if offset < 0:
-        raise InvalidInput(f"offset must be >= 0, got {offset}")
+    if not 0 <= offset <= MAX_OFFSET:
+        raise InvalidInput(f"offset must be 0-{MAX_OFFSET}, got {offset}")
 
 
 async def list_categories(conn: AsyncConnection) -> list[dict]:
@@ -63,6 +72,7 @@ async def public_reports_geojson(
 async def staff_queue(
     conn: AsyncConnection,
     *,
+    principal: Principal,
     now: datetime,
     unit: str | None = None,
     department: str | None = None,
@@ -71,8 +81,9 @@ async def staff_queue(
     limit: int = 100,
     offset: int = 0,
 ) -> list[dict]:
-    """Open reports a unit or department must handle, oldest deadline first."""
+    """Open reports a unit or department must handle, oldest deadline first (within the principal's scope)."""
     _page(limit, offset)
+    unit, department = queue_scope(principal, unit=unit, department=department)
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
             load_sql("reports/staff_queue"),
@@ -82,13 +93,17 @@ async def staff_queue(
         return await cur.fetchall()
 
 
-async def staff_report(conn: AsyncConnection, *, code: str) -> dict:
-    """A report with its reporter and full audit trail (staff only)."""
+async def staff_report(conn: AsyncConnection, *, code: str, principal: Principal) -> dict:
+    """A report with its full audit trail, and its reporter for the unit or department handling it."""
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(load_sql("reports/staff_detail"), {"code": code})
         report = await cur.fetchone()
         if report is None:
             raise NotFound(f"no report with code {code!r}")
+        require_on_report(principal, READ_REPORTS, report)
+        report["reporter_visible"] = may_see_reporter(principal, report)
+        if not report["reporter_visible"]:
+            report["reporter"] = None  # personal data: only for the handlers of the report
         await cur.execute(load_sql("reports/staff_events"), {"code": code})
         report["events"] = await cur.fetchall()
     return report

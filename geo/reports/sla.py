@@ -8,7 +8,13 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from geo.errors import InvalidInput
+
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+# The span of time queries may name: periods and windows are computed around it, and date
+# arithmetic near year 1 or 9999 overflows (a 500 instead of a 400).
+EARLIEST = datetime(1900, 1, 1, tzinfo=TZ)
+LATEST = datetime(2200, 1, 1, tzinfo=TZ)
 WORK_PERIODS = ((time(7, 0), time(11, 30)), (time(13, 30), time(17, 0)))
 HOURS_PER_DAY = 8.0
 
@@ -56,3 +62,10 @@ def working_hours_between(start: datetime, end: datetime) -> float:
                 total += hi - lo
         day += timedelta(days=1)
     return total.total_seconds() / 3600
+
+
+def check_instant(name: str, value: datetime) -> datetime:
+    """``value`` if it lies within [EARLIEST, LATEST]; InvalidInput naming ``name`` otherwise."""
+    if not EARLIEST <= value <= LATEST:
+        raise InvalidInput(f"{name} must be between {EARLIEST.date()} and {LATEST.date()}, got {value.isoformat()}")
+    return value

@@ -2,7 +2,9 @@
 
 received → assigned → in_progress → resolved → closed, plus rejected, duplicate and reopened.
 Every step, including decisions that keep the status (re-route, escalate, extensions), is a
-``report_events`` row with actor, time, from/to status, note and structured details.
+``report_events`` row with actor, time, from/to status, note and structured details (the actor's
+role included). Staff actions are authorised here, against the report's responsible unit or
+department (``geo.auth.policy``), not in the web layer.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from psycopg import AsyncConnection, sql
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from geo.auth.policy import Principal, require_action, require_on_report
 from geo.db import DictCursor, load_sql
 from geo.errors import Conflict, InvalidInput, NotFound
 from geo.reports.sla import add_working_hours
@@ -89,7 +92,7 @@ async def apply_action(
     *,
     code: str,
     action: str,
-    actor: str,
+    principal: Principal,
     now: datetime | None = None,
     note: str | None = None,
     department: str | None = None,
@@ -99,18 +102,21 @@ async def apply_action(
 ) -> str:
     """Apply one staff action to a report; return its status afterwards.
 
-    Raises ``NotFound`` for an unknown report, ``InvalidInput`` for missing or bad parameters and
-    ``Conflict`` (HTTP 409) when the action is not allowed from the report's current status.
+    Raises ``Forbidden`` when the principal's role may not take the action or the report is not
+    in its scope, ``NotFound`` for an unknown report, ``InvalidInput`` for missing or bad parameters
+    and ``Conflict`` (HTTP 409) when the action is not allowed from the report's current status.
     """
     step = STEPS.get(action)
     if step is None:
         raise InvalidInput(f"unknown action {action!r}; one of {', '.join(STEPS)}")
+    permission = require_action(principal, action)
     note = note.strip() if note else None
     if step.needs_note and not note:
         raise InvalidInput(f"action {action!r} needs a note saying why")
     now = now or datetime.now().astimezone()
     async with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
         report = await _lock(cur, code)
+        require_on_report(principal, permission, report)
         if report["status"] not in step.allowed_from:
             raise Conflict(
                 f"cannot {action} report {code} in status {report['status']!r} "
@@ -121,8 +127,8 @@ async def apply_action(
             cur, report, step=step, now=now, note=note, department=department, unit_code=unit_code,
             duplicate_of=duplicate_of, hours=hours,
         )  # fmt: skip
-        await _record(cur, report, action=action, actor=actor, to_status=to_status, note=note, now=now,
-                      details=details)  # fmt: skip
+        await _record(cur, report, action=action, actor=principal.username, to_status=to_status, note=note, now=now,
+                      details={**details, "role": principal.role})  # fmt: skip
     return to_status
 
 

@@ -155,6 +155,17 @@ let pin = null;
 let categories = {};
 let idempotencyKey = randomKey();
 
+// A random id kept in this browser: the server limits submissions per device as well as per address.
+function deviceId() {
+  try {
+    const id = localStorage.getItem("huegis-device-id") || randomKey();
+    localStorage.setItem("huegis-device-id", id);
+    return id;
+  } catch {
+    return randomKey();
+  }
+}
+
 function setPin(lngLat) {
   if (!pin) {
     pin = new maplibregl.Marker({ color: "#c62828", draggable: true }).setLngLat(lngLat).addTo(map);
@@ -242,7 +253,7 @@ $("report-form").addEventListener("submit", async (event) => {
   button.disabled = true;
   button.textContent = T.sending;
   try {
-    const response = await fetch("/api/reports", { method: "POST", body, headers: { "Idempotency-Key": idempotencyKey } });
+    const response = await fetch("/api/reports", { method: "POST", body, headers: { "Idempotency-Key": idempotencyKey, "X-Device-Id": deviceId() } });
     const result = await response.json().catch(() => ({}));
     if (!response.ok) throw new Error(result.detail ? (typeof result.detail === "string" ? result.detail : JSON.stringify(result.detail)) : response.statusText);
     reported(result, { lng, lat });

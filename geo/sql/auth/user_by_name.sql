@@ -1,0 +1,4 @@
+-- One account by its unique username: checked on every request (unique index, one row).
+SELECT username, password_hash, role, unit_code, department, disabled
+FROM staff_users
+WHERE username = %(username)s

@@ -1,0 +1,269 @@
+"""Authorisation matrix: every endpoint that needs a principal × every role × in- and out-of-scope objects.
+
+The endpoints are read from the app's OpenAPI document (every operation secured by the staff token
+or an API key), so a new staff endpoint without an entry here fails ``test_every_secured_route_is_in_the_matrix``.
+Each probe is a real request on the server under test; an allowed probe must succeed (2xx, or for the
+heavy hot-spot endpoints the 4xx of a parameter check that runs only after authorisation), and a
+refused one must be 401 (anonymous) or 403 and change nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import auth_helpers
+import httpx
+import psycopg
+import pytest
+from disaster_fixtures import SQUARE, zone_body
+
+from geo.auth.policy import Principal, in_scope
+from geo.auth.roles import (
+    ACTION_PERMISSIONS,
+    DISASTERS,
+    HOTLINE,
+    HOTSPOTS,
+    READ_REPORTS,
+    ROLES,
+    RUN_ESCALATIONS,
+)
+from geo.reports.sla import TZ
+from geo.settings import Settings
+
+CITADEL = (107.5795, 16.4680)  # Phường Phú Xuân
+WARD = "19753"
+DEPARTMENT = "so_xay_dung"  # road damage
+OTHER_DEPARTMENT = "huewaco"  # water supply
+# The principals: anonymous, every staff role (scoped roles in WARD or DEPARTMENT), every machine role.
+PRINCIPALS: dict[str, Principal | None] = {
+    "anonymous": None,
+    "ward_officer": Principal("matrix.ward_officer", "ward_officer", unit_code=WARD),
+    "department_officer": Principal("matrix.department_officer", "department_officer", department=DEPARTMENT),
+    "unit_head(ward)": Principal("matrix.unit_head.ward", "unit_head", unit_code=WARD),
+    "unit_head(department)": Principal("matrix.unit_head.dept", "unit_head", department=DEPARTMENT),
+    **{
+        role: Principal(f"matrix.{role}", role)
+        for role in ("operator", "city_leader", "emergency_officer", "gis_admin")
+    },
+    **{role: Principal(f"matrix.{role}", role, kind="api_key") for role in ("open311_client", "hotline_system")},
+}
+# Reports whose handler is inside or outside the scoped principals' scope.
+OBJECTS = ("own_ward", "other_ward", "own_department", "other_department")
+PROBED_ACTIONS = ("assign", "escalate", "approve_extension")  # one per permission: handle, route, decide
+
+
+def test_every_role_is_probed() -> None:
+    assert {p.role for p in PRINCIPALS.values() if p} == set(ROLES)
+
+
+@dataclass
+class World:
+    """What the probes need: the client, the database, headers per principal and where to file reports."""
+
+    client: httpx.Client
+    db: psycopg.Connection
+    settings: Settings
+    headers: dict[str, dict[str, str]]
+    other_ward: tuple[str, float, float]  # code, lon, lat
+
+    def file(self, obj: str) -> dict[str, Any]:
+        """A fresh report handled by the object's unit or department."""
+        category, lon, lat = {
+            "own_ward": ("garbage", *CITADEL),
+            "other_ward": ("garbage", self.other_ward[1], self.other_ward[2]),
+            "own_department": ("road_damage", *CITADEL),
+            "other_department": ("water_supply", *CITADEL),
+        }[obj]
+        body = {"category": category, "description": f"Kiểm tra phân quyền ({obj})", "lon": lon, "lat": lat}
+        response = self.client.post("/api/reports", json=body)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def zone(self) -> int:
+        """A fresh disaster zone (made by the matrix's emergency officer)."""
+        response = self.client.post("/api/disasters", json=zone_body(SQUARE), headers=self.fresh("emergency_officer"))
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
+    def fresh(self, name: str) -> dict[str, str]:
+        principal = PRINCIPALS[name]
+        if principal is None or principal.kind == "api_key":
+            return self.headers[name]
+        return auth_helpers.bearer(self.settings, principal.username, principal.role)
+
+
+@pytest.fixture(scope="module")
+def world(server: str, loaded: Settings) -> Iterator[World]:
+    headers: dict[str, dict[str, str]] = {"anonymous": {}}
+    for name, principal in PRINCIPALS.items():
+        if principal is None:
+            continue
+        if principal.kind == "api_key":
+            headers[name] = auth_helpers.key_headers(loaded, principal.role)
+        else:
+            auth_helpers.ensure_account(loaded, principal.role, unit=principal.unit_code,
+                                        department=principal.department, username=principal.username)  # fmt: skip
+    with psycopg.connect(loaded.conninfo(), autocommit=True) as db, httpx.Client(base_url=server, timeout=60) as client:
+        row = db.execute(
+            "SELECT code, ST_X(p), ST_Y(p) FROM (SELECT code, ST_PointOnSurface(geom) AS p FROM admin_units "
+            "WHERE level <> 'city' AND code <> %s ORDER BY code LIMIT 1) AS w",
+            (WARD,),
+        ).fetchone()
+        assert row is not None
+        world = World(client, db, loaded, headers, (row[0], row[1], row[2]))
+        yield world
+        db.execute("DELETE FROM disaster_zones WHERE id IN (SELECT zone_id FROM disaster_messages "
+                   "WHERE actor LIKE 'matrix.%%')")  # fmt: skip
+
+
+def handler(report: dict[str, Any]) -> dict[str, Any]:
+    """The routing fields the policy reads, from an intake response."""
+    return {"code": report["code"], "responsible_level": report["responsible_level"],
+            "admin_unit_code": report["admin_unit"]["code"], "department": report["department"]}  # fmt: skip
+
+
+# --- probes ---------------------------------------------------------------------------------------
+
+Probe = tuple[str, str, dict[str, Any], bool, tuple[int, ...]]  # method, path, request kwargs, allowed, success
+
+
+def allows(principal: Principal | None, permission: str, report: dict[str, Any] | None = None) -> bool:
+    """What the matrix expects, written from the roles table (the data under test is the server's answer)."""
+    if principal is None or permission not in ROLES[principal.role].permissions:
+        return False
+    return report is None or in_scope(principal, report)
+
+
+def action_probe(world: World, principal: Principal | None, obj: str, action: str) -> Probe:
+    report = world.file(obj)
+    if action == "approve_extension":  # waiting for the head's decision
+        world.db.execute("UPDATE citizen_reports SET status = 'assigned', extension_status = 'requested', "
+                         "extension_hours = 8 WHERE code = %s", (report["code"],))  # fmt: skip
+    body = {"action": action, **({"note": "kiểm tra"} if action == "escalate" else {})}
+    allowed = allows(principal, ACTION_PERMISSIONS[action], handler(report))
+    return "POST", f"/api/reports/{report['code']}/actions", {"json": body}, allowed, (200,)
+
+
+def queue_probe(world: World, principal: Principal | None, obj: str) -> Probe:
+    report = world.file(obj)
+    scope = handler(report)
+    params = (
+        {"unit": scope["admin_unit_code"]}
+        if scope["responsible_level"] == "ward"
+        else {"department": scope["department"]}
+    )
+    return "GET", "/api/staff/queue", {"params": params}, allows(principal, READ_REPORTS, scope), (200,)
+
+
+def report_probe(world: World, principal: Principal | None, obj: str) -> Probe:
+    report = world.file(obj)
+    allowed = allows(principal, READ_REPORTS, handler(report))
+    return "GET", f"/api/staff/reports/{report['code']}", {}, allowed, (200,)
+
+
+def unscoped_probes(world: World, principal: Principal | None) -> dict[tuple[str, str], Probe]:
+    """One probe per endpoint whose permission does not depend on a report."""
+    onset = datetime.now(TZ).replace(microsecond=0)
+    call = {"direction": "in", "duration_s": 42, "note": "matrix"}
+    hotline_report = {**call, "category": "garbage", "description": "Rác chất đống trước nhà (ma trận)",
+                      "lon": CITADEL[0], "lat": CITADEL[1]}  # fmt: skip
+    can = {permission: allows(principal, permission) for permission in (HOTLINE, DISASTERS, HOTSPOTS, RUN_ESCALATIONS)}
+    zone = world.zone() if can[DISASTERS] else 1  # refused requests never reach the zone
+    cancel_zone = world.zone() if can[DISASTERS] else 1
+    exercise = {"return_period_years": 100, "onset": (onset + timedelta(days=1)).isoformat(), "hours": 6}
+    tiny_csv = {"events": ("x.csv", b"id,created_at\n", "text/csv")}
+    # (method, route, path, request, allowed, success); heavy hot-spot probes stop at a parameter
+    # check that runs only after authorisation.
+    rows = [
+        ("POST", "/api/staff/escalations", None, {}, can[RUN_ESCALATIONS], (200,)),
+        ("POST", "/api/hotline/reports", None, {"json": hotline_report}, can[HOTLINE], (201,)),
+        ("POST", "/api/hotline/calls", None, {"json": call}, can[HOTLINE], (201,)),
+        ("GET", "/api/hotline/calls", None, {}, can[HOTLINE], (200,)),
+        ("POST", "/api/disasters", None, {"json": zone_body(SQUARE)}, can[DISASTERS], (201,)),
+        ("PATCH", "/api/disasters/{zone_id}", f"/api/disasters/{zone}", {"json": {"severity": "Extreme"}},
+         can[DISASTERS], (200,)),
+        ("POST", "/api/disasters/{zone_id}/cancel", f"/api/disasters/{cancel_zone}/cancel", {}, can[DISASTERS], (200,)),
+        ("POST", "/api/disasters/exercises/flood", None, {"json": exercise}, can[DISASTERS], (201,)),
+        ("POST", "/api/hotspots/run", None, {"json": {"category": "no_such_category"}}, can[HOTSPOTS], (404,)),
+        ("POST", "/api/hotspots/backtest", None, {"files": tiny_csv}, can[HOTSPOTS], (400,)),
+        ("GET", "/api/auth/me", None, {}, principal is not None, (200,)),
+    ]  # fmt: skip
+    return {(method, route): (method, path or route, kwargs, allowed, success)
+            for method, route, path, kwargs, allowed, success in rows}  # fmt: skip
+
+
+SCOPED = {
+    ("POST", "/api/reports/{code}/actions"): "actions",
+    ("GET", "/api/staff/queue"): "queue",
+    ("GET", "/api/staff/reports/{code}"): "report",
+}
+
+
+def secured_operations(client: httpx.Client) -> set[tuple[str, str]]:
+    """Every operation of our OpenAPI document that names a security scheme (the principal dependency)."""
+    spec = client.get("/openapi.json").json()
+    return {
+        (method.upper(), path)
+        for path, operations in spec["paths"].items()
+        for method, operation in operations.items()
+        if operation.get("security")
+    }
+
+
+def test_every_secured_route_is_in_the_matrix(world: World) -> None:
+    covered = set(SCOPED) | set(unscoped_probes(world, None))
+    assert secured_operations(world.client) == covered
+
+
+# --- the matrix ---------------------------------------------------------------------------------
+
+RESULTS: dict[str, tuple[int, int]] = {}  # principal → (probes, allowed)
+
+
+def run(world: World, name: str, probe: Probe, failures: list[str]) -> None:
+    method, path, kwargs, allowed, success = probe
+    response = world.client.request(method, path, headers=world.fresh(name), **kwargs)
+    refused = 401 if PRINCIPALS[name] is None else 403
+    if allowed and response.status_code not in success:
+        failures.append(
+            f"{name} {method} {path}: allowed, expected {success}, got {response.status_code} {response.text[:200]}"
+        )
+    if not allowed and response.status_code != refused:
+        failures.append(
+            f"{name} {method} {path}: must be refused ({refused}), got {response.status_code} {response.text[:200]}"
+        )
+    if not allowed and response.status_code == 403:
+        assert response.json()["detail"], "a 403 names what is missing"
+    if not allowed and path.endswith("/actions"):  # nothing was written: the trail holds only the intake
+        code = path.split("/")[3]
+        row = world.db.execute("SELECT count(*) FROM report_events e JOIN citizen_reports r ON r.id = e.report_id "
+                               "WHERE r.code = %s", (code,)).fetchone()  # fmt: skip
+        if row != (1,):
+            failures.append(f"{name} {method} {path}: refused but wrote {row} events")
+
+
+@pytest.mark.parametrize("name", list(PRINCIPALS))
+def test_matrix(world: World, name: str) -> None:
+    principal = PRINCIPALS[name]
+    probes: list[Probe] = []
+    for obj in OBJECTS:
+        probes += [action_probe(world, principal, obj, action) for action in PROBED_ACTIONS]
+        probes += [queue_probe(world, principal, obj), report_probe(world, principal, obj)]
+    probes += list(unscoped_probes(world, principal).values())
+    failures: list[str] = []
+    for probe in probes:
+        run(world, name, probe, failures)
+    assert failures == [], "\n".join(failures)
+    RESULTS[name] = (len(probes), sum(p[3] for p in probes))
+
+
+def test_matrix_size(world: World) -> None:
+    """Runs after the matrix: every principal was probed on every endpoint (and prints the totals)."""
+    probes = sum(n for n, _ in RESULTS.values())
+    allowed = sum(a for _, a in RESULTS.values())
+    print(f"\nauthorisation matrix: {len(RESULTS)} principals, {probes} probes, {allowed} allowed, "
+          f"{probes - allowed} refused, 0 unauthorised successes")  # fmt: skip
+    assert set(RESULTS) == set(PRINCIPALS)
