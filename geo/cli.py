@@ -313,6 +313,10 @@ def synth_reports(
     ] = None,
     slow_stage: Annotated[str | None, typer.Option(help="Where slow units dwell: assigned | in_progress.")] = None,
     slow_factor: Annotated[float | None, typer.Option(help="How many times longer they take there (4).")] = None,
+    slow_since: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Slow only for reports received from this day (default: always)."),
+    ] = None,
     on_time_share: Annotated[float | None, typer.Option(help="2022 share resolved by the deadline (0.511).")] = None,
     on_time_trend: Annotated[float | None, typer.Option(help="Change of that share per year (0.03).")] = None,
     force: Annotated[bool, typer.Option(help="Reload even when nothing changed.")] = False,
@@ -324,6 +328,7 @@ def synth_reports(
     settings = get_settings()
     given = {"count": count, "seed": seed, "until": until.date() if until else None, "slow_stage": slow_stage,
              "slow_units": tuple(slow_unit) if slow_unit else None, "slow_factor": slow_factor,
+             "slow_since": slow_since.date() if slow_since else None,
              "on_time_share": on_time_share, "on_time_trend": on_time_trend}  # fmt: skip
     try:
         params = history_params(settings, **{k: v for k, v in given.items() if v is not None})
