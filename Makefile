@@ -6,7 +6,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v p
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-SYSTEM_PACKAGES := gdal-bin chromium
+SYSTEM_PACKAGES := gdal-bin chromium wrk
 
 .PHONY: help install system venv run setup test lint typecheck bench clean
 
@@ -41,7 +41,6 @@ lint: venv  ## Ruff and mypy
 	$(BIN)/mypy
 
 bench: install  ## Benchmark against tipg, pygeoapi and raw SQL (BENCH_ARGS="--duration 20"; docs/benchmarks.md)
-	@bash .ci/install-system.sh wrk || echo "wrk is not installed: the benchmark uses its httpx load generator"
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench $(BENCH_ARGS)
 

@@ -5,17 +5,13 @@ from __future__ import annotations
 
 import functools
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import auth_helpers
 import httpx
 import psycopg
 import pytest
+from app_server import app_server
 from chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, Recorder
 from playwright.sync_api import Browser, Page, sync_playwright
 
@@ -26,7 +22,6 @@ from geo.settings import Settings
 # Fixtures shared by the disaster and feed tests (an emergency officer's headers, zones made through the API).
 pytest_plugins = ["disaster_fixtures"]
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 TEST_DB = f"huegis_test_{os.getpid()}"
 TEST_HISTORY_COUNT = 3000
 
@@ -35,14 +30,6 @@ TEST_HISTORY_COUNT = 3000
 UNLIMITED = {"HUEGIS_RATE_LIMIT_INTAKE": "0", "HUEGIS_RATE_LIMIT_DEVICE": "0", "HUEGIS_RATE_LIMIT_LOGIN": "0"}
 for _name, _value in UNLIMITED.items():
     os.environ.setdefault(_name, _value)
-# No access log; no proxy headers: the app itself decides whose X-Forwarded-For to believe.
-UVICORN_FLAGS = ("--no-access-log", "--no-proxy-headers")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -98,38 +85,13 @@ def staff_headers(loaded: Settings) -> Callable[..., dict[str, str]]:
 @pytest.fixture(scope="session")
 def server(loaded: Settings) -> Iterator[str]:
     """The platform served by uvicorn in a subprocess; yields its base URL."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
         "HUEGIS_DB_NAME": loaded.db_name,
-        "HUEGIS_PORT": str(port),
-        "HUEGIS_PUBLIC_URL": base,
         "HUEGIS_PYGEOAPI_OPENAPI": str(loaded.pygeoapi_openapi),
     }
-    log = open(loaded.pygeoapi_openapi.parent / "uvicorn.log", "w")  # noqa: SIM115 - open for the whole session
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_app", "--port", str(port), *UVICORN_FLAGS],
-        cwd=PROJECT_DIR,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"server did not start: {Path(log.name).read_text()[-3000:]}")
-        time.sleep(0.3)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
-    log.close()
+    with app_server(env, loaded.pygeoapi_openapi.parent / "uvicorn.log") as app:
+        yield app.url
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -80,7 +79,6 @@ def http_server():
     server.shutdown()
 
 
-@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
 def test_wrk_counts_requests_and_non_2xx_answers(http_server):
     good = wrk_load("local", http_server, ["/a", "/b"], concurrency=2, duration=1)
     assert good.requests > 0 and good.errors == 0 and good.loader == "wrk"

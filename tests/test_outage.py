@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,9 +25,9 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from app_server import app_server, free_port
 
 from geo import cluster
-from geo.errors import ClusterError
 from geo.settings import PROJECT_DIR, Settings
 
 CLIENTS = 8
@@ -37,7 +36,6 @@ ACKS_BEFORE_OUTAGE = 40
 ACKS_AFTER_RECOVERY = 40
 OUTAGE_503S = 8  # failed submissions to see before the database comes back
 MARK = "outage-test"
-UVICORN_FLAGS = ("--no-access-log", "--no-proxy-headers")
 
 
 @dataclass
@@ -48,12 +46,6 @@ class Platform:
     cluster: cluster.LocalCluster
     url: str
     app: subprocess.Popen
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _setup_env(settings: Settings) -> dict[str, str]:
@@ -80,35 +72,9 @@ def _huegis(env: dict[str, str], *args: str) -> None:
         raise RuntimeError(f"huegis {' '.join(args)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
 
 
-def _serve(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {**env, "HUEGIS_PORT": str(port), "HUEGIS_PUBLIC_URL": base}
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_app", "--port", str(port), *UVICORN_FLAGS],
-            cwd=PROJECT_DIR, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return proc, base
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"server did not start: {log.read_text()[-3000:]}")
-        time.sleep(0.3)
-
-
 @pytest.fixture(scope="module")
 def platform() -> Iterator[Platform]:
     """A cluster of our own with the admin units and report catalogue, and an app on it."""
-    try:
-        cluster.find_postgres()
-    except ClusterError as exc:
-        pytest.skip(f"no local PostgreSQL to crash: {exc}")
     # In /tmp rather than pytest's private tmp dir: as root the cluster runs as `postgres`,
     # which must be able to reach its data directory.
     data_dir = Path(tempfile.mkdtemp(prefix="huegis-outage-"))
@@ -116,7 +82,6 @@ def platform() -> Iterator[Platform]:
     settings = Settings(data_dir=data_dir, db_host="127.0.0.1", db_port=free_port(), db_name="huegis")
     local = cluster.LocalCluster(settings)
     env = _setup_env(settings)
-    app = None
     try:
         with pytest.MonkeyPatch.context() as mp:
             for name in ("DATABASE_URL", "HUEGIS_DATABASE_URL", "PGHOST"):
@@ -125,15 +90,9 @@ def platform() -> Iterator[Platform]:
             _huegis(env, "db", "migrate")
             _huegis(env, "load", "--only", "admin_units")  # loads the report catalogue too
             _huegis(env, "ogc", "openapi")
-            app, url = _serve(env, data_dir / "uvicorn.log")
-            yield Platform(settings, local, url, app)
+            with app_server(env, data_dir / "uvicorn.log") as app:
+                yield Platform(settings, local, app.url, app.process)
     finally:
-        if app is not None:
-            app.terminate()
-            try:
-                app.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                app.kill()
         local.stop("immediate")  # throwaway: nothing to flush
         shutil.rmtree(data_dir, ignore_errors=True)
 
