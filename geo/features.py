@@ -223,6 +223,8 @@ def _offset(text: str | None) -> int:
         raise InvalidParameter("offset", f"{text!r} is not an integer") from None
     if offset < 0:
         raise InvalidParameter("offset", "must be positive or zero")
+    if offset >= 2**63:  # PostgreSQL's OFFSET is a bigint
+        raise InvalidParameter("offset", f"{offset} is too large")
     return offset
 
 
@@ -298,10 +300,11 @@ def _properties(layer: LayerSpec, text: str | None) -> tuple[str, ...]:
         chosen = published
     else:
         names = text.split(",")
-        unknown = [name for name in names if name not in column_kinds(layer)]
+        # Unpublished columns are as unknown as missing ones: a client cannot probe for them.
+        known = {*layer.fields, layer.id_field, layer.time_field}
+        unknown = [name for name in names if name not in known]
         if unknown:
             raise InvalidParameter("properties", f"unknown properties {', '.join(map(repr, unknown))}")
-        # Columns outside the registry exist but are never published (as pygeoapi does).
         chosen = tuple(name for name in published if name in names)
     return chosen
 

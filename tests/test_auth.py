@@ -21,6 +21,7 @@ from geo import models
 from geo.auth import roles
 from geo.auth.tokens import issue_token
 from geo.cli import app as cli
+from geo.reports.workflow import STEPS
 from geo.settings import PROJECT_DIR, Settings, get_settings
 
 CITADEL = (107.5795, 16.4680)  # Phường Phú Xuân
@@ -32,6 +33,11 @@ def unique(prefix: str) -> str:
 
 def sign_in(client: httpx.Client, username: str, password: str) -> httpx.Response:
     return client.post("/api/auth/token", data={"username": username, "password": password})
+
+
+def test_every_workflow_action_has_a_permission() -> None:
+    """A new workflow step without an entry in the role table would be refused as 'unknown action'."""
+    assert set(roles.ACTION_PERMISSIONS) == set(STEPS)
 
 
 def test_roles_agree_with_the_schema() -> None:

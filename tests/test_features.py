@@ -194,6 +194,7 @@ def test_datetime_on_disaster_zones_selects_the_active_zones_like_pygeoapi(
         ("places", {"limit": "0"}, "limit"),
         ("places", {"offset": "x"}, "offset"),
         ("places", {"offset": "-5"}, "offset"),
+        ("places", {"offset": str(2**63)}, "offset"),
         ("places", {"bbox": "1,2,3"}, "bbox"),
         ("places", {"bbox": "a,b,c,d"}, "bbox"),
         ("places", {"bbox": "107.5,nan,107.6,16.5"}, "bbox"),
@@ -206,6 +207,7 @@ def test_datetime_on_disaster_zones_selects_the_active_zones_like_pygeoapi(
         ("citizen_reports", {"sortby": "description"}, "sortby"),  # a column, not published
         ("citizen_reports", {"sortby": ""}, "sortby"),
         ("citizen_reports", {"properties": "nope"}, "properties"),
+        ("citizen_reports", {"properties": "category,description"}, "properties"),  # exists, unpublished
         ("citizen_reports", {"rating": "five"}, "rating"),
         ("citizen_reports", {"synthetic": "maybe"}, "synthetic"),
         ("citizen_reports", {"received_at": "yesterday"}, "received_at"),

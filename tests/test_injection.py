@@ -271,6 +271,7 @@ def test_open311_field_with_nul_is_a_400_naming_it(
         ("/api/kpis", {"start": "garbage"}, "start"),
         ("/api/kpis", {"start": "0001-01-02"}, "start"),  # was a 500: the previous period overflowed
         ("/api/kpis", {"month": "0001-01"}, "month"),
+        ("/api/kpis", {"month": "9999-12"}, "month"),  # was a 500: the month after overflowed
         ("/api/kpis/units/19753", {"month": "2025-13"}, "month"),
         ("/api/bottlenecks", {"at": "0001-01-01"}, "at"),
         ("/api/hotline/stats", {"to": "9999-12-31"}, "to"),  # was a 500: the day after overflowed

@@ -40,7 +40,7 @@ async def sign_in(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
 ) -> TokenOut:
     """OAuth2 password flow (form fields ``username``, ``password``); failed attempts are audited."""
-    client = request.client.host if request.client else None
+    client = request.app.state.rate_limits.client_ip(request)  # behind a trusted proxy: the real client
     try:
         principal = await accounts.authenticate(conn, username=form.username, password=form.password, client=client)
     except Unauthenticated as exc:

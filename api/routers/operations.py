@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
@@ -11,21 +11,10 @@ from api.deps import ConnDep
 from geo.analytics.bottlenecks import BottleneckSettings, detect_bottlenecks, flag_to_dict
 from geo.analytics.kpis import GroupBy, KpiFilter, compute_kpis, month_period, unit_exists
 from geo.errors import InvalidInput
-from geo.reports.sla import TZ, check_instant
+from geo.reports.sla import TZ, parse_instant
 
 router = APIRouter(prefix="/api", tags=["operations"])
 DEFAULTS = BottleneckSettings()  # the API detects with the benchmarked defaults
-
-
-def parse_instant(name: str, text: str) -> datetime:
-    """A date (YYYY-MM-DD, midnight in Huế) or an ISO 8601 instant; InvalidInput naming ``name``."""
-    try:
-        if len(text) == 10:
-            return check_instant(name, datetime.combine(date.fromisoformat(text), time(0), TZ))
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"{name} must be a date (YYYY-MM-DD) or an ISO 8601 time, got {text!r}") from None
-    return check_instant(name, value if value.tzinfo else value.replace(tzinfo=TZ))
 
 
 def period(start: str | None, end: str | None, month: str | None) -> tuple[datetime, datetime]:
@@ -33,8 +22,7 @@ def period(start: str | None, end: str | None, month: str | None) -> tuple[datet
     if month:
         if start or end:
             raise InvalidInput("give either month or start/end, not both")
-        first, after = month_period(month)
-        return check_instant("month", first), after
+        return month_period(month)
     now = datetime.now(TZ)
     begin = parse_instant("start", start) if start else None
     finish = parse_instant("end", end) if end else None

@@ -158,7 +158,7 @@ async def detect_bottlenecks(conn: AsyncConnection, *, now: datetime | None = No
     now = now or datetime.now().astimezone()
     start = now - timedelta(days=cfg.window_days)
     bounds = {"history_start": start - timedelta(days=cfg.history_days), "start": start, "now": now}
-    async with conn.cursor(row_factory=dict_row) as cur:
+    async with conn.cursor() as cur:  # tuples: one row per report and stage, many thousands
         await cur.execute(load_sql("analytics/bottleneck_dwell"), bounds)
         dwell = pd.DataFrame(await cur.fetchall(), columns=["handler", "handler_kind", "category", "stage", "recent",
                                                              "hours"])  # fmt: skip
@@ -166,9 +166,9 @@ async def detect_bottlenecks(conn: AsyncConnection, *, now: datetime | None = No
         backlog = pd.DataFrame(await cur.fetchall(), columns=["handler", "handler_kind", "category", "received",
                                                                "recent_overdue", "open_now", "overdue",
                                                                "open_at_start"])  # fmt: skip
+    async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(load_sql("analytics/handler_names"))
         names = {r["handler"]: r for r in await cur.fetchall()}
-    dwell["hours"] = dwell["hours"].astype(float)
 
     tests = _dwell_tests(dwell, cfg) + _overdue_tests(backlog, cfg)
     for test, q in zip(tests, benjamini_hochberg([t.p_value for t in tests]), strict=True):

@@ -98,12 +98,12 @@ async def unit_exists(conn: AsyncConnection, code: str) -> None:
 
 def month_period(month: str) -> tuple[datetime, datetime]:
     """'2025-10' → [2025-10-01, 2025-11-01) in ICT; InvalidInput naming the parameter otherwise."""
-    from geo.reports.sla import TZ
+    from geo.reports.sla import TZ, check_instant
 
     try:
         if len(month) != 7:
             raise ValueError(month)
-        start = datetime.strptime(month, "%Y-%m").replace(tzinfo=TZ)
+        start = check_instant("month", datetime.strptime(month, "%Y-%m").replace(tzinfo=TZ))
     except ValueError:
         raise InvalidInput(f"month must be YYYY-MM, got {month!r}") from None
     end = (start + timedelta(days=32)).replace(day=1)

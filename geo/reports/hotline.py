@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from psycopg import AsyncConnection
@@ -20,7 +20,7 @@ from geo.db import DictCursor, load_sql
 from geo.errors import Conflict, InvalidInput, NotFound
 from geo.reports.intake import ReporterIn, ReportIn, create_report
 from geo.reports.queries import MAX_OFFSET
-from geo.reports.sla import TZ, check_instant
+from geo.reports.sla import TZ, parse_instant
 from geo.settings import Settings
 
 DIRECTIONS = ("in", "out")
@@ -32,7 +32,6 @@ DEFAULT_DAYS = 30
 MAX_DAILY_SPAN = timedelta(days=3700)  # about ten years of daily rows; longer ranges go by month
 PHONE = re.compile(r"[0-9+()./ -]{3,32}")
 REPORT_CODE = re.compile(r"[A-Z0-9-]{4,16}")
-DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
@@ -171,24 +170,11 @@ async def get_call(conn: AsyncConnection, *, call_id: int) -> dict[str, Any]:
     return row
 
 
-def _bound(name: str, text: str, *, upper: bool) -> datetime:
-    """A date (a whole day in Huế time; as an upper bound, through its end) or a date-time."""
-    value = text.strip()
-    try:
-        if DATE_ONLY.fullmatch(value):
-            day = date.fromisoformat(value) + timedelta(days=1 if upper else 0)
-            return check_instant(name, datetime.combine(day, time(0), TZ))
-        parsed = datetime.fromisoformat(re.sub(r" (\d\d:?\d\d)$", r"+\1", value))
-    except (ValueError, OverflowError):  # OverflowError: the day after 9999-12-31
-        raise InvalidInput(f"{name} must be a date (2026-01-31) or a date-time, got {text!r}") from None
-    return check_instant(name, parsed if parsed.tzinfo else parsed.replace(tzinfo=TZ))
-
-
 def parse_range(start: str | None, end: str | None, *, now: datetime,
                 default_days: int = DEFAULT_DAYS) -> tuple[datetime, datetime]:  # fmt: skip
     """``from``/``to`` query values into [start, end); the last ``default_days`` days by default."""
-    upper = _bound("to", end, upper=True) if end else now
-    lower = _bound("from", start, upper=False) if start else upper - timedelta(days=default_days)
+    upper = parse_instant("to", end, upper=True) if end else now
+    lower = parse_instant("from", start) if start else upper - timedelta(days=default_days)
     if lower >= upper:
         raise InvalidInput(f"from ({lower.isoformat()}) must be before to ({upper.isoformat()})")
     return lower, upper

@@ -29,7 +29,7 @@ WITH r AS (
     FROM r WHERE started_at IS NOT NULL
 )
 SELECT handler, handler_kind, category, stage, recent,
-       extract(epoch FROM least(coalesce(left_at, period_end), period_end) - entered) / 3600.0 AS hours
+       (extract(epoch FROM least(coalesce(left_at, period_end), period_end) - entered) / 3600.0)::float8 AS hours
 FROM stages
 WHERE handler IS NOT NULL AND entered < period_end AND (left_at IS NOT NULL OR still_there)
   AND coalesce(left_at, period_end) >= entered
