@@ -451,24 +451,29 @@ def primary_key(layer: LayerSpec) -> tuple[str, ...]:
     return tuple(str(column.name) for column in layer.table.primary_key.columns)
 
 
-def items_statement(query: ItemsQuery, *, count: bool) -> tuple[bytes, dict[str, Any]]:
-    """The page statement, with the exact count in the same snapshot when ``count``."""
+TAG = sql.SQL(
+    "(SELECT version || '.' || extract(epoch FROM changed_at) FROM layer_versions WHERE layer_id = %(layer)s)"
+)
+
+
+def items_statement(query: ItemsQuery, *, known: str | None) -> tuple[bytes, dict[str, Any]]:
+    """The page statement; it counts the matches unless ``known`` is still the layer's change tag."""
     params = {**_where_params(query), "layer": query.layer.id, "limit": query.limit, "offset": query.offset}
-    return _items_sql(query.layer, query.shape, count), params
+    return _items_sql(query.layer, query.shape), {**params, "known": known}
 
 
 @lru_cache(maxsize=1024)
-def _items_sql(layer: LayerSpec, shape: QueryShape, count: bool) -> bytes:
+def _items_sql(layer: LayerSpec, shape: QueryShape) -> bytes:
     """The text of a page statement, composed once per shape of request (the values are bound)."""
     table = sql.Identifier(layer.table_name)
     where = _where(layer, shape)
-    matched = _template("count").format(table=table, where=where) if count else sql.SQL("NULL::bigint")
     statement = _template("items").format(
         **_feature(layer, shape.properties, shape.skip_geometry),
         table=table,
         where=where,
         order=_order(layer, shape.sortby),
-        matched=matched,
+        tag=TAG,
+        count=_template("count").format(table=table, where=where),
     )
     return statement.as_bytes()
 
@@ -491,19 +496,7 @@ def _item_sql(layer: LayerSpec) -> bytes:
 async def fetch_page(conn: AsyncConnection, query: ItemsQuery, counts: CountCache) -> Page:
     """One page of features as GeoJSON text, with its exact ``numberMatched``."""
     known = counts.get(query.count_key)
-    version, matched, returned, features = await _page_row(conn, query, count=known is None)
-    if matched is None:
-        if known is not None and version is not None and known[0] == version:
-            matched = known[1]
-        else:  # the layer changed since the count was taken: page and count again, together
-            version, matched, returned, features = await _page_row(conn, query, count=True)
-    if version is not None:
-        counts.put(query.count_key, version, matched)
-    return Page(features=features, returned=returned, matched=matched)
-
-
-async def _page_row(conn: AsyncConnection, query: ItemsQuery, *, count: bool) -> tuple[Any, ...]:
-    statement, params = items_statement(query, count=count)
+    statement, params = items_statement(query, known=known[0] if known else None)
     async with conn.cursor() as cur:
         cur.adapters.register_loader("text", RawText)  # the features stay bytes
         # A generic plan of a prepared statement cannot see how selective a bbox or time range
@@ -511,8 +504,13 @@ async def _page_row(conn: AsyncConnection, query: ItemsQuery, *, count: bool) ->
         await cur.execute(statement, params, prepare=False if _filtered(query) else None)
         row = await cur.fetchone()
     assert row is not None  # an aggregate always returns one row
-    version, matched, returned, features = row
-    return (version.decode() if version is not None else None), matched, returned, features
+    tag, matched, returned, features = row
+    if matched is None:  # counted before, under the same change tag
+        assert known is not None
+        matched = known[1]
+    elif tag is not None:
+        counts.put(query.count_key, tag.decode(), matched)
+    return Page(features=features, returned=returned, matched=matched)
 
 
 def _filtered(query: ItemsQuery) -> bool:

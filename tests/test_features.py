@@ -89,7 +89,8 @@ def links(body: dict) -> list[tuple[str, str, str]]:
         ("places", {"limit": 20, "offset": 680}),
         ("admin_units", {"limit": 5}),
         ("roads", {}),
-        ("land_parcels", {"bbox": CENTRE_BBOX, "sortby": "-area_m2", "limit": 40, "offset": 10}),
+        # Areas tie: the id makes the order total (pygeoapi's order among ties is the plan's).
+        ("land_parcels", {"bbox": CENTRE_BBOX, "sortby": "-area_m2,id", "limit": 40, "offset": 10}),
         ("construction_permits", {"datetime": "2024-01-01/..", "limit": 20}),
         ("construction_permits", {"status": "issued", "skipGeometry": "true", "limit": 15}),
         ("citizen_reports", {"sortby": "code", "limit": 200}),
