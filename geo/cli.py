@@ -511,18 +511,21 @@ def hotspots_run(
 ) -> None:
     """Run Gi*, emerging hot spots, the backtest and the forecast on Huế's reports; publish the three layers."""
     import asyncio
+    import getpass
     import json
 
     from psycopg import AsyncConnection
 
     from geo.analytics import hotspot_run
+    from geo.audit import Actor
 
     params = hotspot_run.RunParams(period=period, cell_m=cell_m, category=category, origins=origins,
                                    ehsa_period=ehsa_period, ehsa_slices=ehsa_slices)  # fmt: skip
 
     async def run():
         async with await AsyncConnection.connect(get_settings().conninfo()) as conn:
-            return await hotspot_run.run_hotspots(conn, params, actor="cli")
+            # Named as geo/auth/cli.py names CLI actors, so CLI runs are in the audit log too.
+            return await hotspot_run.run_hotspots(conn, params, actor=Actor(f"cli:{getpass.getuser()}", "cli"))
 
     try:
         params.validate()

@@ -55,6 +55,19 @@ def test_run_publishes_the_three_layers(run: dict, db: psycopg.Connection) -> No
     assert model == [(backtest["chosen"], "month")]
 
 
+def test_run_is_in_the_audit_log(run: dict, db: psycopg.Connection) -> None:
+    """The service audits the run in the transaction that publishes it (the CLI path passes ``cli:<OS user>``)."""
+    row = db.execute(
+        "SELECT actor, role, details FROM audit_log WHERE action = 'hotspot_run' AND object_id = %s",
+        (str(run["run_id"]),),
+    ).fetchone()
+    assert row is not None
+    actor, role, details = row
+    assert (actor, role) == ("gis.analyst", "gis_admin")
+    assert details["rows"] == run["rows"]
+    assert details["params"]["cell_m"] == RUN["cell_m"] and details["params"]["period"] == RUN["period"]
+
+
 def test_published_cells_are_the_grid_hexagons(run: dict, db: psycopg.Connection) -> None:
     rows = db.execute(
         "SELECT cell_i, cell_j, ST_X(ST_Transform(ST_Centroid(geom), 32648)), "

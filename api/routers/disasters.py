@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ConnDep, SettingsDep, requires
-from geo import audit, disasters, models
+from geo import disasters, models
 from geo.auth import Principal
 from geo.auth.roles import DISASTERS
 from geo.disasters.zones import HUE_TZ, as_hue_time
@@ -113,33 +113,20 @@ async def read_zone(conn: ConnDep, zone_id: int) -> dict:
 @router.post("/disasters", status_code=201, summary="Create a zone and issue its CAP Alert (staff)")
 async def create_zone(conn: ConnDep, officer: EmergencyOfficer, body: ZoneIn) -> dict:
     """400 naming the problem (CAP vocabulary, times, invalid or far-away polygon); nothing is written then."""
-    async with conn.transaction():  # committed before answering, with its audit row
-        zone = await disasters.create_zone(conn, fields=body.model_dump(), actor=officer.username)
-        details = {"status": zone["status"], "event": zone["event"]}
-        await audit.record(conn, actor=officer.actor, action="zone_create", object_type="disaster_zone",
-                           object_id=zone["id"], details=details)  # fmt: skip
-    return zone
+    return await disasters.create_zone(conn, fields=body.model_dump(), actor=officer.actor)
 
 
 @router.patch("/disasters/{zone_id}", summary="Change a zone and issue a CAP Update (staff)")
 async def update_zone(conn: ConnDep, officer: EmergencyOfficer, zone_id: int, body: ZonePatch) -> dict:
     changes = body.model_dump(exclude_unset=True)
     note = changes.pop("note", None)
-    async with conn.transaction():
-        zone = await disasters.update_zone(conn, zone_id=zone_id, changes=changes, actor=officer.username, note=note)
-        await audit.record(conn, actor=officer.actor, action="zone_update", object_type="disaster_zone",
-                           object_id=zone_id, details={"fields": sorted(changes), "note": note})  # fmt: skip
-    return zone
+    return await disasters.update_zone(conn, zone_id=zone_id, changes=changes, actor=officer.actor, note=note)
 
 
 @router.post("/disasters/{zone_id}/cancel", summary="Cancel a zone and issue a CAP Cancel (staff)")
 async def cancel_zone(conn: ConnDep, officer: EmergencyOfficer, zone_id: int, body: CancelIn | None = None) -> dict:
     note = body.note if body else None
-    async with conn.transaction():
-        zone = await disasters.cancel_zone(conn, zone_id=zone_id, actor=officer.username, note=note)
-        await audit.record(conn, actor=officer.actor, action="zone_cancel", object_type="disaster_zone",
-                           object_id=zone_id, details={"note": note})  # fmt: skip
-    return zone
+    return await disasters.cancel_zone(conn, zone_id=zone_id, actor=officer.actor, note=note)
 
 
 @router.get("/disasters/{zone_id}/exposure", summary="Facilities, schools, sites, wards and open reports inside")
@@ -150,14 +137,9 @@ async def zone_exposure(conn: ConnDep, zone_id: int) -> dict:
 
 @router.post("/disasters/exercises/flood", status_code=201, summary="An Exercise zone from a flood scenario (staff)")
 async def create_flood_exercise(conn: ConnDep, officer: EmergencyOfficer, body: FloodExerciseIn) -> dict:
-    async with conn.transaction():
-        zone = await disasters.create_flood_exercise(
-            conn, return_period_years=body.return_period_years, onset=body.onset, hours=body.hours,
-            actor=officer.username,
-        )  # fmt: skip
-        await audit.record(conn, actor=officer.actor, action="flood_exercise", object_type="disaster_zone",
-                           object_id=zone["id"], details=body.model_dump(mode="json"))  # fmt: skip
-    return zone
+    return await disasters.create_flood_exercise(
+        conn, return_period_years=body.return_period_years, onset=body.onset, hours=body.hours, actor=officer.actor
+    )
 
 
 @router.get("/rasters", summary="The hazard rasters (COG) with their tile URL templates")

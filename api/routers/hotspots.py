@@ -11,7 +11,6 @@ from pydantic import BaseModel, Field
 
 from api.deps import ConnDep, requires
 from api.routers.operations import period as parse_period
-from geo import audit
 from geo.analytics import hotspot_run
 from geo.analytics.backtest import run_backtest
 from geo.analytics.emerging import CATEGORIES as PATTERNS
@@ -65,11 +64,7 @@ async def run(conn: ConnDep, admin: GisAdmin, body: RunBody | None = None) -> di
     if _running.locked():
         raise Conflict("a hot-spot run is already in progress; try again when it has finished")
     async with _running:
-        result = await hotspot_run.run_hotspots(conn, params, actor=admin.username)
-    details = {"params": body.model_dump(), "rows": result.get("rows")}
-    await audit.record(conn, actor=admin.actor, action="hotspot_run", object_type="hotspot_run",
-                       object_id=result.get("run_id"), details=details)  # fmt: skip
-    return result
+        return await hotspot_run.run_hotspots(conn, params, actor=admin.actor)
 
 
 @router.post("/backtest", summary="Staff: backtest the forecasts on any city's events (CSV upload)")

@@ -22,12 +22,14 @@ from psycopg import AsyncConnection, sql
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from geo import audit
 from geo.analytics.backtest import BacktestReport, run_backtest
 from geo.analytics.emerging import MIN_SLICES, emerging_hotspots
 from geo.analytics.events import EventSet, RawEvents, place_events
 from geo.analytics.forecast import HORIZONS, build_space_time, forecast_next, make_models, model_by_name
 from geo.analytics.grid import PERIODS, HexGrid, build_grid, check_period
 from geo.analytics.hotspots import CLASS_LABELS, DEFAULT_PERMUTATIONS, gi_star
+from geo.audit import Actor
 from geo.db import load_sql
 from geo.errors import InvalidInput, NotFound
 from geo.models import Base
@@ -309,14 +311,14 @@ def layer_columns(table: str) -> tuple[str, ...]:
     return tuple(c.name for c in Base.metadata.tables[table].columns if c.name not in skip)
 
 
-async def store_run(conn: AsyncConnection, result: RunResult, *, actor: str) -> dict[str, Any]:
-    """Write the run row and replace the three layers' rows with this run's, in one transaction."""
+async def store_run(conn: AsyncConnection, result: RunResult, *, actor: Actor) -> dict[str, Any]:
+    """Write the run row, replace the three layers' rows with this run's and audit it, in one transaction."""
     p = result.params
     async with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
             load_sql("hotspots/run_insert"),
             {
-                "actor": actor,
+                "actor": actor.name,
                 "period": p.period,
                 "cell_m": p.cell_m,
                 "report_category": p.category,
@@ -339,6 +341,8 @@ async def store_run(conn: AsyncConnection, result: RunResult, *, actor: str) -> 
             written[table] = await _copy(
                 cur, table, frame, run_id=run_id, synthetic=result.synthetic, category=p.category
             )
+        await audit.record(conn, actor=actor, action="hotspot_run", object_type="hotspot_run", object_id=run_id,
+                           details={"params": asdict(p), "rows": written})  # fmt: skip
     return {"run_id": run_id, "created_at": run["created_at"].isoformat(), "rows": written}
 
 
@@ -374,7 +378,7 @@ def _json(value: Any) -> Any:
     return json.loads(json.dumps(value, default=lambda v: v.isoformat() if isinstance(v, date | datetime) else str(v)))
 
 
-async def run_hotspots(conn: AsyncConnection, params: RunParams, *, actor: str) -> dict[str, Any]:
+async def run_hotspots(conn: AsyncConnection, params: RunParams, *, actor: Actor) -> dict[str, Any]:
     """Read the reports, compute every analysis (in a worker thread) and publish them; the run's summary."""
     import asyncio
 

@@ -18,7 +18,8 @@ import psycopg
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
-from geo import models
+from geo import audit, models
+from geo.audit import Actor
 from geo.db import load_sql
 from geo.errors import Conflict, InvalidInput, NotFound
 
@@ -155,10 +156,16 @@ async def get_zone(conn: AsyncConnection, *, zone_id: int, lock: bool = False) -
     return zone
 
 
-async def _issue(conn: AsyncConnection, zone_id: int, msg_type: str, actor: str, note: str | None) -> None:
+async def _issue(conn: AsyncConnection, zone_id: int, msg_type: str, actor: Actor, note: str | None) -> None:
     await conn.execute(
         load_sql("disasters/insert_message"),
-        {"id": zone_id, "msg_type": msg_type, "prefix": IDENTIFIER_PREFIX, "actor": actor, "note": note},
+        {"id": zone_id, "msg_type": msg_type, "prefix": IDENTIFIER_PREFIX, "actor": actor.name, "note": note},
+    )
+
+
+async def _audit(conn: AsyncConnection, actor: Actor, action: str, zone_id: int, details: dict[str, Any]) -> None:
+    await audit.record(
+        conn, actor=actor, action=action, object_type="disaster_zone", object_id=zone_id, details=details
     )
 
 
@@ -172,28 +179,36 @@ async def create_zone(
     conn: AsyncConnection,
     *,
     fields: Mapping[str, Any],
-    actor: str,
+    actor: Actor,
     source: str = SOURCE_STAFF,
     synthetic: bool = False,
 ) -> dict[str, Any]:
-    """Validate and store a new zone and issue its CAP ``Alert``; nothing is written when invalid."""
+    """Validate and store a new zone, issue its CAP ``Alert`` and audit it; nothing is written when invalid."""
     clean = validate_zone(fields)
     await check_geometry(conn, clean["geometry"])
     async with conn.transaction():
-        cur = await conn.execute(
-            load_sql("disasters/insert_zone"), {**_row(clean), "source": source, "synthetic": synthetic}
-        )
-        created = await cur.fetchone()
-        assert created is not None
-        zone_id = created[0]
-        await _issue(conn, zone_id, "Alert", actor, None)
+        zone_id = await _insert_zone(conn, clean, actor, source=source, synthetic=synthetic)
+        await _audit(conn, actor, "zone_create", zone_id, {"status": clean["status"], "event": clean["event"]})
     return await get_zone(conn, zone_id=zone_id)
 
 
+async def _insert_zone(
+    conn: AsyncConnection, clean: Mapping[str, Any], actor: Actor, *, source: str, synthetic: bool
+) -> int:
+    """Store a validated zone and its CAP ``Alert`` (in the caller's transaction); its id."""
+    cur = await conn.execute(
+        load_sql("disasters/insert_zone"), {**_row(clean), "source": source, "synthetic": synthetic}
+    )
+    created = await cur.fetchone()
+    assert created is not None
+    await _issue(conn, created[0], "Alert", actor, None)
+    return created[0]
+
+
 async def update_zone(
-    conn: AsyncConnection, *, zone_id: int, changes: Mapping[str, Any], actor: str, note: str | None = None
+    conn: AsyncConnection, *, zone_id: int, changes: Mapping[str, Any], actor: Actor, note: str | None = None
 ) -> dict[str, Any]:
-    """Apply ``changes`` to a zone and issue a CAP ``Update``; ``Conflict`` once cancelled."""
+    """Apply ``changes`` to a zone, issue a CAP ``Update`` and audit it; ``Conflict`` once cancelled."""
     unknown = sorted(set(changes) - set(FIELDS))
     if unknown:
         raise InvalidInput(f"unknown field(s): {', '.join(unknown)}; a zone has {', '.join(FIELDS)}")
@@ -209,17 +224,19 @@ async def update_zone(
             await check_geometry(conn, clean["geometry"])
         await conn.execute(load_sql("disasters/update_zone"), {**_row(clean), "id": zone_id})
         await _issue(conn, zone_id, "Update", actor, note)
+        await _audit(conn, actor, "zone_update", zone_id, {"fields": sorted(changes), "note": note})
     return await get_zone(conn, zone_id=zone_id)
 
 
-async def cancel_zone(conn: AsyncConnection, *, zone_id: int, actor: str, note: str | None = None) -> dict[str, Any]:
-    """Cancel a zone from now on and issue a CAP ``Cancel``; ``Conflict`` if already cancelled."""
+async def cancel_zone(conn: AsyncConnection, *, zone_id: int, actor: Actor, note: str | None = None) -> dict[str, Any]:
+    """Cancel a zone from now on, issue a CAP ``Cancel`` and audit it; ``Conflict`` if already cancelled."""
     async with conn.transaction():
         current = await get_zone(conn, zone_id=zone_id, lock=True)
         if current["cancelled_at"] is not None:
             raise Conflict(f"disaster zone {zone_id} was already cancelled at {current['cancelled_at'].isoformat()}")
         await conn.execute(load_sql("disasters/cancel_zone"), {"id": zone_id})
         await _issue(conn, zone_id, "Cancel", actor, note)
+        await _audit(conn, actor, "zone_cancel", zone_id, {"note": note})
     return await get_zone(conn, zone_id=zone_id)
 
 
@@ -235,9 +252,9 @@ async def zones_geojson(conn: AsyncConnection, *, at: datetime | None, status: s
 
 
 async def create_flood_exercise(
-    conn: AsyncConnection, *, return_period_years: int, onset: datetime, hours: int, actor: str
+    conn: AsyncConnection, *, return_period_years: int, onset: datetime, hours: int, actor: Actor
 ) -> dict[str, Any]:
-    """A disaster zone (status ``Exercise``, synthetic) from a modelled flood scenario's extent."""
+    """A disaster zone (status ``Exercise``, synthetic) from a modelled flood scenario's extent, audited."""
     if not 1 <= hours <= 24 * 14:
         raise InvalidInput(f"hours={hours}: an exercise lasts 1 to 336 hours")
     async with conn.cursor(row_factory=dict_row) as cur:
@@ -264,10 +281,11 @@ async def create_flood_exercise(
         "expires": start + timedelta(hours=hours),
         "geometry": scenario["geometry"],
     }
-    return await create_zone(
-        conn,
-        fields=fields,
-        actor=actor,
-        source=f"HueGIS flood scenario generator, {return_period_years}-year flood (synthetic)",
-        synthetic=True,
-    )
+    clean = validate_zone(fields)
+    await check_geometry(conn, clean["geometry"])
+    source = f"HueGIS flood scenario generator, {return_period_years}-year flood (synthetic)"
+    details = {"return_period_years": return_period_years, "onset": start.isoformat(), "hours": hours}
+    async with conn.transaction():
+        zone_id = await _insert_zone(conn, clean, actor, source=source, synthetic=True)
+        await _audit(conn, actor, "flood_exercise", zone_id, details)
+    return await get_zone(conn, zone_id=zone_id)
