@@ -227,8 +227,7 @@ def windows_for(n_periods: int, period: str, origins: int | None, validation: in
             f"({MIN_ORIGINS} validation and {MIN_ORIGINS} scored origins after {h.min_warmup} of warm-up); "
             f"these events cover {n_periods} complete {period}s"
         )
-    scored = min(origins or h.origins, available // 2 if origins is None else available - MIN_ORIGINS)
-    scored = max(scored, MIN_ORIGINS)
+    scored = origins if origins is not None else max(min(h.origins, available // 2), MIN_ORIGINS)
     kept = min(validation or h.origins, available - scored)
     if kept < MIN_ORIGINS:
         raise InvalidInput(
