@@ -49,10 +49,13 @@ def test_run_publishes_the_three_layers(run: dict, db: psycopg.Connection) -> No
     patterns = {r[0] for r in db.execute("SELECT DISTINCT pattern FROM emerging_hotspots").fetchall()}
     assert patterns <= set(CATEGORIES) - {"no_pattern"}
     backtest = run["backtest"]
-    assert {m["name"] for m in backtest["models"]} == {"gbm", "last_period", "last_n", "long_run_mean", "kde"}
-    assert run["chosen_model"] == backtest["chosen"]
+    assert {m["name"] for m in backtest["models"]} == {"gbm", "last_period", "last_n", "long_run_mean", "kde",
+                                                       "kde_long", "eb", "etas", "blend"}  # fmt: skip
+    # Published: the model chosen the same way on the most recent window as long as the scored one.
+    assert backtest["publish"]["window"].startswith(f"the last {RUN['origins']} origins")
+    assert run["chosen_model"] == backtest["publish"]["model"]
     model = db.execute("SELECT DISTINCT model, period FROM forecast_cells").fetchall()
-    assert model == [(backtest["chosen"], "month")]
+    assert model == [(backtest["publish"]["model"], "month")]
 
 
 def test_run_is_in_the_audit_log(run: dict, db: psycopg.Connection) -> None:
