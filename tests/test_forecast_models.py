@@ -31,7 +31,7 @@ from geo.errors import InvalidInput
 
 def simulate_hawkes(rng: np.random.Generator, *, days: float, mu: float, theta: float, omega: float,
                     sigma: float, side: float) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """A Hawkes process on a square by branching: uniform background, offspring exponential in time, Gaussian in space."""
+    """A Hawkes process on a square by branching: uniform background, offspring exponential in time, Gaussian."""
     n = rng.poisson(mu * days)
     t = list(rng.uniform(0, days, n))
     xy = list(rng.uniform(0, side, (n, 2)))
