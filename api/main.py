@@ -18,19 +18,17 @@ from psycopg_pool import AsyncConnectionPool
 
 from api.errors import install_error_handlers
 from api.limits import BodyLimit, RateLimits, refuse_nul
-from api.ogc import PREFIX as OGC_PREFIX
-from api.ogc import create_ogc_app
 from api.routers import (
     auth,
     disasters,
     emergency,
-    features,
     feeds,
     health,
     hotline,
     hotspots,
     layers,
     maps,
+    ogc,
     open311,
     operations,
     pages,
@@ -38,11 +36,11 @@ from api.routers import (
     reports,
     spatial,
 )
+from api.routers.raster_tiles import router as raster_tiles_router
+from api.routers.tiles import router as tiles_router
 from geo.db import create_pool
 from geo.reports.workflow import escalate_overdue
 from geo.settings import Settings, get_settings
-from tiles.raster import router as raster_tiles_router
-from tiles.router import router as tiles_router
 
 STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
 log = logging.getLogger("huegis")
@@ -124,7 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_abuse_limits(app, settings)
     # First (the hottest routes match first) and before the /ogc mount: JSON items come from
     # PostgreSQL bytes, everything else falls through to pygeoapi.
-    app.include_router(features.router)
+    app.include_router(ogc.router)
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(layers.router)
@@ -144,5 +142,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(emergency.router)
     app.include_router(raster_tiles_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.mount(OGC_PREFIX, create_ogc_app(settings), name="ogc")
+    app.mount(ogc.PREFIX, ogc.create_ogc_app(settings), name="ogc")
     return app

@@ -15,9 +15,10 @@ import pytest
 from psycopg import sql
 
 from geo.db import load_sql
-from layers.registry import LAYERS, REGISTRY
+from geo.registry import LAYERS, REGISTRY
 from tiles.cache import DEFAULT_VERSION_TTL_S, TileCache
-from tiles.vector import BASEMAP, BUFFER, CAP_FROM_ZOOM, EXTENT, LOW_ZOOM_MAX_FEATURES, MAX_ZOOM, tile_params
+from tiles.grid import MAX_ZOOM
+from tiles.vector import BASEMAP, BUFFER, CAP_FROM_ZOOM, EXTENT, LOW_ZOOM_MAX_FEATURES, tile_params
 
 TMS = morecantile.tms.get("WebMercatorQuad")
 CENTRE = (107.5775, 16.4680)  # the Imperial City (Đại Nội)

@@ -20,7 +20,8 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from geo.db import load_sql
-from tiles.vector import Tileset, check_tile, render_tile
+from tiles.grid import check_tile
+from tiles.vector import Tileset, render_tile
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 DEFAULT_VERSION_TTL_S = 1.0

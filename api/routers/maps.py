@@ -11,8 +11,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from api.deps import ConnDep
+from api.routers.tiles import get_store
 from geo.maps import MAPS, Assets, Lang, get_map, render_map
-from tiles.router import get_store
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "web" / "templates")
 # A page reading an untracked table (analytics outputs) is rebuilt at most once a minute.

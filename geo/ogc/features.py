@@ -31,8 +31,8 @@ from psycopg.adapt import Buffer, Loader
 
 from geo.db import load_sql
 from geo.errors import InvalidInput
-from layers.ogc import DEFAULT_ITEMS, MAX_ITEMS
-from layers.registry import LayerSpec
+from geo.ogc.config import DEFAULT_ITEMS, MAX_ITEMS
+from geo.registry import LayerSpec
 
 GEOM = "geom"
 # 7 decimals of a degree: ~1 cm, below the accuracy of any layer here, and a third shorter.

@@ -13,10 +13,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from geo.errors import NotFound
-from tiles import ogc
+from tiles import metadata as ogc
 from tiles.cache import TileStore
+from tiles.grid import InvalidTile, check_tile
 from tiles.style import basemap_style
-from tiles.vector import BASEMAP, MVT_MEDIA_TYPE, InvalidTile, Tileset, check_tile, get_tileset
+from tiles.vector import BASEMAP, MVT_MEDIA_TYPE, Tileset, get_tileset
 
 router = APIRouter(prefix="/tiles", tags=["tiles"])
 
