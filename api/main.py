@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from cachetools import LRUCache
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -39,8 +40,10 @@ from api.routers import (
 from api.routers.raster_tiles import router as raster_tiles_router
 from api.routers.tiles import router as tiles_router
 from geo.db import create_pool
+from geo.ogc.features import count_cache
 from geo.reports.workflow import escalate_overdue
 from geo.settings import Settings, get_settings
+from tiles.cache import TileStore
 
 STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
 log = logging.getLogger("huegis")
@@ -85,6 +88,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Do not wait for the database: the app starts (and /healthz says 503) while it is down.
         await pool.open(wait=False)
         app.state.pool = pool
+        # The in-process caches, each keyed by the layer versions it depends on.
+        app.state.tile_store = TileStore(pool)
+        app.state.feature_counts = count_cache()
+        app.state.map_pages = LRUCache(maxsize=maps.MAX_PAGES)
         escalation = asyncio.create_task(escalate_periodically(pool, settings.escalation_interval_s))
         # Everything loaded so far (pygeoapi, pandas, shapely, the registry...) lives as long as
         # the app: keep it out of the collector, whose full passes over it stalled every request

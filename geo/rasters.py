@@ -18,12 +18,11 @@ import rasterio
 import rasterio.shutil
 from affine import Affine
 from psycopg import AsyncConnection
-from psycopg.rows import dict_row
 from rasterio.features import geometry_mask
 from rasterio.io import MemoryFile
 from rasterio.warp import transform_geom
 
-from geo.db import load_sql
+from geo.db import fetch_all, fetch_one
 from geo.errors import InvalidInput, NotFound
 from geo.settings import Settings
 
@@ -159,18 +158,14 @@ def zonal_stats(
 
 async def list_rasters(conn: AsyncConnection) -> list[dict]:
     """Every registered raster with its footprint bounds (lon/lat) and tile URL template."""
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(load_sql("disasters/rasters"), {"name": None})
-        return [_public(row) for row in await cur.fetchall()]
+    return [_public(row) for row in await fetch_all(conn, "disasters/rasters", {"name": None})]
 
 
 async def get_raster(conn: AsyncConnection, *, name: str, settings: Settings) -> dict:
     """One registered raster with the absolute path of its file; ``NotFound`` if unknown or missing."""
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(load_sql("disasters/rasters"), {"name": name})
-        row = await cur.fetchone()
-    if row is None:
-        raise NotFound(f"no raster named {name!r}; GET /api/rasters lists them")
+    row = await fetch_one(
+        conn, "disasters/rasters", {"name": name}, missing=f"no raster named {name!r}; GET /api/rasters lists them"
+    )
     path = raster_dir(settings) / row["path"]
     if not path.exists():
         raise NotFound(f"raster {name!r} is registered but {path} is missing: run `huegis load --only rasters --force`")
@@ -190,9 +185,7 @@ async def ward_zonal_stats(conn: AsyncConnection, *, raster: dict, threshold: fl
     """
     if not np.isfinite(threshold):
         raise InvalidInput(f"threshold={threshold} is not a finite number")
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(load_sql("disasters/ward_shapes"))
-        wards = await cur.fetchall()
+    wards = await fetch_all(conn, "disasters/ward_shapes")
     by_code = {w["code"]: w for w in wards}
     with rasterio.Env(), rasterio.open(raster["file"]) as dataset:
         stats = zonal_stats(dataset, ((w["code"], w["geometry"]) for w in wards), threshold=threshold)

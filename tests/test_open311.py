@@ -27,8 +27,8 @@ from geo import open311
 from geo.errors import InvalidInput
 from geo.models import REPORT_STATUSES
 from geo.reports.catalogue import read_catalogue
-from geo.reports.sla import TZ
 from geo.settings import Settings
+from geo.times import TZ
 
 SPECS = Path(__file__).resolve().parent / "specs" / "open311"  # vendored: tests/specs/README.md
 SCHEMA_FILES = ("services.json", "service.json", "service-definition.json", "requests.json", "request.json")

@@ -29,7 +29,7 @@ from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import OutageAs503
-from geo.ogc.features import CountCache, InvalidParameter, Unsupported, fetch_item, fetch_page, parse_items_query
+from geo.ogc.features import InvalidParameter, Unsupported, fetch_item, fetch_page, parse_items_query
 from geo.ogc.openapi import generate_openapi
 from geo.registry import REGISTRY, LayerSpec
 from geo.settings import Settings
@@ -37,7 +37,6 @@ from geo.settings import Settings
 PREFIX = "/ogc"
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
-COUNTS = CountCache()
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 # pygeoapi's media types by Accept value; the first one a client prefers decides the format.
 ACCEPTED = {"text/html": "html", "application/ld+json": "jsonld", "application/json": "json"}
@@ -81,7 +80,7 @@ async def items(layer_id: str, request: Request) -> Response:
         return _error(400, "InvalidParameterValue", str(exc))
     try:
         async with request.app.state.pool.connection() as conn:
-            page = await fetch_page(conn, query, COUNTS)
+            page = await fetch_page(conn, query, request.app.state.feature_counts)
     except psycopg.errors.DataError as exc:  # a value PostgreSQL refuses (e.g. out of range)
         return _error(400, "InvalidParameterValue", f"invalid parameter value: {exc.diag.message_primary}")
 

@@ -23,11 +23,8 @@ router = APIRouter(prefix="/tiles", tags=["tiles"])
 
 
 def get_store(request: Request) -> TileStore:
-    """The app's tile store, created on first use over the app's pool."""
-    store = getattr(request.app.state, "tile_store", None)
-    if store is None:
-        store = request.app.state.tile_store = TileStore(request.app.state.pool)
-    return store
+    """The app's tile store (created with the pool in the lifespan)."""
+    return request.app.state.tile_store
 
 
 StoreDep = Annotated[TileStore, Depends(get_store)]
