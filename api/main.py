@@ -46,6 +46,27 @@ from geo.settings import Settings, get_settings
 from tiles.cache import TileStore
 
 STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
+ROUTERS = (
+    ogc.router,
+    health.router,
+    auth.router,
+    layers.router,
+    pages.router,
+    tiles_router,
+    maps.router,
+    portal.router,
+    reports.router,
+    reports.staff,
+    open311.router,
+    hotline.router,
+    operations.router,
+    hotspots.router,
+    spatial.router,
+    disasters.router,
+    feeds.router,
+    emergency.router,
+    raster_tiles_router,
+)
 log = logging.getLogger("huegis")
 
 
@@ -127,27 +148,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rate_limits = RateLimits(settings)
     install_error_handlers(app)
     install_abuse_limits(app, settings)
-    # First (the hottest routes match first) and before the /ogc mount: JSON items come from
-    # PostgreSQL bytes, everything else falls through to pygeoapi.
-    app.include_router(ogc.router)
-    app.include_router(health.router)
-    app.include_router(auth.router)
-    app.include_router(layers.router)
-    app.include_router(pages.router)
-    app.include_router(tiles_router)
-    app.include_router(maps.router)
-    app.include_router(portal.router)
-    app.include_router(reports.router)
-    app.include_router(reports.staff)
-    app.include_router(open311.router)
-    app.include_router(hotline.router)
-    app.include_router(operations.router)
-    app.include_router(hotspots.router)
-    app.include_router(spatial.router)
-    app.include_router(disasters.router)
-    app.include_router(feeds.router)
-    app.include_router(emergency.router)
-    app.include_router(raster_tiles_router)
+    # The OGC fast path first (the hottest routes match first) and before the /ogc mount: JSON items
+    # come from PostgreSQL bytes, everything else falls through to pygeoapi.
+    for router in ROUTERS:
+        app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount(ogc.PREFIX, ogc.create_ogc_app(settings), name="ogc")
     return app

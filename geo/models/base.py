@@ -4,19 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from geoalchemy2 import Geometry
-from sqlalchemy import (
-    Boolean,
-    CheckConstraint,
-    DateTime,
-    ForeignKey,
-    Integer,
-    MetaData,
-    String,
-    Text,
-    false,
-    func,
-)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 SRID = 4326
@@ -32,7 +21,7 @@ NAMING = {
 
 
 class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
+    metadata = sa.MetaData(naming_convention=NAMING)
 
 
 def geometry(kind: str) -> Mapped:
@@ -40,25 +29,30 @@ def geometry(kind: str) -> Mapped:
     return mapped_column(Geometry(kind, srid=SRID, spatial_index=True), nullable=False)
 
 
-def valid_geometry() -> CheckConstraint:
+def valid_geometry() -> sa.CheckConstraint:
     """CHECK that the stored geometry is valid (OGC validity, as ST_IsValid)."""
-    return CheckConstraint("ST_IsValid(geom)", name="geom_valid")
+    return sa.CheckConstraint("ST_IsValid(geom)", name="geom_valid")
 
 
-def one_of(column: str, values: tuple[str, ...]) -> CheckConstraint:
+def one_of(column: str, values: tuple[str, ...]) -> sa.CheckConstraint:
     """CHECK that a text column holds one of a fixed vocabulary."""
     listed = ", ".join(f"'{v}'" for v in values)
-    return CheckConstraint(f"{column} IN ({listed})", name=f"{column}_vocabulary")
+    return sa.CheckConstraint(f"{column} IN ({listed})", name=f"{column}_vocabulary")
+
+
+def now_column(**options: bool) -> Mapped[datetime]:
+    """A NOT NULL ``timestamptz`` that defaults to the time of the insert."""
+    return mapped_column(sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now(), **options)
 
 
 class LayerMixin:
     """Columns every published layer carries."""
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    source: Mapped[str] = mapped_column(Text, nullable=False)
-    synthetic: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    synthetic: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, server_default=sa.false())
+    updated_at: Mapped[datetime] = now_column()
 
 
 def ward_fk() -> Mapped[str | None]:
-    return mapped_column(String(5), ForeignKey("admin_units.code"), index=True)
+    return mapped_column(sa.String(5), sa.ForeignKey("admin_units.code"), index=True)

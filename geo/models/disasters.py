@@ -4,22 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (
-    BigInteger,
-    CheckConstraint,
-    DateTime,
-    Float,
-    ForeignKey,
-    Integer,
-    SmallInteger,
-    String,
-    Text,
-    UniqueConstraint,
-    func,
-)
+import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from geo.models.base import Base, LayerMixin, geometry, one_of, valid_geometry
+from geo.models.base import Base, LayerMixin, geometry, now_column, one_of, valid_geometry
 
 CAP_CATEGORIES = (
     "Geo",
@@ -62,23 +50,23 @@ class DisasterZone(LayerMixin, Base):
         one_of("severity", CAP_SEVERITIES),
         one_of("certainty", CAP_CERTAINTIES),
         one_of("status", CAP_STATUSES),
-        CheckConstraint("expires > onset", name="expires_after_onset"),
+        sa.CheckConstraint("expires > onset", name="expires_after_onset"),
         valid_geometry(),
     )
-    event: Mapped[str] = mapped_column(Text, nullable=False)
-    hazard: Mapped[str] = mapped_column(String(16), nullable=False)
-    category: Mapped[str] = mapped_column(String(10), nullable=False)
-    urgency: Mapped[str] = mapped_column(String(10), nullable=False)
-    severity: Mapped[str] = mapped_column(String(10), nullable=False)
-    certainty: Mapped[str] = mapped_column(String(10), nullable=False)
-    status: Mapped[str] = mapped_column(String(10), nullable=False)
-    headline_vi: Mapped[str] = mapped_column(Text, nullable=False)
-    headline_en: Mapped[str] = mapped_column(Text, nullable=False)
-    instruction_vi: Mapped[str | None] = mapped_column(Text)
-    instruction_en: Mapped[str | None] = mapped_column(Text)
-    onset: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
-    expires: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
-    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    event: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    hazard: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    category: Mapped[str] = mapped_column(sa.String(10), nullable=False)
+    urgency: Mapped[str] = mapped_column(sa.String(10), nullable=False)
+    severity: Mapped[str] = mapped_column(sa.String(10), nullable=False)
+    certainty: Mapped[str] = mapped_column(sa.String(10), nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(10), nullable=False)
+    headline_vi: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    headline_en: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    instruction_vi: Mapped[str | None] = mapped_column(sa.Text)
+    instruction_en: Mapped[str | None] = mapped_column(sa.Text)
+    onset: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, index=True)
+    expires: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, index=True)
+    cancelled_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     geom = geometry("MULTIPOLYGON")
 
 
@@ -92,17 +80,19 @@ class DisasterMessage(Base):
     __tablename__ = "disaster_messages"
     __table_args__ = (
         one_of("msg_type", CAP_MSG_TYPES),
-        UniqueConstraint("zone_id", "version"),
-        CheckConstraint("version >= 1", name="version_positive"),
+        sa.UniqueConstraint("zone_id", "version"),
+        sa.CheckConstraint("version >= 1", name="version_positive"),
     )
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    zone_id: Mapped[int] = mapped_column(Integer, ForeignKey("disaster_zones.id", ondelete="CASCADE"), nullable=False)
-    version: Mapped[int] = mapped_column(SmallInteger, nullable=False)
-    msg_type: Mapped[str] = mapped_column(String(8), nullable=False)
-    identifier: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
-    sent: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
-    actor: Mapped[str] = mapped_column(Text, nullable=False)
-    note: Mapped[str | None] = mapped_column(Text)
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    zone_id: Mapped[int] = mapped_column(
+        sa.Integer, sa.ForeignKey("disaster_zones.id", ondelete="CASCADE"), nullable=False
+    )
+    version: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False)
+    msg_type: Mapped[str] = mapped_column(sa.String(8), nullable=False)
+    identifier: Mapped[str] = mapped_column(sa.String(64), unique=True, nullable=False)
+    sent: Mapped[datetime] = now_column()
+    actor: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    note: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class StormExposure(LayerMixin, Base):
@@ -110,26 +100,26 @@ class StormExposure(LayerMixin, Base):
 
     __tablename__ = "storm_exposure"
     __table_args__ = (
-        UniqueConstraint("ward_code", "period"),
-        CheckConstraint("decade IS NULL OR decade % 10 = 0", name="decade_round"),
-        CheckConstraint("storms_50km <= storms_100km AND storms_100km <= storms_300km", name="radii_nested"),
+        sa.UniqueConstraint("ward_code", "period"),
+        sa.CheckConstraint("decade IS NULL OR decade % 10 = 0", name="decade_round"),
+        sa.CheckConstraint("storms_50km <= storms_100km AND storms_100km <= storms_300km", name="radii_nested"),
         valid_geometry(),
     )
-    ward_code: Mapped[str] = mapped_column(String(5), ForeignKey("admin_units.code"), nullable=False)
-    ward_name: Mapped[str] = mapped_column(Text, nullable=False)
-    period: Mapped[str] = mapped_column(String(9), nullable=False)
-    decade: Mapped[int | None] = mapped_column(SmallInteger)
-    years: Mapped[int] = mapped_column(SmallInteger, nullable=False)
-    storms_50km: Mapped[int] = mapped_column(Integer, nullable=False)
-    storms_50km_ts: Mapped[int] = mapped_column(Integer, nullable=False)
-    storms_50km_ty: Mapped[int] = mapped_column(Integer, nullable=False)
-    storms_100km: Mapped[int] = mapped_column(Integer, nullable=False)
-    storms_100km_ts: Mapped[int] = mapped_column(Integer, nullable=False)
-    storms_100km_ty: Mapped[int] = mapped_column(Integer, nullable=False)
-    storms_300km: Mapped[int] = mapped_column(Integer, nullable=False)
-    storms_300km_ts: Mapped[int] = mapped_column(Integer, nullable=False)
-    storms_300km_ty: Mapped[int] = mapped_column(Integer, nullable=False)
-    max_wind_kt_100km: Mapped[float | None] = mapped_column(Float)
+    ward_code: Mapped[str] = mapped_column(sa.String(5), sa.ForeignKey("admin_units.code"), nullable=False)
+    ward_name: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    period: Mapped[str] = mapped_column(sa.String(9), nullable=False)
+    decade: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    years: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False)
+    storms_50km: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    storms_50km_ts: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    storms_50km_ty: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    storms_100km: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    storms_100km_ts: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    storms_100km_ty: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    storms_300km: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    storms_300km_ts: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    storms_300km_ty: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    max_wind_kt_100km: Mapped[float | None] = mapped_column(sa.Float)
     geom = geometry("MULTIPOLYGON")
 
 
@@ -138,19 +128,19 @@ class FloodScenario(LayerMixin, Base):
 
     __tablename__ = "flood_scenarios"
     __table_args__ = (
-        CheckConstraint("return_period_years > 1", name="return_period_range"),
-        CheckConstraint("area_km2 >= 0", name="area_positive"),
+        sa.CheckConstraint("return_period_years > 1", name="return_period_range"),
+        sa.CheckConstraint("area_km2 >= 0", name="area_positive"),
         valid_geometry(),
     )
-    return_period_years: Mapped[int] = mapped_column(SmallInteger, unique=True, nullable=False)
-    name: Mapped[str] = mapped_column(Text, nullable=False)
-    name_vi: Mapped[str] = mapped_column(Text, nullable=False)
-    stage_m: Mapped[float] = mapped_column(Float, nullable=False)
-    reach_km: Mapped[float] = mapped_column(Float, nullable=False)
-    area_km2: Mapped[float] = mapped_column(Float, nullable=False)
-    max_depth_m: Mapped[float] = mapped_column(Float, nullable=False)
-    mean_depth_m: Mapped[float] = mapped_column(Float, nullable=False)
-    raster_name: Mapped[str] = mapped_column(String(64), nullable=False)
+    return_period_years: Mapped[int] = mapped_column(sa.SmallInteger, unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    name_vi: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    stage_m: Mapped[float] = mapped_column(sa.Float, nullable=False)
+    reach_km: Mapped[float] = mapped_column(sa.Float, nullable=False)
+    area_km2: Mapped[float] = mapped_column(sa.Float, nullable=False)
+    max_depth_m: Mapped[float] = mapped_column(sa.Float, nullable=False)
+    mean_depth_m: Mapped[float] = mapped_column(sa.Float, nullable=False)
+    raster_name: Mapped[str] = mapped_column(sa.String(64), nullable=False)
     geom = geometry("MULTIPOLYGON")
 
 
@@ -160,21 +150,21 @@ class Raster(LayerMixin, Base):
     __tablename__ = "rasters"
     __table_args__ = (
         one_of("kind", RASTER_KINDS),
-        CheckConstraint("width > 0 AND height > 0 AND resolution_m > 0", name="size_positive"),
+        sa.CheckConstraint("width > 0 AND height > 0 AND resolution_m > 0", name="size_positive"),
         valid_geometry(),
     )
-    name: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
-    title: Mapped[str] = mapped_column(Text, nullable=False)
-    title_vi: Mapped[str] = mapped_column(Text, nullable=False)
-    kind: Mapped[str] = mapped_column(String(16), nullable=False)
-    units: Mapped[str] = mapped_column(Text, nullable=False)
-    path: Mapped[str] = mapped_column(Text, nullable=False)
-    crs: Mapped[str] = mapped_column(String(16), nullable=False)
-    width: Mapped[int] = mapped_column(Integer, nullable=False)
-    height: Mapped[int] = mapped_column(Integer, nullable=False)
-    resolution_m: Mapped[float] = mapped_column(Float, nullable=False)
-    nodata: Mapped[float | None] = mapped_column(Float)
-    min_value: Mapped[float] = mapped_column(Float, nullable=False)
-    max_value: Mapped[float] = mapped_column(Float, nullable=False)
-    colormap: Mapped[str] = mapped_column(String(16), nullable=False)
+    name: Mapped[str] = mapped_column(sa.String(64), unique=True, nullable=False)
+    title: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    title_vi: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    kind: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    units: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    path: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    crs: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    width: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    height: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    resolution_m: Mapped[float] = mapped_column(sa.Float, nullable=False)
+    nodata: Mapped[float | None] = mapped_column(sa.Float)
+    min_value: Mapped[float] = mapped_column(sa.Float, nullable=False)
+    max_value: Mapped[float] = mapped_column(sa.Float, nullable=False)
+    colormap: Mapped[str] = mapped_column(sa.String(16), nullable=False)
     geom = geometry("MULTIPOLYGON")

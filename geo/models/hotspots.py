@@ -4,23 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import (
-    CheckConstraint,
-    Date,
-    DateTime,
-    Float,
-    ForeignKey,
-    Integer,
-    SmallInteger,
-    String,
-    Text,
-    func,
-    text,
-)
+import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from geo.models.base import Base, LayerMixin, geometry, one_of, valid_geometry
+from geo.models.base import Base, LayerMixin, geometry, now_column, one_of, valid_geometry
 
 HOTSPOT_PERIODS = ("day", "week", "month")
 _EHSA_KINDS = ("new", "consecutive", "intensifying", "persistent", "diminishing", "sporadic", "oscillating",
@@ -32,29 +20,30 @@ class HotspotRun(Base):
     """One run of the hot-spot analyses: its parameters, the data it saw and its backtest report."""
 
     __tablename__ = "hotspot_runs"
-    __table_args__ = (one_of("period", HOTSPOT_PERIODS), CheckConstraint("cell_m > 0", name="cell_positive"))
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
-    actor: Mapped[str] = mapped_column(Text, nullable=False)
-    period: Mapped[str] = mapped_column(String(8), nullable=False)
-    cell_m: Mapped[float] = mapped_column(Float, nullable=False)
-    report_category: Mapped[str | None] = mapped_column(Text)
-    params: Mapped[dict] = mapped_column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
-    study: Mapped[dict] = mapped_column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
+    __table_args__ = (one_of("period", HOTSPOT_PERIODS), sa.CheckConstraint("cell_m > 0", name="cell_positive"))
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    created_at: Mapped[datetime] = now_column()
+    actor: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    period: Mapped[str] = mapped_column(sa.String(8), nullable=False)
+    cell_m: Mapped[float] = mapped_column(sa.Float, nullable=False)
+    report_category: Mapped[str | None] = mapped_column(sa.Text)
+    params: Mapped[dict] = mapped_column(JSONB, nullable=False, server_default=sa.text("'{}'::jsonb"))
+    study: Mapped[dict] = mapped_column(JSONB, nullable=False, server_default=sa.text("'{}'::jsonb"))
     backtest: Mapped[dict | None] = mapped_column(JSONB)
-    chosen_model: Mapped[str] = mapped_column(String(32), nullable=False)
+    chosen_model: Mapped[str] = mapped_column(sa.String(32), nullable=False)
 
 
 class HotspotCellsMixin(LayerMixin):
     """Columns of every published hot-spot layer: the run, the grid cell and the report filter."""
 
-    run_id: Mapped[int] = mapped_column(Integer, ForeignKey("hotspot_runs.id", ondelete="CASCADE"), nullable=False,
-                                        index=True)  # fmt: skip
-    cell_m: Mapped[float] = mapped_column(Float, nullable=False)
-    cell_i: Mapped[int] = mapped_column(Integer, nullable=False)
-    cell_j: Mapped[int] = mapped_column(Integer, nullable=False)
-    period: Mapped[str] = mapped_column(String(8), nullable=False)
-    report_category: Mapped[str | None] = mapped_column(Text)
+    run_id: Mapped[int] = mapped_column(
+        sa.Integer, sa.ForeignKey("hotspot_runs.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    cell_m: Mapped[float] = mapped_column(sa.Float, nullable=False)
+    cell_i: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    cell_j: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    period: Mapped[str] = mapped_column(sa.String(8), nullable=False)
+    report_category: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class HotspotCell(HotspotCellsMixin, Base):
@@ -63,17 +52,17 @@ class HotspotCell(HotspotCellsMixin, Base):
     __tablename__ = "hotspot_cells"
     __table_args__ = (
         one_of("period", HOTSPOT_PERIODS),
-        CheckConstraint("gi_class BETWEEN -3 AND 3", name="class_range"),
-        CheckConstraint("window_end > window_start", name="window_ordered"),
+        sa.CheckConstraint("gi_class BETWEEN -3 AND 3", name="class_range"),
+        sa.CheckConstraint("window_end > window_start", name="window_ordered"),
         valid_geometry(),
     )
-    window_start: Mapped[date] = mapped_column(Date, nullable=False)
-    window_end: Mapped[date] = mapped_column(Date, nullable=False)
-    events: Mapped[int] = mapped_column(Integer, nullable=False)
-    gi_z: Mapped[float] = mapped_column(Float, nullable=False)
-    p_value: Mapped[float] = mapped_column(Float, nullable=False)
-    gi_class: Mapped[int] = mapped_column(SmallInteger, nullable=False)
-    label: Mapped[str] = mapped_column(String(16), nullable=False)
+    window_start: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    window_end: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    events: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    gi_z: Mapped[float] = mapped_column(sa.Float, nullable=False)
+    p_value: Mapped[float] = mapped_column(sa.Float, nullable=False)
+    gi_class: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False)
+    label: Mapped[str] = mapped_column(sa.String(16), nullable=False)
     geom = geometry("MULTIPOLYGON")
 
 
@@ -84,19 +73,19 @@ class EmergingHotspot(HotspotCellsMixin, Base):
     __table_args__ = (
         one_of("period", HOTSPOT_PERIODS),
         one_of("pattern", EHSA_PATTERNS),
-        CheckConstraint("last_slice >= first_slice", name="slices_ordered"),
+        sa.CheckConstraint("last_slice >= first_slice", name="slices_ordered"),
         valid_geometry(),
     )
-    slices: Mapped[int] = mapped_column(SmallInteger, nullable=False)
-    first_slice: Mapped[date] = mapped_column(Date, nullable=False)
-    last_slice: Mapped[date] = mapped_column(Date, nullable=False)
-    pattern: Mapped[str] = mapped_column(String(24), nullable=False, index=True)
-    events: Mapped[int] = mapped_column(Integer, nullable=False)
-    hot_slices: Mapped[int] = mapped_column(SmallInteger, nullable=False)
-    cold_slices: Mapped[int] = mapped_column(SmallInteger, nullable=False)
-    final_z: Mapped[float] = mapped_column(Float, nullable=False)
-    trend_tau: Mapped[float] = mapped_column(Float, nullable=False)
-    trend_p: Mapped[float] = mapped_column(Float, nullable=False)
+    slices: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False)
+    first_slice: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    last_slice: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    pattern: Mapped[str] = mapped_column(sa.String(24), nullable=False, index=True)
+    events: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    hot_slices: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False)
+    cold_slices: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False)
+    final_z: Mapped[float] = mapped_column(sa.Float, nullable=False)
+    trend_tau: Mapped[float] = mapped_column(sa.Float, nullable=False)
+    trend_p: Mapped[float] = mapped_column(sa.Float, nullable=False)
     geom = geometry("MULTIPOLYGON")
 
 
@@ -106,14 +95,14 @@ class ForecastCell(HotspotCellsMixin, Base):
     __tablename__ = "forecast_cells"
     __table_args__ = (
         one_of("period", HOTSPOT_PERIODS),
-        CheckConstraint("expected >= 0", name="expected_positive"),
-        CheckConstraint("period_end > period_start", name="period_ordered"),
+        sa.CheckConstraint("expected >= 0", name="expected_positive"),
+        sa.CheckConstraint("period_end > period_start", name="period_ordered"),
         valid_geometry(),
     )
-    period_start: Mapped[date] = mapped_column(Date, nullable=False, index=True)
-    period_end: Mapped[date] = mapped_column(Date, nullable=False)
-    model: Mapped[str] = mapped_column(String(32), nullable=False)
-    expected: Mapped[float] = mapped_column(Float, nullable=False)
-    rank: Mapped[int] = mapped_column(Integer, nullable=False)
-    top_share: Mapped[float] = mapped_column(Float, nullable=False)
+    period_start: Mapped[date] = mapped_column(sa.Date, nullable=False, index=True)
+    period_end: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    model: Mapped[str] = mapped_column(sa.String(32), nullable=False)
+    expected: Mapped[float] = mapped_column(sa.Float, nullable=False)
+    rank: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    top_share: Mapped[float] = mapped_column(sa.Float, nullable=False)
     geom = geometry("MULTIPOLYGON")
