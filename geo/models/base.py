@@ -40,9 +40,9 @@ def one_of(column: str, values: tuple[str, ...]) -> sa.CheckConstraint:
     return sa.CheckConstraint(f"{column} IN ({listed})", name=f"{column}_vocabulary")
 
 
-def now_column(**options: bool) -> Mapped[datetime]:
+def now_column(*, index: bool | None = None) -> Mapped[datetime]:
     """A NOT NULL ``timestamptz`` that defaults to the time of the insert."""
-    return mapped_column(sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now(), **options)
+    return mapped_column(sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now(), index=index)
 
 
 class LayerMixin:
