@@ -7,6 +7,7 @@ COPY geo geo
 COPY layers layers
 COPY api api
 COPY tiles tiles
+COPY cli cli
 COPY migrations migrations
 COPY pygeoapi-config.yml ./
 RUN pip install --no-cache-dir -e .

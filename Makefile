@@ -35,10 +35,11 @@ run: install  ## Install what is missing, load the data and serve on http://127.
 test: install lint  ## Lint, then run the test suite against a real PostGIS (a throwaway database)
 	$(BIN)/python -m pytest
 
-lint: venv  ## Ruff and mypy
+lint: venv  ## Ruff, mypy and the import contracts (cli > api > tiles > layers > geo; no web below api)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: install  ## Benchmark against tipg, pygeoapi and raw SQL (BENCH_ARGS="--duration 20"; docs/benchmarks.md)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from cachetools import LRUCache
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -18,19 +19,17 @@ from psycopg_pool import AsyncConnectionPool
 
 from api.errors import install_error_handlers
 from api.limits import BodyLimit, RateLimits, refuse_nul
-from api.ogc import PREFIX as OGC_PREFIX
-from api.ogc import create_ogc_app
 from api.routers import (
     auth,
     disasters,
     emergency,
-    features,
     feeds,
     health,
     hotline,
     hotspots,
     layers,
     maps,
+    ogc,
     open311,
     operations,
     pages,
@@ -38,13 +37,36 @@ from api.routers import (
     reports,
     spatial,
 )
+from api.routers.raster_tiles import router as raster_tiles_router
+from api.routers.tiles import router as tiles_router
 from geo.db import create_pool
+from geo.ogc.features import count_cache
 from geo.reports.workflow import escalate_overdue
 from geo.settings import Settings, get_settings
-from tiles.raster import router as raster_tiles_router
-from tiles.router import router as tiles_router
+from tiles.cache import TileStore
 
 STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
+ROUTERS = (
+    ogc.router,
+    health.router,
+    auth.router,
+    layers.router,
+    pages.router,
+    tiles_router,
+    maps.router,
+    portal.router,
+    reports.router,
+    reports.staff,
+    open311.router,
+    hotline.router,
+    operations.router,
+    hotspots.router,
+    spatial.router,
+    disasters.router,
+    feeds.router,
+    emergency.router,
+    raster_tiles_router,
+)
 log = logging.getLogger("huegis")
 
 
@@ -87,6 +109,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Do not wait for the database: the app starts (and /healthz says 503) while it is down.
         await pool.open(wait=False)
         app.state.pool = pool
+        # The in-process caches, each keyed by the layer versions it depends on.
+        app.state.tile_store = TileStore(pool)
+        app.state.feature_counts = count_cache()
+        app.state.map_pages = LRUCache(maxsize=maps.MAX_PAGES)
         escalation = asyncio.create_task(escalate_periodically(pool, settings.escalation_interval_s))
         # Everything loaded so far (pygeoapi, pandas, shapely, the registry...) lives as long as
         # the app: keep it out of the collector, whose full passes over it stalled every request
@@ -122,27 +148,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rate_limits = RateLimits(settings)
     install_error_handlers(app)
     install_abuse_limits(app, settings)
-    # First (the hottest routes match first) and before the /ogc mount: JSON items come from
-    # PostgreSQL bytes, everything else falls through to pygeoapi.
-    app.include_router(features.router)
-    app.include_router(health.router)
-    app.include_router(auth.router)
-    app.include_router(layers.router)
-    app.include_router(pages.router)
-    app.include_router(tiles_router)
-    app.include_router(maps.router)
-    app.include_router(portal.router)
-    app.include_router(reports.router)
-    app.include_router(reports.staff)
-    app.include_router(open311.router)
-    app.include_router(hotline.router)
-    app.include_router(operations.router)
-    app.include_router(hotspots.router)
-    app.include_router(spatial.router)
-    app.include_router(disasters.router)
-    app.include_router(feeds.router)
-    app.include_router(emergency.router)
-    app.include_router(raster_tiles_router)
+    # The OGC fast path first (the hottest routes match first) and before the /ogc mount: JSON items
+    # come from PostgreSQL bytes, everything else falls through to pygeoapi.
+    for router in ROUTERS:
+        app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.mount(OGC_PREFIX, create_ogc_app(settings), name="ogc")
+    app.mount(ogc.PREFIX, ogc.create_ogc_app(settings), name="ogc")
     return app

@@ -44,11 +44,12 @@ from alembic import command
 
 from geo import cluster
 from geo.analytics.bottlenecks import BottleneckSettings, detect_bottlenecks
-from geo.cli import alembic_config
-from geo.reports.sla import TZ
+from geo.schema import alembic_config
 from geo.settings import Settings
-from layers.loaders import load_layers, read_wards
+from geo.times import TZ
+from layers.loaders import load_layers
 from layers.reports_history import history_params, load_history
+from layers.sources import read_wards
 from layers.synth.reports import Slowdown
 
 DB = "huegis_bench_bottlenecks"

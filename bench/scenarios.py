@@ -28,8 +28,8 @@ from bench.servers import LAYER, TIPG_COLLECTION, Server
 from bench.tiles import CENTRE, TMS
 from geo.analytics.kpis import GROUP_KEYS
 from geo.db import load_sql
-from geo.reports.sla import TZ
 from geo.settings import Settings
+from geo.times import TZ
 from tiles.cache import DEFAULT_VERSION_TTL_S
 from tiles.vector import TILESETS, render_tile
 

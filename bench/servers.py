@@ -21,9 +21,9 @@ from urllib.parse import quote
 import httpx
 import yaml
 
+from geo.ogc import config as ogc
+from geo.registry import get_layer
 from geo.settings import PROJECT_DIR, Settings
-from layers import ogc
-from layers.registry import get_layer
 from tiles.vector import BUFFER
 
 BENCH_DIR = PROJECT_DIR / ".data" / "bench"

@@ -1,24 +1,37 @@
-"""Administrative units: which ward/commune a point belongs to."""
+"""Administrative units and departments: which ward/commune a point belongs to, and whether a
+unit or department code names one (the one place those checks live)."""
 
 from __future__ import annotations
 
 from psycopg import AsyncConnection
-from psycopg.rows import dict_row
 
-from geo.db import load_sql
-from geo.errors import InvalidInput, NotFound
+from geo.db import fetch_one, load_sql
+from geo.errors import HueGISError, InvalidInput, NotFound
 
 
 async def find_unit_at(conn: AsyncConnection, *, lon: float, lat: float) -> dict:
     """The ward/commune covering (lon, lat) in EPSG:4326; ``NotFound`` outside the city."""
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise InvalidInput(f"lon={lon}, lat={lat} is not a WGS 84 position (lon -180..180, lat -90..90)")
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(load_sql("admin/unit_at_point"), {"lon": lon, "lat": lat})
-        row = await cur.fetchone()
-    if row is None:
-        raise NotFound(f"no ward or commune of Huế covers lon={lon}, lat={lat}")
-    return row
+    missing = f"no ward or commune of Huế covers lon={lon}, lat={lat}"
+    return await fetch_one(conn, "admin/unit_at_point", {"lon": lon, "lat": lat}, missing=missing)
+
+
+async def check_ward(
+    conn: AsyncConnection, code: str, *, field: str = "unit", error: type[HueGISError] = InvalidInput
+) -> None:
+    """``error`` naming ``field`` unless ``code`` is one of the 40 wards and communes (not the city)."""
+    row = await fetch_one(conn, "admin/unit_level", {"code": code})
+    if row is None or row["level"] == "city":
+        if error is NotFound:
+            raise NotFound(f"no ward or commune with code {code!r}")
+        raise error(f"{field} {code!r} is not a ward or commune of Huế (see /api/admin-units)")
+
+
+async def check_department(conn: AsyncConnection, code: str, *, field: str = "department") -> None:
+    """InvalidInput naming ``field`` unless ``code`` is a city department of the catalogue."""
+    if await fetch_one(conn, "admin/department_exists", {"code": code}) is None:
+        raise InvalidInput(f"unknown {field} {code!r} (see /api/report-categories)")
 
 
 async def units_geojson(conn: AsyncConnection, *, tolerance_m: float) -> str:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, overload
 
-from psycopg import AsyncCursor
+from psycopg import AsyncConnection, AsyncCursor
+from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from geo.errors import NotFound
 from geo.settings import Settings
+
+Params = Mapping[str, Any] | Sequence[Any] | None
 
 # How long the pool keeps retrying one lost connection (backing off 1, 2, 4 … s) before it
 # frees the slot. Giving up is not final: the next request that finds the pool empty starts a
@@ -56,3 +61,27 @@ def load_sql(name: str) -> str:
 
 # A cursor whose rows are dicts (``row_factory=dict_row``), as the service functions use.
 DictCursor = AsyncCursor[dict[str, Any]]
+
+
+@overload
+async def fetch_one(conn: AsyncConnection, name: str, params: Params = None, *, missing: str) -> dict[str, Any]: ...
+@overload
+async def fetch_one(conn: AsyncConnection, name: str, params: Params = None) -> dict[str, Any] | None: ...
+async def fetch_one(
+    conn: AsyncConnection, name: str, params: Params = None, *, missing: str | None = None
+) -> dict[str, Any] | None:
+    """The first row of the named query as a dict; ``NotFound(missing)`` when there is none and
+    ``missing`` is given, else None."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(load_sql(name), params)
+        row = await cur.fetchone()
+    if row is None and missing is not None:
+        raise NotFound(missing)
+    return row
+
+
+async def fetch_all(conn: AsyncConnection, name: str, params: Params = None) -> list[dict[str, Any]]:
+    """Every row of the named query (``geo/sql/<name>.sql``) as dicts."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(load_sql(name), params)
+        return await cur.fetchall()

@@ -24,8 +24,8 @@ from psycopg import AsyncConnection, sql
 
 from geo.db import load_sql
 from geo.errors import NotFound
+from geo.registry import LAYERS, REGISTRY, LayerSpec
 from geo.settings import PROJECT_DIR
-from layers.registry import LAYERS, REGISTRY, LayerSpec
 
 Lang = Literal["vi", "en"]
 VENDOR_DIR = PROJECT_DIR / "api" / "web" / "static" / "vendor"

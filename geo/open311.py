@@ -24,17 +24,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from psycopg import AsyncConnection
-from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from geo.auth import Unauthenticated, accounts
 from geo.auth.policy import require
 from geo.auth.roles import OPEN311
-from geo.db import load_sql
+from geo.db import fetch_all, fetch_one, load_sql
 from geo.errors import Forbidden, InvalidInput, NotFound
 from geo.reports.intake import ReporterIn, ReportIn, create_report
-from geo.reports.sla import TZ
 from geo.settings import Settings
+from geo.times import parse_instant
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 JURISDICTION = "hue.gov.vn"
@@ -121,15 +120,8 @@ async def check_api_key(conn: AsyncConnection, api_key: str | None, static_keys:
 
 
 def parse_time(name: str, text: str) -> datetime:
-    """A W3C/ISO 8601 date or date-time; naive values are Huế time (ICT, +07:00)."""
-    value = text.strip()
-    # An unencoded '+' in a query string arrives as a space: '…T00:00:00 07:00'.
-    value = re.sub(r" (\d\d:?\d\d)$", r"+\1", value)
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(f"{name} must be a date-time such as 2026-01-31T08:00:00+07:00, got {text!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=TZ)
+    """A W3C/ISO 8601 date or date-time (naive values are Huế time), as every query parses it."""
+    return parse_instant(name, text)
 
 
 def _split(text: str | None) -> tuple[str, ...] | None:
@@ -477,15 +469,11 @@ def render(payload: Any, *, root: str, fmt: str) -> tuple[bytes, str]:
 
 async def list_services(conn: AsyncConnection, *, lang: str) -> list[dict[str, Any]]:
     """Every category as a service, in catalogue order."""
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(load_sql("open311/services"), {"code": None})
-        return [service(row, lang=lang) for row in await cur.fetchall()]
+    return [service(row, lang=lang) for row in await fetch_all(conn, "open311/services", {"code": None})]
 
 
 async def _service_row(conn: AsyncConnection, code: str) -> dict[str, Any] | None:
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(load_sql("open311/services"), {"code": code})
-        return await cur.fetchone()
+    return await fetch_one(conn, "open311/services", {"code": code})
 
 
 async def get_service_definition(conn: AsyncConnection, *, service_code: str) -> dict[str, Any]:
@@ -508,9 +496,9 @@ async def find_requests(conn: AsyncConnection, *, query: RequestQuery, lang: str
         "limit": query.limit,
         "offset": query.offset,
     }
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(load_sql("open311/requests"), params)
-        return [service_request(row, lang=lang, base_url=base_url) for row in await cur.fetchall()]
+    return [
+        service_request(row, lang=lang, base_url=base_url) for row in await fetch_all(conn, "open311/requests", params)
+    ]
 
 
 async def get_request(conn: AsyncConnection, *, service_request_id: str, lang: str,

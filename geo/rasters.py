@@ -1,7 +1,6 @@
-"""Hazard rasters: Cloud-Optimized GeoTIFFs, zonal statistics, PNG tiles (rio-tiler).
+"""Hazard rasters: Cloud-Optimized GeoTIFFs, their catalogue and zonal statistics.
 
-The library core of the raster side, free of web imports: ``tiles/raster.py`` serves the tiles and
-maps rio-tiler's ``TileOutsideBounds`` to 404. Rasters live under ``<data_dir>/rasters`` and are
+``tiles/raster.py`` renders their PNG tiles. Rasters live under ``<data_dir>/rasters`` and are
 registered (name, kind, units, value range, colormap, footprint) in the ``rasters`` table.
 """
 
@@ -19,17 +18,15 @@ import rasterio
 import rasterio.shutil
 from affine import Affine
 from psycopg import AsyncConnection
-from psycopg.rows import dict_row
 from rasterio.features import geometry_mask
 from rasterio.io import MemoryFile
 from rasterio.warp import transform_geom
 
-from geo.db import load_sql
+from geo.db import fetch_all, fetch_one
 from geo.errors import InvalidInput, NotFound
 from geo.settings import Settings
 
 RASTER_DIR_NAME = "rasters"
-TILE_SIZES = (256, 512)
 
 
 def raster_dir(settings: Settings) -> Path:
@@ -161,18 +158,14 @@ def zonal_stats(
 
 async def list_rasters(conn: AsyncConnection) -> list[dict]:
     """Every registered raster with its footprint bounds (lon/lat) and tile URL template."""
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(load_sql("disasters/rasters"), {"name": None})
-        return [_public(row) for row in await cur.fetchall()]
+    return [_public(row) for row in await fetch_all(conn, "disasters/rasters", {"name": None})]
 
 
 async def get_raster(conn: AsyncConnection, *, name: str, settings: Settings) -> dict:
     """One registered raster with the absolute path of its file; ``NotFound`` if unknown or missing."""
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(load_sql("disasters/rasters"), {"name": name})
-        row = await cur.fetchone()
-    if row is None:
-        raise NotFound(f"no raster named {name!r}; GET /api/rasters lists them")
+    row = await fetch_one(
+        conn, "disasters/rasters", {"name": name}, missing=f"no raster named {name!r}; GET /api/rasters lists them"
+    )
     path = raster_dir(settings) / row["path"]
     if not path.exists():
         raise NotFound(f"raster {name!r} is registered but {path} is missing: run `huegis load --only rasters --force`")
@@ -192,9 +185,7 @@ async def ward_zonal_stats(conn: AsyncConnection, *, raster: dict, threshold: fl
     """
     if not np.isfinite(threshold):
         raise InvalidInput(f"threshold={threshold} is not a finite number")
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(load_sql("disasters/ward_shapes"))
-        wards = await cur.fetchall()
+    wards = await fetch_all(conn, "disasters/ward_shapes")
     by_code = {w["code"]: w for w in wards}
     with rasterio.Env(), rasterio.open(raster["file"]) as dataset:
         stats = zonal_stats(dataset, ((w["code"], w["geometry"]) for w in wards), threshold=threshold)
@@ -213,36 +204,3 @@ async def ward_zonal_stats(conn: AsyncConnection, *, raster: dict, threshold: fl
         }
         for s in stats
     ]
-
-
-# --- tiles ------------------------------------------------------------------------------
-
-
-def colormap(name: str) -> dict[int, tuple[int, int, int, int]]:
-    """A 256-entry rio-tiler colormap whose entry 0 (no hazard) is transparent."""
-    from rio_tiler.colormap import cmap
-
-    colors: dict[int, tuple[int, int, int, int]] = {int(k): v for k, v in cmap.get(name).items()}  # type: ignore[union-attr]
-    colors[0] = (0, 0, 0, 0)
-    return colors
-
-
-def render_tile(
-    path: Path, *, z: int, x: int, y: int, vmin: float, vmax: float, colormap_name: str, tilesize: int = 256
-) -> bytes:
-    """One Web Mercator tile of band 1 as a PNG, values ``vmin..vmax`` spread over the colormap.
-
-    Raises rio-tiler's ``TileOutsideBounds`` when the tile misses the raster; nodata cells are
-    transparent. Call inside ``rasterio.Env()``.
-    """
-    from rio_tiler.io import Reader
-
-    if tilesize not in TILE_SIZES:
-        raise InvalidInput(f"tilesize={tilesize}: use one of {TILE_SIZES}")
-    with Reader(str(path)) as src:
-        image = src.tile(x, y, z, tilesize=tilesize)
-    # Keep 0 (no hazard) at colour 0; anything above it starts at 1 so it is never transparent.
-    data = image.array.astype(np.float64)
-    scaled = np.where(data > vmin, 1 + (np.clip(data, vmin, vmax) - vmin) / (vmax - vmin) * 254, 0)
-    image.array = np.ma.MaskedArray(scaled.astype(np.uint8), mask=np.ma.getmaskarray(image.array))
-    return image.render(img_format="PNG", colormap=colormap(colormap_name))

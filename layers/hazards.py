@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 from geo.rasters import raster_dir, write_cog
 from geo.settings import Settings
 from layers import storms
+from layers.sources import CITY_FILE, GEONAMES_FILE, read_rivers, read_wards, read_water_areas
 from layers.storms import Grid
 from layers.synth import floods
 from layers.synth.context import to_wgs84
@@ -42,7 +43,6 @@ def _segments() -> gpd.GeoDataFrame:
 
 @cache
 def _flood_model() -> tuple[Grid, dict[int, NDArray[np.float32]]]:
-    from layers.loaders import CITY_FILE, GEONAMES_FILE, read_rivers, read_water_areas
 
     water = read_water_areas()
     lon, lat, height = floods.spot_heights(gpd.read_file(GEONAMES_FILE))
@@ -59,7 +59,6 @@ def _flood_model() -> tuple[Grid, dict[int, NDArray[np.float32]]]:
 
 def read_storm_exposure() -> gpd.GeoDataFrame:
     """Storms within 50/100/300 km of each ward, per decade and for 1945-2021 (wards simplified to 20 m)."""
-    from layers.loaders import read_wards
 
     wards = read_wards()
     table = storms.storm_exposure(wards, _segments())

@@ -37,15 +37,15 @@ from geo.errors import Conflict, DatabaseUnavailable
 from geo.reports import intake, sla, workflow
 from geo.reports.catalogue import CATALOGUE_FILE
 from geo.settings import Settings
-from layers.loaders import (
+from layers.loaders import SYNTH_DIR
+from layers.sources import (
     GEONAMES_FILE,
     STORMS_FILE,
-    SYNTH_DIR,
     WARDS_FILE,
     WATER_FILE,
-    _synth_context,
     read_storm_tracks,
     read_tourism_sites,
+    synth_context,
 )
 from layers.synth.reports import DEFAULT_UNTIL, HistoryParams, ReportHistory, generate_report_history
 
@@ -110,7 +110,7 @@ def build_history(
 ) -> ReportHistory:
     """Generate the history from the shipped data (wards, land, places, storms, tourism sites)."""
     return generate_report_history(
-        _synth_context(settings.seed),
+        synth_context(settings.seed),
         params,
         storms=read_storm_tracks(),
         tourism_sites=read_tourism_sites(),

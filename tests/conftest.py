@@ -16,7 +16,8 @@ from chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, Recorder
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from geo import cluster
-from geo.cli import alembic_config, generate_openapi
+from geo.ogc.openapi import generate_openapi
+from geo.schema import alembic_config
 from geo.settings import Settings
 
 # Fixtures shared by the disaster and feed tests (an emergency officer's headers, zones made through the API).

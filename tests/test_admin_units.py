@@ -6,7 +6,7 @@ import httpx
 import psycopg
 import shapely
 
-from layers.loaders import CITY_FILE, read_admin_units
+from layers.sources import CITY_FILE, read_admin_units
 
 
 def test_forty_valid_units_under_the_city(db: psycopg.Connection) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from layers.registry import REGISTRY
+from geo.registry import REGISTRY
 
 
 def test_healthz_reports_postgis(client: httpx.Client) -> None:

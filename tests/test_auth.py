@@ -17,10 +17,10 @@ import pytest
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
+from cli.main import app as cli
 from geo import models
 from geo.auth import roles
 from geo.auth.tokens import issue_token
-from geo.cli import app as cli
 from geo.reports.workflow import STEPS
 from geo.settings import PROJECT_DIR, Settings, get_settings
 

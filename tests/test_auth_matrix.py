@@ -30,8 +30,8 @@ from geo.auth.roles import (
     ROLES,
     RUN_ESCALATIONS,
 )
-from geo.reports.sla import TZ
 from geo.settings import Settings
+from geo.times import TZ
 
 CITADEL = (107.5795, 16.4680)  # Phường Phú Xuân
 WARD = "19753"

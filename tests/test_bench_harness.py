@@ -12,8 +12,8 @@ from bench.__main__ import parse_args
 from bench.load import percentile, wrk_load
 from bench.scenarios import TILE_ZOOMS, feature_sql, tile_list, tile_paths
 from bench.servers import pygeoapi_config
+from geo.registry import get_layer
 from geo.settings import Settings
-from layers.registry import get_layer
 
 
 def test_percentile_is_nearest_rank():

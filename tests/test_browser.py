@@ -15,7 +15,7 @@ from chromium import ARTIFACTS, Recorder
 from PIL import Image
 from playwright.sync_api import Page
 
-from layers.registry import REGISTRY
+from geo.registry import REGISTRY
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 MAP_WITH_FEATURES = """() => {

@@ -1,4 +1,4 @@
-"""The OGC API Features fast path (api/routers/features.py): the same answers as pygeoapi.
+"""The OGC API Features fast path (api/routers/ogc.py): the same answers as pygeoapi.
 
 pygeoapi still answers any request with ``lang``: that is how these tests ask it for the reference
 response on the same server and data.

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from layers.registry import LAYERS
+from geo.registry import LAYERS
 
 
 @pytest.mark.parametrize("layer_id", [spec.id for spec in LAYERS])

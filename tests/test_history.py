@@ -24,8 +24,8 @@ from geo.reports.catalogue import read_catalogue
 from geo.reports.sla import add_working_hours, working_hours_between
 from geo.reports.workflow import OPEN_STATUSES, STEPS
 from geo.settings import Settings
-from layers.loaders import _synth_context, read_storm_tracks, read_tourism_sites
 from layers.reports_history import HISTORY_ID, history_params, load_history, manifest_path
+from layers.sources import read_storm_tracks, read_tourism_sites, synth_context
 from layers.synth.context import to_utm
 from layers.synth.report_calendar import WorkCalendar
 from layers.synth.reports import (
@@ -53,7 +53,7 @@ PLACEHOLDER = ("example.invalid", "mô phỏng", "synthetic-device")
 @pytest.fixture(scope="module")
 def ctx():
     """The loader's synthetic context (wards without slivers, land, GeoNames places)."""
-    return _synth_context(SEED)
+    return synth_context(SEED)
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,8 @@ import pytest
 
 from geo.errors import InvalidInput
 from geo.reports import hotline
-from geo.reports.sla import TZ
 from geo.settings import Settings
+from geo.times import TZ
 
 CITADEL = (107.5795, 16.4680)  # Phường Phú Xuân
 OUTSIDE = (106.7009, 10.7769)  # Hồ Chí Minh City

@@ -5,9 +5,9 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
+from geo.registry import REGISTRY
 from geo.settings import Settings
 from layers.loaders import SOURCES, load_layers
-from layers.registry import REGISTRY
 
 
 def snapshot(conn: psycopg.Connection) -> dict[str, tuple]:

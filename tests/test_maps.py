@@ -17,8 +17,8 @@ import psycopg
 import pytest
 
 from geo.maps import EXTERNAL_ASSET, MAPS, Assets, MapData, build_map, fetch_map_data, render_html
+from geo.registry import REGISTRY
 from geo.settings import Settings
-from layers.registry import REGISTRY
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 ASSET = re.compile(r"""<(?:script|link)\b[^>]*(?:src|href)="([^"]+)""")

@@ -7,7 +7,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from layers.registry import LAYERS, REGISTRY
+from geo.registry import LAYERS, REGISTRY
 
 # 1 x 1 km around the Imperial City (Đại Nội).
 CENTRE_BBOX = (107.572, 16.463, 107.582, 16.473)

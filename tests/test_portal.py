@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from layers.registry import REGISTRY
+from geo.registry import REGISTRY
 from tiles.vector import BASEMAP
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent

@@ -125,7 +125,9 @@ def test_tile_is_a_png_of_the_right_size(client: httpx.Client, name: str) -> Non
 def test_tiles_outside_the_raster_are_404(client: httpx.Client) -> None:
     assert client.get("/tiles/raster/flood_depth_rp100/10/0/0.png").status_code == 404
     assert client.get("/tiles/raster/storm_density/12/0/4095.png").status_code == 404
-    assert client.get("/tiles/raster/flood_depth_rp100/3/9/0.png").status_code == 404  # x beyond the zoom level
+    # Not a tile at all: the same 400 as a vector tile (tiles/grid.py), not a 404.
+    assert client.get("/tiles/raster/flood_depth_rp100/3/9/0.png").status_code == 400  # x beyond the zoom level
+    assert client.get("/tiles/admin_units/3/9/0.mvt").status_code == 400
     assert client.get("/tiles/raster/no_such_raster/10/818/464.png").status_code == 404
     assert client.get("/tiles/raster/flood_depth_rp100/10/818/464.png", params={"tilesize": 300}).status_code == 400
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import yaml
 
+from geo.ogc.config import render_pygeoapi_config
+from geo.registry import LAYERS, REGISTRY
 from geo.settings import PROJECT_DIR
-from layers.ogc import render_pygeoapi_config
-from layers.registry import LAYERS, REGISTRY
 
 CONFIG = PROJECT_DIR / "pygeoapi-config.yml"
 

@@ -9,8 +9,8 @@ import pytest
 from alembic import command
 
 from geo import cluster
-from geo.cli import alembic_config
 from geo.models import Base
+from geo.schema import alembic_config
 from geo.settings import Settings
 
 
@@ -131,7 +131,7 @@ def test_migrations_have_one_head() -> None:
 
 
 def test_every_layer_is_under_the_tile_cache_trigger(db: psycopg.Connection) -> None:
-    from layers.registry import REGISTRY
+    from geo.registry import REGISTRY
 
     rows = db.execute(
         "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE t.tgname = 'layer_version_bump'"

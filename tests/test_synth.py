@@ -17,9 +17,9 @@ import pytest
 import shapely
 
 from geo import models
-from layers.loaders import GEONAMES_FILE as PLACES
-from layers.loaders import WARDS_FILE as WARDS
-from layers.loaders import WATER_FILE as WATER
+from layers.sources import GEONAMES_FILE as PLACES
+from layers.sources import WARDS_FILE as WARDS
+from layers.sources import WATER_FILE as WATER
 from layers.synth import GENERATORS, SynthContext, build_context, generate_construction_permits
 from layers.synth.parcels import LAND_USE_BY_ZONE
 from layers.synth.permits import REFERENCE_DATE

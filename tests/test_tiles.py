@@ -15,9 +15,10 @@ import pytest
 from psycopg import sql
 
 from geo.db import load_sql
-from layers.registry import LAYERS, REGISTRY
-from tiles.cache import DEFAULT_VERSION_TTL_S, TileCache
-from tiles.vector import BASEMAP, BUFFER, CAP_FROM_ZOOM, EXTENT, LOW_ZOOM_MAX_FEATURES, MAX_ZOOM, tile_params
+from geo.registry import LAYERS, REGISTRY
+from tiles.cache import DEFAULT_VERSION_TTL_S, tile_cache
+from tiles.grid import MAX_ZOOM
+from tiles.vector import BASEMAP, BUFFER, CAP_FROM_ZOOM, EXTENT, LOW_ZOOM_MAX_FEATURES, tile_params
 
 TMS = morecantile.tms.get("WebMercatorQuad")
 CENTRE = (107.5775, 16.4680)  # the Imperial City (Đại Nội)
@@ -326,14 +327,15 @@ def test_tile_statements_run_without_jit_or_parallel_workers(db: psycopg.Connect
 
 
 def test_lru_evicts_the_least_recently_used_by_size() -> None:
-    cache = TileCache(max_bytes=10)
-    cache.put(("a",), b"1234")
-    cache.put(("b",), b"1234")
+    cache = tile_cache(max_bytes=10)
+    cache[("a",)] = b"1234"
+    cache[("b",)] = b"1234"
     assert cache.get(("a",)) == b"1234"  # a is now the most recent
-    cache.put(("c",), b"1234")
+    cache[("c",)] = b"1234"
     assert cache.get(("b",)) is None and cache.get(("a",)) and cache.get(("c",))
-    assert cache.bytes == 8 and len(cache) == 2
-    cache.put(("huge",), b"x" * 11)
+    assert cache.currsize == 8 and len(cache) == 2
+    with pytest.raises(ValueError):  # TileStore keeps no tile bigger than the whole cache
+        cache[("huge",)] = b"x" * 11
     assert cache.get(("huge",)) is None, "bigger than the whole cache: not kept"
 
 

@@ -12,57 +12,28 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
+from cachetools import LRUCache
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from geo.db import load_sql
-from tiles.vector import Tileset, check_tile, render_tile
+from tiles.grid import check_tile
+from tiles.vector import Tileset, render_tile
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 DEFAULT_VERSION_TTL_S = 1.0
 
 
-class TileCache:
-    """An LRU of tile bytes bounded by their total size."""
+# Tile bytes by (tileset, versions, z, x, y): an LRU bounded by the bytes it holds.
+TileCache = LRUCache[tuple, bytes]
 
-    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
-        self.max_bytes = max_bytes
-        self.bytes = 0
-        self.hits = 0
-        self.misses = 0
-        self._entries: OrderedDict[tuple, bytes] = OrderedDict()
 
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def get(self, key: tuple) -> bytes | None:
-        content = self._entries.get(key)
-        if content is None:
-            self.misses += 1
-            return None
-        self._entries.move_to_end(key)
-        self.hits += 1
-        return content
-
-    def put(self, key: tuple, content: bytes) -> None:
-        if len(content) > self.max_bytes:
-            return
-        old = self._entries.pop(key, None)
-        if old is not None:
-            self.bytes -= len(old)
-        self._entries[key] = content
-        self.bytes += len(content)
-        while self.bytes > self.max_bytes:
-            _, evicted = self._entries.popitem(last=False)
-            self.bytes -= len(evicted)
-
-    def clear(self) -> None:
-        self._entries.clear()
-        self.bytes = 0
+def tile_cache(max_bytes: int = DEFAULT_MAX_BYTES) -> TileCache:
+    """An empty tile LRU holding at most ``max_bytes`` of tiles."""
+    return LRUCache(maxsize=max_bytes, getsizeof=len)
 
 
 class LayerVersions:
@@ -112,7 +83,7 @@ class TileStore:
         self, pool: AsyncConnectionPool, cache: TileCache | None = None, versions: LayerVersions | None = None
     ):
         self.pool = pool
-        self.cache = cache or TileCache()
+        self.cache = cache if cache is not None else tile_cache()
         self.versions = versions or LayerVersions()
 
     async def version_key(self, tileset: Tileset, *, refresh: bool = False) -> str | None:
@@ -143,7 +114,8 @@ class TileStore:
             return Tile(cached, _etag(tileset, version), "hit")
         async with self.pool.connection() as conn:
             content = await render_tile(conn, tileset, z, x, y)
-        self.cache.put(key, content)
+        if len(content) <= self.cache.maxsize:  # larger than the whole cache: not kept
+            self.cache[key] = content
         return Tile(content, _etag(tileset, version), "miss")
 
 

@@ -1,65 +1,61 @@
-"""Raster tiles of the hazard rasters: ``/tiles/raster/{name}/{z}/{x}/{y}.png`` (rio-tiler, Web Mercator).
+"""PNG tiles of the hazard rasters (COG) with rio-tiler, in the same grid as the vector tiles.
 
-A thin web shell over :mod:`geo.rasters`: the catalogue row is looked up on the async pool and
-released at once, then the tile is rendered in a plain ``def`` handler (FastAPI's thread pool)
-inside ``rasterio.Env()``. rio-tiler's ``TileOutsideBounds`` becomes a 404.
+Plain functions for a worker thread: call them inside ``rasterio.Env()``. No web imports.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from pathlib import Path
 
-import rasterio
-from fastapi import APIRouter, Depends, Query
-from fastapi.responses import Response
-from rio_tiler.errors import TileOutsideBounds
+import numpy as np
+from rio_tiler.errors import TileOutsideBounds as OutsideRaster
 
-from api.deps import PoolDep, SettingsDep
-from geo.errors import InvalidInput, NotFound
-from geo.rasters import TILE_SIZES, get_raster, render_tile
+from geo.errors import InvalidInput
+from tiles.grid import TileOutsideBounds, check_tile
 
-router = APIRouter(prefix="/tiles/raster", tags=["rasters"])
-
-MAX_ZOOM = 22
+TILE_SIZES = (256, 512)
 
 
-async def registered_raster(name: str, pool: PoolDep, settings: SettingsDep) -> dict[str, Any]:
-    """The catalogue row of raster ``name`` (404 when unknown or its file is missing)."""
-    async with pool.connection() as conn:
-        return await get_raster(conn, name=name, settings=settings)
+def colormap(name: str) -> dict[int, tuple[int, int, int, int]]:
+    """A 256-entry rio-tiler colormap whose entry 0 (no hazard) is transparent."""
+    from rio_tiler.colormap import cmap
+
+    colors: dict[int, tuple[int, int, int, int]] = {int(k): v for k, v in cmap.get(name).items()}  # type: ignore[union-attr]
+    colors[0] = (0, 0, 0, 0)
+    return colors
 
 
-@router.get(
-    "/{name}/{z}/{x}/{y}.png",
-    summary="A PNG tile of a hazard raster (colormap; transparent where no hazard or no data)",
-    response_class=Response,
-    responses={200: {"content": {"image/png": {}}}, 404: {"description": "unknown raster, or tile outside it"}},
-)
-def raster_tile(
-    raster: Annotated[dict[str, Any], Depends(registered_raster)],
+def render_raster_tile(
+    path: Path,
+    *,
     z: int,
     x: int,
     y: int,
-    tilesize: Annotated[int, Query(description=f"Tile size in pixels: one of {TILE_SIZES}")] = 256,
-) -> Response:
-    """One WebMercatorQuad tile; values from the raster's min to max spread over its colormap."""
-    if not (0 <= z <= MAX_ZOOM and 0 <= x < 2**z and 0 <= y < 2**z):
-        raise NotFound(f"no tile {z}/{x}/{y} in WebMercatorQuad (zoom 0-{MAX_ZOOM})")
+    vmin: float,
+    vmax: float,
+    colormap_name: str,
+    tilesize: int = 256,
+    name: str = "",
+) -> bytes:
+    """One tile of band 1 as a PNG, values ``vmin..vmax`` spread over the colormap.
+
+    Raises ``InvalidTile`` for a z/x/y that is not a tile, ``TileOutsideBounds`` when the tile is
+    beyond the served zooms or misses the raster; nodata cells are transparent.
+    """
+    from rio_tiler.io import Reader
+
+    check_tile(z, x, y)
     if tilesize not in TILE_SIZES:
         raise InvalidInput(f"tilesize={tilesize}: use one of {TILE_SIZES}")
-    vmax = raster["max_value"] if raster["max_value"] > raster["min_value"] else raster["min_value"] + 1
+    if vmax <= vmin:  # a constant raster: one colour above "no hazard"
+        vmax = vmin + 1
     try:
-        with rasterio.Env(GDAL_DISABLE_READDIR_ON_OPEN="EMPTY_DIR"):
-            png = render_tile(
-                raster["file"],
-                z=z,
-                x=x,
-                y=y,
-                vmin=raster["min_value"],
-                vmax=vmax,
-                colormap_name=raster["colormap"],
-                tilesize=tilesize,
-            )
-    except TileOutsideBounds:
-        raise NotFound(f"tile {z}/{x}/{y} is outside raster {raster['name']!r}") from None
-    return Response(png, media_type="image/png", headers={"Cache-Control": "public, max-age=3600"})
+        with Reader(str(path)) as src:
+            image = src.tile(x, y, z, tilesize=tilesize)
+    except OutsideRaster:
+        raise TileOutsideBounds(f"tile {z}/{x}/{y} is outside raster {name or path.stem!r}") from None
+    # Keep 0 (no hazard) at colour 0; anything above it starts at 1 so it is never transparent.
+    data = image.array.astype(np.float64)
+    scaled = np.where(data > vmin, 1 + (np.clip(data, vmin, vmax) - vmin) / (vmax - vmin) * 254, 0)
+    image.array = np.ma.MaskedArray(scaled.astype(np.uint8), mask=np.ma.getmaskarray(image.array))
+    return image.render(img_format="PNG", colormap=colormap(colormap_name))

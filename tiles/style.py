@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from layers.registry import LayerSpec
-from tiles.ogc import tile_url
-from tiles.vector import BASEMAP, MAX_ZOOM, MIN_ZOOM
+from geo.registry import LayerSpec
+from tiles.grid import MAX_ZOOM, MIN_ZOOM
+from tiles.metadata import tile_url
+from tiles.vector import BASEMAP
 
 FONT = ["Noto Sans Regular"]
 LAND = "#f3efe6"

@@ -13,17 +13,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
 
-import morecantile
 from psycopg import AsyncConnection, sql
 
 from geo.db import load_sql
-from geo.errors import InvalidInput, NotFound
-from layers.registry import LAYERS, LayerSpec, get_layer
+from geo.errors import NotFound
+from geo.registry import LAYERS, LayerSpec, get_layer
+from tiles.grid import check_tile
 
-TMS = morecantile.tms.get("WebMercatorQuad")
 EXTENT = 4096  # tile coordinate units per tile side
 BUFFER = 64  # units drawn beyond the edge, so strokes and labels do not break at tile seams
-MIN_ZOOM, MAX_ZOOM = 0, 22  # the zooms served; WebMercatorQuad itself goes to 24
 SIMPLIFY_BELOW = 14  # from here on a tile unit is under a metre: simplifying gains nothing
 LOW_ZOOM_MAX_FEATURES = 2500  # per layer per tile below CAP_FROM_ZOOM
 CAP_FROM_ZOOM = 12
@@ -33,25 +31,6 @@ MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
 # Browsers may reuse reference tiles for five minutes; operational layers (reports, disaster
 # zones) change by the minute, so browsers revalidate them (a cheap 304) on every use.
 STATIC_MAX_AGE = 300
-
-
-class InvalidTile(InvalidInput):
-    """z/x/y is not a tile of WebMercatorQuad (maps to 400)."""
-
-
-class TileOutsideBounds(NotFound):
-    """A WebMercatorQuad tile beyond the zooms this platform serves (maps to 404)."""
-
-
-def check_tile(z: int, x: int, y: int) -> None:
-    """Raise ``InvalidTile`` or ``TileOutsideBounds`` unless (z, x, y) is a tile we serve."""
-    if not TMS.minzoom <= z <= TMS.maxzoom:
-        raise InvalidTile(f"zoom {z} is not a WebMercatorQuad tile matrix (0-{TMS.maxzoom})")
-    size = 2**z
-    if not (0 <= x < size and 0 <= y < size):
-        raise InvalidTile(f"tile {z}/{x}/{y} does not exist: at zoom {z} x and y run from 0 to {size - 1}")
-    if not MIN_ZOOM <= z <= MAX_ZOOM:
-        raise TileOutsideBounds(f"zoom {z} is beyond the served zooms {MIN_ZOOM}-{MAX_ZOOM}")
 
 
 def tile_params(z: int, x: int, y: int) -> dict[str, int | float]:

@@ -12,8 +12,9 @@ from api.deps import ConnDep, SettingsDep, requires
 from geo import disasters, models
 from geo.auth import Principal
 from geo.auth.roles import DISASTERS
-from geo.disasters.zones import HUE_TZ, as_hue_time
+from geo.disasters.zones import as_hue_time
 from geo.rasters import get_raster, list_rasters, ward_zonal_stats
+from geo.times import TZ
 
 router = APIRouter(prefix="/api", tags=["disasters"])
 # Zone writes: emergency officers only; each is a CAP message and an audit_log row, in one transaction.
@@ -99,7 +100,7 @@ async def list_zones(
     status: Annotated[str | None, Query(description="Only this CAP status (Actual, Exercise, ...)")] = None,
 ) -> dict:
     """A FeatureCollection of zones (EPSG:4326) with links to each CAP alert and exposure."""
-    moment = (at or datetime.now(HUE_TZ)) if active else None
+    moment = (at or datetime.now(TZ)) if active else None
     if moment is not None:
         moment = as_hue_time(moment, "at")
     return await disasters.zones_geojson(conn, at=moment, status=status)

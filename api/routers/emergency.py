@@ -13,8 +13,8 @@ from fastapi.templating import Jinja2Templates
 
 from api.deps import ConnDep
 from geo import disasters
-from geo.disasters.zones import HUE_TZ
 from geo.rasters import list_rasters
+from geo.times import TZ
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "web" / "templates")
 
@@ -29,7 +29,7 @@ async def emergency(
     status: Annotated[Literal["Actual", "Exercise", "Test"] | None, Query()] = None,
 ) -> HTMLResponse:
     """Active zones (all statuses unless ``status`` is given), their exposure, and the hazard rasters."""
-    now = datetime.now(HUE_TZ)
+    now = datetime.now(TZ)
     collection = await disasters.zones_geojson(conn, at=now, status=status)
     zones = []
     for feature in collection["features"]:

@@ -10,7 +10,8 @@ from fastapi.responses import JSONResponse, Response
 
 from api.deps import ConnDep, SettingsDep
 from geo import disasters
-from geo.disasters.zones import HUE_TZ, as_hue_time
+from geo.disasters.zones import as_hue_time
+from geo.times import TZ
 
 router = APIRouter(prefix="/feeds", tags=["feeds"])
 
@@ -51,6 +52,6 @@ async def disasters_geojson(
     at: Annotated[datetime | None, Query(description="Active at this instant (default: now)")] = None,
     status: Annotated[str | None, Query(description="Only this CAP status")] = None,
 ) -> JSONResponse:
-    moment = as_hue_time(at or datetime.now(HUE_TZ), "at")
+    moment = as_hue_time(at or datetime.now(TZ), "at")
     body = await disasters.zones_geojson(conn, at=moment, status=status)
     return JSONResponse(body, media_type="application/geo+json")

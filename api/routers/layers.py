@@ -10,7 +10,7 @@ from psycopg.rows import dict_row
 from api.deps import ConnDep
 from geo.admin import find_unit_at, units_geojson
 from geo.db import load_sql
-from layers.registry import LAYERS
+from geo.registry import LAYERS
 
 router = APIRouter(prefix="/api", tags=["layers"])
 

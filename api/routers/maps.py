@@ -11,16 +11,15 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from api.deps import ConnDep
+from api.routers.tiles import get_store
 from geo.maps import MAPS, Assets, Lang, get_map, render_map
-from tiles.router import get_store
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "web" / "templates")
 # A page reading an untracked table (analytics outputs) is rebuilt at most once a minute.
 UNTRACKED_TTL_S = 60
-MAX_PAGES = 64
+MAX_PAGES = 64  # the app's LRU of rendered pages (app.state.map_pages)
 
 router = APIRouter(tags=["maps"], include_in_schema=False)
-_pages: dict[tuple[str, str, str], str] = {}
 
 
 @router.get("/maps", response_class=HTMLResponse)
@@ -39,10 +38,10 @@ async def web_map(request: Request, conn: ConnDep, name: str, lang: Annotated[La
     key = (name, lang, ",".join(tag or "" for tag in tags))
     if spec.analytics or None in tags:
         key = (*key[:2], f"{key[2]}@{int(time.monotonic() // UNTRACKED_TTL_S)}")
-    html = _pages.get(key)
+    pages = request.app.state.map_pages
+    html = pages.get(key)
     if html is None:
-        html = await render_map(conn, name, assets=Assets("/static/vendor"), lang=lang, home=f"/maps?lang={lang}")
-        if len(_pages) >= MAX_PAGES:
-            _pages.pop(next(iter(_pages)))
-        _pages[key] = html
+        html = pages[key] = await render_map(
+            conn, name, assets=Assets("/static/vendor"), lang=lang, home=f"/maps?lang={lang}"
+        )
     return HTMLResponse(html, headers={"Cache-Control": "public, no-cache"})

@@ -8,10 +8,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 
 from api.deps import ConnDep
+from geo.admin import check_ward
 from geo.analytics.bottlenecks import BottleneckSettings, detect_bottlenecks, flag_to_dict
-from geo.analytics.kpis import GroupBy, KpiFilter, compute_kpis, month_period, unit_exists
-from geo.errors import InvalidInput
-from geo.reports.sla import TZ, parse_instant
+from geo.analytics.kpis import GroupBy, KpiFilter, compute_kpis
+from geo.errors import InvalidInput, NotFound
+from geo.times import TZ, month_period, parse_instant
 
 router = APIRouter(prefix="/api", tags=["operations"])
 DEFAULTS = BottleneckSettings()  # the API detects with the benchmarked defaults
@@ -54,7 +55,7 @@ async def kpis(
     """Received, processed, on-time/extension/late, satisfaction, reopened, backlog and overdue."""
     begin, finish = period(start, end, month)
     if unit:
-        await unit_exists(conn, unit)
+        await check_ward(conn, unit, error=NotFound)
     where = KpiFilter(begin, finish, unit=unit, level=level, category=category, channel=channel)
     body: dict = {
         "period": {"start": begin.isoformat(), "end": finish.isoformat()},
@@ -78,7 +79,7 @@ async def unit_kpis(
     end: End = None,
     month: Month = None,
 ) -> dict:
-    await unit_exists(conn, code)
+    await check_ward(conn, code, error=NotFound)
     begin, finish = period(start, end, month)
     where = KpiFilter(begin, finish, unit=code)
     year = KpiFilter(finish - timedelta(days=365), finish, unit=code)

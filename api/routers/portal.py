@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from layers.registry import LAYERS, LayerSpec
+from geo.registry import LAYERS, LayerSpec
 from tiles.style import layer_paint
 from tiles.vector import BASEMAP
 

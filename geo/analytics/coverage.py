@@ -13,7 +13,7 @@ from typing import Any
 from psycopg import AsyncConnection, sql
 from psycopg.rows import dict_row
 
-from geo.db import load_sql
+from geo.db import fetch_all, load_sql
 from geo.errors import InvalidInput
 
 # Layers one can ask for the nearest feature of, and the column that holds each feature's type.
@@ -134,9 +134,7 @@ async def reports_per_1000(
         raise InvalidInput("start and end must carry a time zone offset")
     if end <= start:
         raise InvalidInput(f"end ({end.isoformat()}) must be after start ({start.isoformat()})")
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(load_sql("coverage/reports_per_1000"), {"start": start, "end": end, "category": category})
-        wards = await cur.fetchall()
+    wards = await fetch_all(conn, "coverage/reports_per_1000", {"start": start, "end": end, "category": category})
     years = (end - start).total_seconds() / (365.25 * 86400)
     for ward in wards:
         per = ward["per_1000"]

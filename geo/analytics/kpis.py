@@ -11,7 +11,7 @@ from psycopg import AsyncConnection, sql
 from psycopg.rows import dict_row
 
 from geo.db import load_sql
-from geo.errors import InvalidInput, NotFound
+from geo.errors import InvalidInput
 
 GroupBy = Literal["none", "unit", "level", "category", "channel", "month", "week"]
 
@@ -86,25 +86,3 @@ def refresh_kpi_unit_month(conn: psycopg.Connection, *, now: datetime | None = N
         cur.execute("DELETE FROM kpi_unit_month")
         cur.execute(insert, params)
         return cur.rowcount
-
-
-async def unit_exists(conn: AsyncConnection, code: str) -> None:
-    """NotFound unless ``code`` is a ward or commune."""
-    async with conn.cursor() as cur:
-        await cur.execute("SELECT 1 FROM admin_units WHERE code = %s AND level <> 'city'", (code,))
-        if await cur.fetchone() is None:
-            raise NotFound(f"no ward or commune with code {code!r}")
-
-
-def month_period(month: str) -> tuple[datetime, datetime]:
-    """'2025-10' → [2025-10-01, 2025-11-01) in ICT; InvalidInput naming the parameter otherwise."""
-    from geo.reports.sla import TZ, check_instant
-
-    try:
-        if len(month) != 7:
-            raise ValueError(month)
-        start = check_instant("month", datetime.strptime(month, "%Y-%m").replace(tzinfo=TZ))
-    except ValueError:
-        raise InvalidInput(f"month must be YYYY-MM, got {month!r}") from None
-    end = (start + timedelta(days=32)).replace(day=1)
-    return start, end

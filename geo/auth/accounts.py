@@ -17,12 +17,13 @@ from psycopg import AsyncConnection, errors
 from psycopg.rows import dict_row
 
 from geo import audit
+from geo.admin import check_department, check_ward
 from geo.audit import Actor
 from geo.auth.errors import Unauthenticated
 from geo.auth.passwords import hash_password, verify_password
 from geo.auth.policy import Principal, check_scope
 from geo.auth.roles import KEY_ROLES, ROLES, USER_ROLES
-from geo.db import load_sql
+from geo.db import fetch_all, fetch_one, load_sql
 from geo.errors import Conflict, InvalidInput, NotFound
 
 NAME = re.compile(r"[a-z0-9][a-z0-9._@-]{1,63}")
@@ -46,16 +47,10 @@ def check_user_role(role: str, *, unit_code: str | None, department: str | None)
 async def _check_role_scope(conn: AsyncConnection, role: str, unit_code: str | None, department: str | None) -> None:
     """InvalidInput unless the role is a staff role and its unit/department exist and fit it."""
     check_user_role(role, unit_code=unit_code, department=department)
-    async with conn.cursor() as cur:
-        if unit_code is not None:
-            await cur.execute(load_sql("auth/unit_level"), {"code": unit_code})
-            row = await cur.fetchone()
-            if row is None or row[0] == "city":
-                raise InvalidInput(f"unit {unit_code!r} is not a ward or commune of Huế (see /api/admin-units)")
-        if department is not None:
-            await cur.execute(load_sql("auth/department_exists"), {"code": department})
-            if await cur.fetchone() is None:
-                raise InvalidInput(f"unknown department {department!r} (see /api/report-categories)")
+    if unit_code is not None:
+        await check_ward(conn, unit_code)
+    if department is not None:
+        await check_department(conn, department)
 
 
 # --- staff accounts ---------------------------------------------------------------------
@@ -150,15 +145,11 @@ async def set_password(conn: AsyncConnection, *, username: str, password: str, a
 
 async def list_users(conn: AsyncConnection) -> list[dict[str, Any]]:
     """Every account with its role, scope and state (no hashes)."""
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(load_sql("auth/users"))
-        return await cur.fetchall()
+    return await fetch_all(conn, "auth/users")
 
 
 async def _account(conn: AsyncConnection, username: str) -> dict[str, Any] | None:
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(load_sql("auth/user_by_name"), {"username": username})
-        return await cur.fetchone()
+    return await fetch_one(conn, "auth/user_by_name", {"username": username})
 
 
 def _principal(row: dict[str, Any]) -> Principal:
@@ -244,16 +235,12 @@ async def revoke_key(conn: AsyncConnection, *, name: str, actor: Actor) -> dict[
 
 async def list_keys(conn: AsyncConnection) -> list[dict[str, Any]]:
     """Every key with its role and dates (never the key)."""
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(load_sql("auth/keys"))
-        return await cur.fetchall()
+    return await fetch_all(conn, "auth/keys")
 
 
 async def principal_for_key(conn: AsyncConnection, key: str) -> Principal:
     """The machine client a live key stands for (its use is recorded); Unauthenticated otherwise."""
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(load_sql("auth/key_use"), {"key_hash": key_hash(key)})
-        row = await cur.fetchone()
+    row = await fetch_one(conn, "auth/key_use", {"key_hash": key_hash(key)})
     if row is None or row["role"] not in ROLES:
         raise Unauthenticated("invalid or revoked API key")
     return Principal(row["name"], row["role"], kind="api_key")

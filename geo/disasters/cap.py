@@ -12,12 +12,12 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from psycopg import AsyncConnection
-from psycopg.rows import dict_row
 
 from geo import models
-from geo.db import load_sql
-from geo.disasters.zones import HUE_TZ, get_zone
+from geo.db import fetch_all, fetch_one
+from geo.disasters.zones import get_zone
 from geo.errors import InvalidInput
+from geo.times import TZ
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -45,7 +45,7 @@ HAZARD_EVENT_EN = {
 
 def cap_time(value: datetime) -> str:
     """``2026-10-28T14:00:00+07:00``: whole seconds, Huế's explicit offset, never ``Z``."""
-    return value.astimezone(HUE_TZ).isoformat(timespec="seconds")
+    return value.astimezone(TZ).isoformat(timespec="seconds")
 
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
@@ -76,9 +76,7 @@ def _rings(geometry: dict[str, Any]) -> list[str]:
 async def cap_alert(conn: AsyncConnection, *, zone_id: int, web_base: str) -> bytes:
     """The zone's latest CAP 1.2 message as UTF-8 XML (``NotFound`` for an unknown zone)."""
     zone = await get_zone(conn, zone_id=zone_id)
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(load_sql("disasters/cap_area"), {"id": zone_id})
-        area = await cur.fetchone()
+    area = await fetch_one(conn, "disasters/cap_area", {"id": zone_id})
     assert area is not None
     return render_cap(zone, area, web_base=web_base)
 
@@ -149,10 +147,8 @@ async def atom_index(
         raise InvalidInput(f"status: {status!r} is not one of {', '.join(models.CAP_STATUSES)}")
     if lang not in ("vi", "en"):
         raise InvalidInput(f"lang: {lang!r} is not 'vi' or 'en'")
-    moment = at or datetime.now(HUE_TZ)
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(load_sql("disasters/active_alerts"), {"at": moment, "status": status})
-        alerts = await cur.fetchall()
+    moment = at or datetime.now(TZ)
+    alerts = await fetch_all(conn, "disasters/active_alerts", {"at": moment, "status": status})
     base = web_base.rstrip("/")
     # Plain tags under an xmlns attribute: ElementTree's default_namespace refuses unprefixed attributes.
     feed = ET.Element("feed", {"xmlns": ATOM_NS})

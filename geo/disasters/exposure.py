@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from psycopg import AsyncConnection
-from psycopg.rows import dict_row
 
-from geo.db import load_sql
+from geo.db import fetch_one
 from geo.disasters.zones import get_zone
 from geo.reports.workflow import OPEN_STATUSES
 
@@ -20,9 +19,7 @@ async def zone_exposure(conn: AsyncConnection, *, zone_id: int) -> dict[str, Any
     evenly over its area, so it is a rough figure. Open reports are those not yet resolved.
     """
     zone = await get_zone(conn, zone_id=zone_id)
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(load_sql("disasters/exposure"), {"id": zone_id, "open_statuses": list(OPEN_STATUSES)})
-        found = await cur.fetchone()
+    found = await fetch_one(conn, "disasters/exposure", {"id": zone_id, "open_statuses": list(OPEN_STATUSES)})
     assert found is not None
     wards = found["wards"]
     counts = {name: len(found[name]) for name in ("health_facilities", "schools", "tourism_sites", "wards")}

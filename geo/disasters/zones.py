@@ -12,7 +12,6 @@ import math
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import psycopg
 from psycopg import AsyncConnection
@@ -20,10 +19,10 @@ from psycopg.rows import dict_row
 
 from geo import audit, models
 from geo.audit import Actor
-from geo.db import load_sql
+from geo.db import fetch_one, load_sql
 from geo.errors import Conflict, InvalidInput, NotFound
+from geo.times import TZ, check_instant, parse_instant
 
-HUE_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 IDENTIFIER_PREFIX = "HUEGIS-DZ-"
 SOURCE_STAFF = "HueIOC disaster management (staff API)"
 
@@ -43,15 +42,12 @@ MAX_VERTICES = 50_000
 
 
 def as_hue_time(value: datetime | str, name: str) -> datetime:
-    """An aware datetime; a naive one is read as Huế local time (UTC+07:00)."""
+    """An aware datetime; a naive one (or a date) is read as Huế local time (UTC+07:00)."""
     if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            raise InvalidInput(f"{name}: {value!r} is not an ISO 8601 date-time") from None
+        return parse_instant(name, value)
     if not isinstance(value, datetime):
         raise InvalidInput(f"{name}: expected a date-time, got {type(value).__name__}")
-    return value.replace(tzinfo=HUE_TZ) if value.tzinfo is None else value
+    return check_instant(name, value.replace(tzinfo=TZ) if value.tzinfo is None else value)
 
 
 def validate_zone(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -123,9 +119,7 @@ def _check_geojson(geometry: Any) -> dict[str, Any]:
 async def check_geometry(conn: AsyncConnection, geometry: dict[str, Any]) -> None:
     """``InvalidInput`` unless the geometry is valid (OGC) and inside or overlapping the city."""
     try:
-        async with conn.cursor(row_factory=dict_row) as cur:
-            await cur.execute(load_sql("disasters/check_geometry"), {"geojson": json.dumps(geometry)})
-            row = await cur.fetchone()
+        row = await fetch_one(conn, "disasters/check_geometry", {"geojson": json.dumps(geometry)})
     except psycopg.errors.DataException as exc:  # PostGIS could not read the GeoJSON
         raise InvalidInput(f"geometry: not readable GeoJSON ({exc.diag.message_primary})") from exc
     except psycopg.errors.InternalError as exc:
@@ -257,9 +251,7 @@ async def create_flood_exercise(
     """A disaster zone (status ``Exercise``, synthetic) from a modelled flood scenario's extent, audited."""
     if not 1 <= hours <= 24 * 14:
         raise InvalidInput(f"hours={hours}: an exercise lasts 1 to 336 hours")
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(load_sql("disasters/flood_scenario"), {"rp": return_period_years})
-        scenario = await cur.fetchone()
+    scenario = await fetch_one(conn, "disasters/flood_scenario", {"rp": return_period_years})
     if scenario is None:
         raise NotFound(
             f"no flood scenario with a {return_period_years}-year return period; see /ogc/collections/flood_scenarios"

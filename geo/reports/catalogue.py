@@ -8,6 +8,8 @@ import psycopg
 import yaml
 from psycopg.types.json import Jsonb
 
+# The operations centre: where ward-level reports go when they are escalated to the city level.
+ESCALATION_DEPARTMENT = "trung_tam_ioc"
 CATALOGUE_FILE = Path(__file__).resolve().parents[2] / "layers" / "data" / "catalogue" / "report_categories.yml"
 
 CATEGORY_COLUMNS = (

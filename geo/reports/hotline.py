@@ -16,12 +16,12 @@ from typing import Any
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
-from geo.db import DictCursor, load_sql
-from geo.errors import Conflict, InvalidInput, NotFound
+from geo.db import DictCursor, fetch_all, fetch_one, load_sql
+from geo.errors import Conflict, InvalidInput
 from geo.reports.intake import ReporterIn, ReportIn, create_report
 from geo.reports.queries import MAX_OFFSET
-from geo.reports.sla import TZ, parse_instant
 from geo.settings import Settings
+from geo.times import TZ, parse_instant
 
 DIRECTIONS = ("in", "out")
 PERIODS = ("day", "month")
@@ -162,11 +162,7 @@ async def log_call(conn: AsyncConnection, *, call: CallIn, report_code: str | No
 
 async def get_call(conn: AsyncConnection, *, call_id: int) -> dict[str, Any]:
     """One call with the code of its report."""
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(load_sql("hotline/call"), {"id": call_id})
-        row = await cur.fetchone()
-    if row is None:
-        raise NotFound(f"no hotline call {call_id}")
+    row = await fetch_one(conn, "hotline/call", {"id": call_id}, missing=f"no hotline call {call_id}")
     return row
 
 
@@ -210,9 +206,7 @@ async def call_stats(conn: AsyncConnection, *, start: datetime, end: datetime, b
         raise InvalidInput(f"by must be 'day' or 'month', got {by!r}")
     if by == "day" and end - start > MAX_DAILY_SPAN:
         raise InvalidInput(f"a daily series may span at most {MAX_DAILY_SPAN.days} days; use by=month")
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(load_sql("hotline/stats"), {"start": start, "end": end, "by": by})
-        rows = await cur.fetchall()
+    rows = await fetch_all(conn, "hotline/stats", {"start": start, "end": end, "by": by})
     series = [
         {
             "period": row["period"].isoformat()[: 7 if by == "month" else 10],

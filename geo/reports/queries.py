@@ -14,8 +14,8 @@ from psycopg.rows import dict_row
 
 from geo.auth.policy import Principal, may_see_reporter, queue_scope, require_on_report
 from geo.auth.roles import READ_REPORTS
-from geo.db import load_sql
-from geo.errors import InvalidInput, NotFound
+from geo.db import fetch_all, fetch_one, load_sql
+from geo.errors import InvalidInput
 
 MAX_PAGE = 1000
 # Deep paging costs a scan of every skipped row (and past 2**63 PostgreSQL overflows): narrow the filter instead.
@@ -31,20 +31,13 @@ def _page(limit: int, offset: int) -> None:
 
 async def list_categories(conn: AsyncConnection) -> list[dict]:
     """The category catalogue with department names."""
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(load_sql("reports/categories"))
-        return await cur.fetchall()
+    return await fetch_all(conn, "reports/categories")
 
 
 async def public_report(conn: AsyncConnection, *, code: str) -> dict:
     """What anyone may see of a report: status, routing, result and timeline, no personal data."""
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(load_sql("reports/public"), {"code": code})
-        report = await cur.fetchone()
-        if report is None:
-            raise NotFound(f"no report with code {code!r}")
-        await cur.execute(load_sql("reports/timeline"), {"report_id": report.pop("id")})
-        report["timeline"] = await cur.fetchall()
+    report = await fetch_one(conn, "reports/public", {"code": code}, missing=f"no report with code {code!r}")
+    report["timeline"] = await fetch_all(conn, "reports/timeline", {"report_id": report.pop("id")})
     return report
 
 
@@ -95,15 +88,10 @@ async def staff_queue(
 
 async def staff_report(conn: AsyncConnection, *, code: str, principal: Principal) -> dict:
     """A report with its full audit trail, and its reporter for the unit or department handling it."""
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(load_sql("reports/staff_detail"), {"code": code})
-        report = await cur.fetchone()
-        if report is None:
-            raise NotFound(f"no report with code {code!r}")
-        require_on_report(principal, READ_REPORTS, report)
-        report["reporter_visible"] = may_see_reporter(principal, report)
-        if not report["reporter_visible"]:
-            report["reporter"] = None  # personal data: only for the handlers of the report
-        await cur.execute(load_sql("reports/staff_events"), {"code": code})
-        report["events"] = await cur.fetchall()
+    report = await fetch_one(conn, "reports/staff_detail", {"code": code}, missing=f"no report with code {code!r}")
+    require_on_report(principal, READ_REPORTS, report)
+    report["reporter_visible"] = may_see_reporter(principal, report)
+    if not report["reporter_visible"]:
+        report["reporter"] = None  # personal data: only for the handlers of the report
+    report["events"] = await fetch_all(conn, "reports/staff_events", {"code": code})
     return report

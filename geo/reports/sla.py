@@ -5,17 +5,10 @@ Public holidays are not modelled yet: a deadline that spans Tết is early by th
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from geo.errors import InvalidInput
+from geo.times import TZ
 
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-# The span of time queries may name: periods and windows are computed around it, and date
-# arithmetic near year 1 or 9999 overflows (a 500 instead of a 400).
-EARLIEST = datetime(1900, 1, 1, tzinfo=TZ)
-LATEST = datetime(2200, 1, 1, tzinfo=TZ)
 WORK_PERIODS = ((time(7, 0), time(11, 30)), (time(13, 30), time(17, 0)))
 HOURS_PER_DAY = 8.0
 
@@ -63,30 +56,3 @@ def working_hours_between(start: datetime, end: datetime) -> float:
                 total += hi - lo
         day += timedelta(days=1)
     return total.total_seconds() / 3600
-
-
-def check_instant(name: str, value: datetime) -> datetime:
-    """``value`` if it lies within [EARLIEST, LATEST]; InvalidInput naming ``name`` otherwise."""
-    if not EARLIEST <= value <= LATEST:
-        raise InvalidInput(f"{name} must be between {EARLIEST.date()} and {LATEST.date()}, got {value.isoformat()}")
-    return value
-
-
-DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def parse_instant(name: str, text: str, *, upper: bool = False) -> datetime:
-    """A query value: a date (midnight in Huế; with ``upper``, the end of that day) or a date-time.
-
-    A date-time without an offset is Huế time; ``+07:00`` decoded from a URL as `` 07:00`` is
-    accepted. InvalidInput naming ``name`` otherwise, or outside [EARLIEST, LATEST].
-    """
-    value = text.strip()
-    try:
-        if DATE_ONLY.fullmatch(value):
-            day = date.fromisoformat(value) + timedelta(days=1 if upper else 0)
-            return check_instant(name, datetime.combine(day, time(0), TZ))
-        parsed = datetime.fromisoformat(re.sub(r" (\d\d:?\d\d)$", r"+\1", value))
-    except (ValueError, OverflowError):  # OverflowError: the day after 9999-12-31
-        raise InvalidInput(f"{name} must be a date (2026-01-31) or a date-time, got {text!r}") from None
-    return check_instant(name, parsed if parsed.tzinfo else parsed.replace(tzinfo=TZ))

@@ -18,9 +18,11 @@ from psycopg import AsyncConnection, sql
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from geo.admin import check_department, check_ward
 from geo.auth.policy import Principal, require_action, require_on_report
 from geo.db import DictCursor, load_sql
 from geo.errors import Conflict, InvalidInput, NotFound
+from geo.reports.catalogue import ESCALATION_DEPARTMENT
 from geo.reports.sla import add_working_hours
 
 OPEN_STATUSES = ("received", "assigned", "in_progress", "reopened")
@@ -170,15 +172,11 @@ async def _reroute(cur: DictCursor, report: dict, *, now: datetime, department: 
     before = {"responsible_level": report["responsible_level"], "department": report["department"],
               "admin_unit_code": report["admin_unit_code"]}  # fmt: skip
     if department:
-        await cur.execute("SELECT 1 FROM departments WHERE code = %(c)s", {"c": department})
-        if await cur.fetchone() is None:
-            raise InvalidInput(f"unknown department {department!r}")
+        await check_department(cur.connection, department)
         after: dict[str, str | None] = {"responsible_level": "city", "department": department}
     else:
-        await cur.execute("SELECT level FROM admin_units WHERE code = %(c)s", {"c": unit_code})
-        unit = await cur.fetchone()
-        if unit is None or unit["level"] == "city":
-            raise InvalidInput(f"unit_code {unit_code!r} is not a ward or commune of Huế")
+        assert unit_code is not None
+        await check_ward(cur.connection, unit_code, field="unit_code")
         after = {"responsible_level": "ward", "department": None, "admin_unit_code": unit_code}
     if all(before.get(k) == v for k, v in after.items()):
         raise InvalidInput("reroute target is the unit already responsible")
@@ -190,10 +188,8 @@ async def _escalate(cur: DictCursor, report: dict, *, now: datetime, department:
                     **_: Any) -> tuple[str, dict]:  # fmt: skip
     if report["escalated_at"] is not None:
         raise Conflict(f"report {report['code']} is already escalated to the city level")
-    target = department or report["department"] or report["category_department"] or "trung_tam_ioc"
-    await cur.execute("SELECT 1 FROM departments WHERE code = %(c)s", {"c": target})
-    if await cur.fetchone() is None:
-        raise InvalidInput(f"unknown department {target!r}")
+    target = department or report["department"] or report["category_department"] or ESCALATION_DEPARTMENT
+    await check_department(cur.connection, target)
     await _update(cur, report["id"], now, responsible_level="city", department=target, escalated_at=now)
     return report["status"], {"department": target}
 
@@ -265,5 +261,5 @@ async def escalate_overdue(conn: AsyncConnection, *, now: datetime | None = None
     """Escalate every open report whose deadline has passed; return how many were escalated."""
     now = now or datetime.now().astimezone()
     async with conn.transaction(), conn.cursor() as cur:
-        await cur.execute(load_sql("reports/escalate_overdue"), {"now": now})
+        await cur.execute(load_sql("reports/escalate_overdue"), {"now": now, "fallback": ESCALATION_DEPARTMENT})
         return len(await cur.fetchall())

@@ -41,7 +41,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from geo.reports.catalogue import read_catalogue
+from geo.reports.catalogue import ESCALATION_DEPARTMENT, read_catalogue
 from geo.reports.intake import CODE_ALPHABET, CODE_LENGTH
 from layers.synth import report_outcomes as outcomes
 from layers.synth import report_texts as texts
@@ -59,7 +59,6 @@ HUE_REPORTS, HUE_CALLS_IN, HUE_CALLS_OUT = 183_000, 31_660, 6_279
 HOTLINE_CALLS_FILING = 0.45  # inbound calls that produce a report (the rest ask, follow up, advise)
 SLOW_STAGES = ("assigned", "in_progress")
 ICT = "Asia/Ho_Chi_Minh"
-ESCALATION_DEPARTMENT = "trung_tam_ioc"  # where ward-level reports go when escalated (the SQL's fallback)
 
 WARD_TYPES = ("core", "urban", "rural", "coastal", "mountain")
 # Reports per resident relative to each other: app adoption is highest in the old city.

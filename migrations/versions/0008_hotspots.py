@@ -1,4 +1,4 @@
-"""Hot spots (issue 6): hotspot_runs and the published layers hotspot_cells, emerging_hotspots, forecast_cells.
+"""Hot spots: hotspot_runs and the published layers hotspot_cells, emerging_hotspots, forecast_cells.
 
 Written by hand. Merges 0004 too, for ``huegis_track_layer`` (the tile cache's version counter).
 

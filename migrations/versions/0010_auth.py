@@ -1,4 +1,4 @@
-"""Staff accounts, machine API keys and the audit log (issue 8).
+"""Staff accounts, machine API keys and the audit log.
 
 Written by hand from geo.models (StaffUser, ApiKey, AuditLog).
 

@@ -5,7 +5,7 @@ WITH overdue AS (
     UPDATE citizen_reports r
     SET escalated_at = %(now)s,
         responsible_level = 'city',
-        department = COALESCE(r.department, c.department, 'trung_tam_ioc'),
+        department = COALESCE(r.department, c.department, %(fallback)s),
         updated_at = %(now)s
     FROM report_categories c
     WHERE c.code = r.category

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tiles.vector import MAX_ZOOM, MIN_ZOOM, MVT_MEDIA_TYPE, TILESETS, TMS, Tileset
+from tiles.grid import MAX_ZOOM, MIN_ZOOM, TMS, TMS_ID
+from tiles.vector import MVT_MEDIA_TYPE, TILESETS, Tileset
 
-TMS_ID: str = TMS.id or "WebMercatorQuad"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 REL = "http://www.opengis.net/def/rel/ogc/1.0"
 TILES_CONF = "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf"

@@ -1,7 +1,11 @@
-"""OGC API Features items answered from PostgreSQL bytes, in front of the pygeoapi mount.
+"""OGC API Features at ``/ogc``: pygeoapi mounted, and JSON items answered in front of it.
+
+pygeoapi reads ``PYGEOAPI_CONFIG`` and ``PYGEOAPI_OPENAPI`` when its Starlette module is
+imported, so the environment is set from the settings first, and the OpenAPI document (which
+pygeoapi builds by reflecting the tables) is generated if it is missing.
 
 ``GET /ogc/collections/{layer}/items`` and ``…/items/{id}`` in JSON are answered by
-``geo.features`` with pygeoapi's response shape (links, numberMatched, errors); every other
+``geo.ogc.features`` with pygeoapi's response shape (links, numberMatched, errors); every other
 request, and any parameter only pygeoapi implements, is handed to the mounted pygeoapi app
 untouched, so clients see one service.
 
@@ -11,6 +15,7 @@ on this hot path FastAPI's dependency solving was a tenth of the request's CPU (
 
 from __future__ import annotations
 
+import importlib
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -21,18 +26,30 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pygeoapi.util import get_choice_from_headers
 from starlette.routing import Match, Mount
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.ogc import PREFIX
-from geo.features import CountCache, InvalidParameter, Unsupported, fetch_item, fetch_page, parse_items_query
-from layers.registry import REGISTRY, LayerSpec
+from api.errors import OutageAs503
+from geo.ogc.features import InvalidParameter, Unsupported, fetch_item, fetch_page, parse_items_query
+from geo.ogc.openapi import generate_openapi
+from geo.registry import REGISTRY, LayerSpec
+from geo.settings import Settings
 
+PREFIX = "/ogc"
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
-COUNTS = CountCache()
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 # pygeoapi's media types by Accept value; the first one a client prefers decides the format.
 ACCEPTED = {"text/html": "html", "application/ld+json": "jsonld", "application/json": "json"}
+
+
+def create_ogc_app(settings: Settings) -> ASGIApp:
+    """The pygeoapi Starlette application configured for this platform (mounted at ``PREFIX``)."""
+    settings.export_pygeoapi_env()
+    if not settings.pygeoapi_openapi.exists():
+        generate_openapi(settings)
+    module = importlib.import_module("pygeoapi.starlette_app")
+    # pygeoapi answers a database outage with a 500: make it our 503.
+    return OutageAs503(module.APP)
 
 
 class ToPygeoapi(Response):
@@ -63,7 +80,7 @@ async def items(layer_id: str, request: Request) -> Response:
         return _error(400, "InvalidParameterValue", str(exc))
     try:
         async with request.app.state.pool.connection() as conn:
-            page = await fetch_page(conn, query, COUNTS)
+            page = await fetch_page(conn, query, request.app.state.feature_counts)
     except psycopg.errors.DataError as exc:  # a value PostgreSQL refuses (e.g. out of range)
         return _error(400, "InvalidParameterValue", f"invalid parameter value: {exc.diag.message_primary}")
 

@@ -13,20 +13,18 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from geo.errors import NotFound
-from tiles import ogc
+from tiles import metadata as ogc
 from tiles.cache import TileStore
+from tiles.grid import InvalidTile, check_tile
 from tiles.style import basemap_style
-from tiles.vector import BASEMAP, MVT_MEDIA_TYPE, InvalidTile, Tileset, check_tile, get_tileset
+from tiles.vector import BASEMAP, MVT_MEDIA_TYPE, Tileset, get_tileset
 
 router = APIRouter(prefix="/tiles", tags=["tiles"])
 
 
 def get_store(request: Request) -> TileStore:
-    """The app's tile store, created on first use over the app's pool."""
-    store = getattr(request.app.state, "tile_store", None)
-    if store is None:
-        store = request.app.state.tile_store = TileStore(request.app.state.pool)
-    return store
+    """The app's tile store (created with the pool in the lifespan)."""
+    return request.app.state.tile_store
 
 
 StoreDep = Annotated[TileStore, Depends(get_store)]

@@ -11,10 +11,10 @@ from typing import Any
 
 import yaml
 
-from layers.registry import LAYERS, LayerSpec
+from geo.registry import LAYERS, LayerSpec
 
 HEADER = """\
-# Generated from layers/registry.py by `huegis ogc config`: edit the registry, not this file.
+# Generated from geo/registry.py by `huegis ogc config`: edit the registry, not this file.
 # ${VAR:-default} values come from the environment (the same variables as the app's settings).
 """
 
@@ -97,7 +97,7 @@ def collection(spec: LayerSpec) -> dict[str, Any]:
     """One pygeoapi resource (an OGC API Features collection) for a layer."""
     provider: dict[str, Any] = {
         "type": "feature",
-        "name": "layers.ogc_provider.PublishedProvider",
+        "name": "geo.ogc.provider.PublishedProvider",
         "data": dict(DB),
         "id_field": spec.id_field,
         "table": spec.table_name,
@@ -108,7 +108,7 @@ def collection(spec: LayerSpec) -> dict[str, Any]:
         provider["time_field"] = spec.time_field
     if spec.time_end_fields:
         # The stock provider compares one time column; an interval layer answers "active at t".
-        provider["name"] = "layers.ogc_provider.ActiveIntervalProvider"
+        provider["name"] = "geo.ogc.provider.ActiveIntervalProvider"
         provider["time_end_fields"] = list(spec.time_end_fields)
     return {
         "type": "collection",

@@ -7,8 +7,6 @@ and writes nothing.
 
 from __future__ import annotations
 
-import asyncio
-import getpass
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
@@ -16,12 +14,11 @@ from typing import Annotated, Any, TypeVar
 import typer
 from psycopg import AsyncConnection
 
-from geo.audit import Actor
+from cli.common import cli_actor, fail, with_connection
 from geo.auth import accounts
 from geo.auth.passwords import check_password_strength
 from geo.auth.roles import KEY_ROLES, ROLES, USER_ROLES
 from geo.errors import HueGISError, InvalidInput
-from geo.settings import get_settings
 
 T = TypeVar("T")
 ROLE_HELP = "; ".join(f"{name}: {ROLES[name].title}" for name in USER_ROLES)
@@ -40,22 +37,13 @@ Department = Annotated[
 ]
 
 
-def _actor() -> Actor:
-    return Actor(f"cli:{getpass.getuser()}", "cli")
-
-
 def _run(work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
     """Run one service call on a fresh connection; HueGIS errors become a message and an exit code."""
 
-    async def main() -> T:
-        async with await AsyncConnection.connect(get_settings().conninfo(), autocommit=True) as conn:
-            return await work(conn)
-
     try:
-        return asyncio.run(main())
+        return with_connection(work)
     except HueGISError as exc:
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(code=2 if isinstance(exc, InvalidInput) else 1) from None
+        raise fail(exc, code=2 if isinstance(exc, InvalidInput) else 1) from None
 
 
 def _check(check: Callable[[], Any]) -> None:
@@ -63,8 +51,7 @@ def _check(check: Callable[[], Any]) -> None:
     try:
         check()
     except InvalidInput as exc:
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(code=2) from None
+        raise fail(exc, code=2) from None
 
 
 def _show(row: dict[str, Any]) -> str:
@@ -93,7 +80,13 @@ def users_add(
     _check(lambda: check_password_strength(password))
     user = _run(
         lambda conn: accounts.create_user(
-            conn, username=username, password=password, role=role, unit_code=unit, department=department, actor=_actor()
+            conn,
+            username=username,
+            password=password,
+            role=role,
+            unit_code=unit,
+            department=department,
+            actor=cli_actor(),
         )
     )
     typer.echo(f"created {_show(user)}")
@@ -109,7 +102,7 @@ def users_role(
     """Change an account's role and scope (effective on its next request)."""
     user = _run(
         lambda conn: accounts.set_role(
-            conn, username=username, role=role, unit_code=unit, department=department, actor=_actor()
+            conn, username=username, role=role, unit_code=unit, department=department, actor=cli_actor()
         )
     )
     typer.echo(f"changed {_show(user)}")
@@ -118,14 +111,14 @@ def users_role(
 @users_app.command("disable")
 def users_disable(username: Annotated[str, typer.Argument(help="The account to disable.")]) -> None:
     """Disable an account: refused from its next request on, even with a token that has not expired."""
-    user = _run(lambda conn: accounts.set_disabled(conn, username=username, disabled=True, actor=_actor()))
+    user = _run(lambda conn: accounts.set_disabled(conn, username=username, disabled=True, actor=cli_actor()))
     typer.echo(f"disabled {_show(user)}")
 
 
 @users_app.command("enable")
 def users_enable(username: Annotated[str, typer.Argument(help="The account to enable again.")]) -> None:
     """Enable a disabled account again."""
-    user = _run(lambda conn: accounts.set_disabled(conn, username=username, disabled=False, actor=_actor()))
+    user = _run(lambda conn: accounts.set_disabled(conn, username=username, disabled=False, actor=cli_actor()))
     typer.echo(f"enabled {_show(user)}")
 
 
@@ -137,7 +130,7 @@ def users_password(
     """Set a new password (prompted twice, or read from stdin)."""
     password = _read_password(password_stdin)
     _check(lambda: check_password_strength(password))
-    _run(lambda conn: accounts.set_password(conn, username=username, password=password, actor=_actor()))
+    _run(lambda conn: accounts.set_password(conn, username=username, password=password, actor=cli_actor()))
     typer.echo(f"password of {username} changed")
 
 
@@ -154,7 +147,7 @@ def keys_add(
     role: Annotated[str, typer.Option("--role", help=f"One of {', '.join(KEY_ROLES)}.")],
 ) -> None:
     """Create a key and print it once (only its SHA-256 is stored: keep it now)."""
-    row, key = _run(lambda conn: accounts.create_key(conn, name=name, role=role, actor=_actor()))
+    row, key = _run(lambda conn: accounts.create_key(conn, name=name, role=role, actor=cli_actor()))
     typer.echo(f"created key {row['name']} ({row['role']}); it is shown only now:", err=True)
     typer.echo(key)
 
@@ -162,7 +155,7 @@ def keys_add(
 @keys_app.command("revoke")
 def keys_revoke(name: Annotated[str, typer.Argument(help="The key to revoke.")]) -> None:
     """Revoke a key: refused from its next request on."""
-    row = _run(lambda conn: accounts.revoke_key(conn, name=name, actor=_actor()))
+    row = _run(lambda conn: accounts.revoke_key(conn, name=name, actor=cli_actor()))
     typer.echo(f"revoked {row['name']} at {row['revoked_at'].isoformat()}")
 
 

@@ -17,22 +17,22 @@ are quoted by psycopg.sql and values bound.
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache, lru_cache
 from typing import Any
 
+from cachetools import LRUCache
 from dateutil.parser import isoparse
 from psycopg import AsyncConnection, sql
 from psycopg.adapt import Buffer, Loader
 
 from geo.db import load_sql
 from geo.errors import InvalidInput
-from layers.ogc import DEFAULT_ITEMS, MAX_ITEMS
-from layers.registry import LayerSpec
+from geo.ogc.config import DEFAULT_ITEMS, MAX_ITEMS
+from geo.registry import LayerSpec
 
 GEOM = "geom"
 # 7 decimals of a degree: ~1 cm, below the accuracy of any layer here, and a third shorter.
@@ -150,24 +150,13 @@ class Item:
     next: Any
 
 
-@dataclass
-class CountCache:
-    """Exact counts per (layer, filter), each valid while the layer's change tag is the same."""
+# (layer, filter) → (the layer's change tag when counted, the count); an LRU held by the app.
+CountCache = MutableMapping[tuple, tuple[str, int]]
 
-    max_entries: int = COUNT_CACHE_ENTRIES
-    _entries: OrderedDict[tuple, tuple[str, int]] = field(default_factory=OrderedDict)
 
-    def get(self, key: tuple) -> tuple[str, int] | None:
-        entry = self._entries.get(key)
-        if entry is not None:
-            self._entries.move_to_end(key)
-        return entry
-
-    def put(self, key: tuple, version: str, count: int) -> None:
-        self._entries[key] = (version, count)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+def count_cache(max_entries: int = COUNT_CACHE_ENTRIES) -> CountCache:
+    """An empty LRU of exact counts, each valid while its layer's change tag is the same."""
+    return LRUCache(maxsize=max_entries)
 
 
 # --- parameters ---------------------------------------------------------------------------------
@@ -509,7 +498,7 @@ async def fetch_page(conn: AsyncConnection, query: ItemsQuery, counts: CountCach
         assert known is not None
         matched = known[1]
     elif tag is not None:
-        counts.put(query.count_key, tag.decode(), matched)
+        counts[query.count_key] = (tag.decode(), matched)
     return Page(features=features, returned=returned, matched=matched)
 
 

@@ -403,7 +403,7 @@ LAYERS: tuple[LayerSpec, ...] = (
         time_field="onset",
         time_end_fields=("expires", "cancelled_at"),
     ),
-    # --- disasters (issue 5) ---
+    # --- disasters ---
     LayerSpec(
         id="storm_exposure",
         title="Storm exposure of wards 1945-2021",
@@ -537,7 +537,7 @@ LAYERS: tuple[LayerSpec, ...] = (
         synthetic="mixed",
         time_field="month",
     ),
-    # --- hotspots (issue 6) ---
+    # --- hot spots ---
     LayerSpec(
         id="hotspot_cells",
         title="Report hot spots (Getis-Ord Gi*)",

@@ -9,7 +9,7 @@ The second part is about layers whose rows are valid over an interval (disaster 
 
 pygeoapi's stock PostgreSQL provider filters ``datetime`` on one column (``time_field = t``), so
 QGIS asking "what is active at t?" would get only zones whose onset is exactly t. This provider
-reads ``time_end_fields`` from its configuration (written by ``layers/ogc.py`` from the
+reads ``time_end_fields`` from its configuration (written by ``geo/ogc/config.py`` from the
 registry) and answers with the rows active at t: ``time_field <= t`` and ``t < end`` for every
 end column that is set (for disaster zones: ``expires`` and ``cancelled_at``). An interval
 ``a/b`` selects the rows active at some moment of it.

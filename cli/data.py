@@ -1,0 +1,85 @@
+"""``huegis load``, ``huegis synth`` and ``huegis kpis``: the data the platform serves."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import typer
+
+from cli.common import fail
+from geo.errors import HueGISError
+from geo.settings import get_settings
+
+
+def load(
+    only: Annotated[list[str] | None, typer.Option("--only", help="Load just these layer ids.")] = None,
+    force: Annotated[bool, typer.Option(help="Reload even when the input has not changed.")] = False,
+) -> None:
+    """Load Huế's layers (shipped real data and seeded synthetic layers); unchanged inputs are skipped."""
+    from layers.loaders import load_layers
+
+    try:
+        results = load_layers(get_settings(), only=only, force=force)
+    except (HueGISError, KeyError) as exc:
+        raise fail(exc) from exc
+    for result in results:
+        typer.echo(f"{result.layer_id:22} {result.rows:>7} rows  {'loaded' if result.loaded else 'unchanged'}")
+
+
+kpis_app = typer.Typer(help="Report KPIs: the kpi_unit_month choropleth layer.", no_args_is_help=True)
+
+
+@kpis_app.command("refresh")
+def kpis_refresh() -> None:
+    """Rebuild kpi_unit_month (one row per ward/commune and month) from the reports."""
+    import psycopg
+
+    from geo.analytics.kpis import refresh_kpi_unit_month
+
+    with psycopg.connect(get_settings().conninfo(), autocommit=True) as conn:
+        rows = refresh_kpi_unit_month(conn)
+    typer.echo(f"kpi_unit_month: {rows} unit-months")
+
+
+synth_app = typer.Typer(help="Seeded synthetic data: the citizen-report history.", no_args_is_help=True)
+
+
+@synth_app.command("reports")
+def synth_reports(
+    count: Annotated[int | None, typer.Option(help="Reports (default: HUEGIS_HISTORY_COUNT, 183000).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (default: HUEGIS_SEED).")] = None,
+    until: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Day after the last one (default: 2026-11-01).")
+    ] = None,
+    slow_unit: Annotated[
+        list[str] | None, typer.Option("--slow-unit", help="Ward/commune or department code made slow (repeatable).")
+    ] = None,
+    slow_stage: Annotated[str | None, typer.Option(help="Where slow units dwell: assigned | in_progress.")] = None,
+    slow_factor: Annotated[float | None, typer.Option(help="How many times longer they take there (4).")] = None,
+    slow_since: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Slow only for reports received from this day (default: always)."),
+    ] = None,
+    on_time_share: Annotated[float | None, typer.Option(help="2022 share resolved by the deadline (0.511).")] = None,
+    on_time_trend: Annotated[float | None, typer.Option(help="Change of that share per year (0.03).")] = None,
+    force: Annotated[bool, typer.Option(help="Reload even when nothing changed.")] = False,
+    dry_run: Annotated[bool, typer.Option(help="Generate and print the figures; leave the database alone.")] = False,
+) -> None:
+    """Generate the citizen-report history (2019 → --until) and load it: COPY, one transaction, synthetic rows only."""
+    from layers.reports_history import build_history, describe, describe_kpis, history_params, load_history
+
+    settings = get_settings()
+    given = {"count": count, "seed": seed, "until": until.date() if until else None, "slow_stage": slow_stage,
+             "slow_units": tuple(slow_unit) if slow_unit else None, "slow_factor": slow_factor,
+             "slow_since": slow_since.date() if slow_since else None,
+             "on_time_share": on_time_share, "on_time_trend": on_time_trend}  # fmt: skip
+    try:
+        params = history_params(settings, **{k: v for k, v in given.items() if v is not None})
+        if dry_run:
+            params.validate()
+            typer.echo(describe_kpis(build_history(settings, params).manifest["kpis"]))
+            return
+        typer.echo(describe(load_history(settings, params, force=force)))
+    except (HueGISError, ValueError) as exc:
+        raise fail(exc) from exc

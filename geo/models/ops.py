@@ -1,0 +1,66 @@
+"""Bookkeeping the platform runs on: layer loads, layer versions (tile cache) and monthly KPIs."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from geo.models.base import Base, geometry, now_column, valid_geometry
+
+
+class LayerLoad(Base):
+    """What was last loaded into a layer, so a second load of the same input is skipped."""
+
+    __tablename__ = "layer_loads"
+    layer_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    checksum: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    rows: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    loaded_at: Mapped[datetime] = now_column()
+
+
+class LayerVersion(Base):
+    """A counter per layer bumped by a statement trigger on every change: the tile cache key."""
+
+    __tablename__ = "layer_versions"
+    layer_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, server_default="1")
+    changed_at: Mapped[datetime] = now_column()
+
+
+class KpiUnitMonth(Base):
+    """One ward/commune's report KPIs for one month, with its polygon: a choropleth layer.
+
+    Rebuilt by ``huegis kpis refresh`` (and after report loads) from the one KPI query.
+    """
+
+    __tablename__ = "kpi_unit_month"
+    __table_args__ = (
+        sa.CheckConstraint("received >= 0 AND processed <= received", name="counts_consistent"),
+        valid_geometry(),
+    )
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    unit_code: Mapped[str] = mapped_column(sa.String(5), sa.ForeignKey("admin_units.code"), nullable=False)
+    unit_name: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    level: Mapped[str] = mapped_column(sa.String(8), nullable=False)
+    month: Mapped[date] = mapped_column(sa.Date, nullable=False, index=True)
+    population: Mapped[int | None] = mapped_column(sa.Integer)
+    received: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    processed: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    resolved: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    on_time: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    late_with_extension: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    late: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    rated: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    satisfied: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    backlog: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    overdue: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    processed_share: Mapped[float | None] = mapped_column(sa.Float)
+    on_time_share: Mapped[float | None] = mapped_column(sa.Float)
+    satisfied_share: Mapped[float | None] = mapped_column(sa.Float)
+    mean_rating: Mapped[float | None] = mapped_column(sa.Float)
+    median_hours_to_resolve: Mapped[float | None] = mapped_column(sa.Float)
+    reports_per_10k: Mapped[float | None] = mapped_column(sa.Float)
+    updated_at: Mapped[datetime] = now_column()
+    geom = geometry("MULTIPOLYGON")
