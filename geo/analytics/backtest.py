@@ -2,7 +2,8 @@
 
 Two windows of consecutive origins, the most recent last: **validation** origins, then **scored**
 origins. At each origin ``s`` every model forecasts period ``s`` from periods ``0 … s-1`` only
-(models that learn are refitted every ``refit_every`` origins). Everything that is chosen is
+(models that learn are refitted every ``refit_every`` origins; ``gbm``, whose fit costs as much as
+all the others' together, every three times that). Everything that is chosen is
 chosen on the validation origins alone: each model's hyper-parameters (bandwidths, half-lives,
 prior weights), the blend's weights and the model itself (highest PAI at 5 %). The scored
 origins then measure that choice: no scored period plays any part in it, and the study area and
@@ -440,10 +441,11 @@ def backtest_space_time(
 
 
 def _trace(data: SpaceTime, model: ForecastModel, origins: range, refit_every: int) -> Trace:
-    """The model's forecast at every origin, refitted every ``refit_every`` origins on the periods before."""
+    """The model's forecast at every origin, refitted every ``refit_every`` (× its refit factor) origins."""
     out = np.empty((data.n_cells, len(origins)), dtype=np.float32)
+    every = refit_every * model.refit_factor
     for step, s in enumerate(origins):
-        if step % refit_every == 0:
+        if step % every == 0:
             model.fit(data, s)
         out[:, step] = model.predict(data, s)
     return Trace(model, out)

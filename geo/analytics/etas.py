@@ -57,6 +57,7 @@ def fit_etas(
     cell_m: float,
     reach_m: float,
     window: float,
+    initial: EtasFit | None = None,
 ) -> EtasFit:
     """EM estimate of the process from the events of ``[start, end)`` days.
 
@@ -76,9 +77,9 @@ def fit_etas(
         Hexagon edge and the farthest triggering distance considered, metres.
     window : float
         The longest triggering delay considered, days.
+    initial : EtasFit, optional
+        A fit to start EM from (the previous origin's): same answer to the tolerance, fewer steps.
     """
-    from scipy.spatial import cKDTree
-
     keep = (t >= start) & (t < end)
     t, xy, cell = t[keep], xy[keep], cell[keep]
     n = len(t)
@@ -86,41 +87,62 @@ def fit_etas(
     if n < 10 or duration <= 0:
         per_day = np.bincount(cell, minlength=n_cells) / max(duration, 1.0)
         return EtasFit(0.0, 1.0, cell_m, smoother @ per_day, 0, n)
-    pairs = cKDTree(xy).query_pairs(reach_m, output_type="ndarray")
-    a, b = pairs[:, 0], pairs[:, 1]
-    # Parent j strictly before child i, within the window.
-    child = np.where(t[a] > t[b], a, b)
-    parent = np.where(t[a] > t[b], b, a)
-    lag = t[child] - t[parent]
-    near = (lag > 0) & (lag <= window)
-    child, parent, lag = child[near], parent[near], lag[near]
-    d2 = ((xy[child] - xy[parent]) ** 2).sum(axis=1)
+    child, lag, d2 = candidate_pairs(t, xy, reach_m, window)
     sigma_min = cell_m / 2.0
-    theta, omega, sigma2 = 0.1, 1.0 / 7.0, max(sigma_min, 100.0) ** 2
     area = 1.5 * math.sqrt(3.0) * cell_m**2
-    background = smoother @ (np.bincount(cell, minlength=n_cells) * 0.9 / duration)
+    theta, omega, sigma2 = 0.1, 1.0 / 7.0, max(sigma_min, 100.0) ** 2
+    if initial is not None and initial.theta > 0:
+        # From the previous origin's triggering (a few weeks of data apart): EM needs fewer steps.
+        theta, omega, sigma2 = initial.theta, initial.omega, initial.sigma_m**2
+    # Every event's cell starts with background, so no event begins with zero intensity.
+    background = smoother @ (np.bincount(cell, minlength=n_cells) * (1.0 - min(theta, 0.9)) / duration)
     # The part of each event's offspring that falls inside the training interval (censoring at the end).
     remaining = end - t
     previous = -np.inf
     iteration = 0
     for iteration in range(1, MAX_ITERATIONS + 1):  # noqa: B007 - reported
-        trigger = theta * omega * np.exp(-omega * lag) * np.exp(-d2 / (2 * sigma2)) / (2 * math.pi * sigma2)
+        trigger = np.exp(-omega * lag - d2 / (2 * sigma2))
+        trigger *= theta * omega / (2 * math.pi * sigma2)
         base = background[cell] / area
         total = base + np.bincount(child, weights=trigger, minlength=n)
         p_trigger = trigger / total[child]
         p_background = base / total
         likelihood = float(np.log(total).sum() - background.sum() * duration - theta * n)
-        offspring = p_trigger.sum()
+        offspring = float(p_trigger.sum())
         expected = (1.0 - np.exp(-omega * remaining)).sum()
         theta = float(min(offspring / max(expected, 1e-9), 0.95))
         if offspring > 0:
-            omega = float(offspring / max((p_trigger * lag).sum(), 1e-9))
-            sigma2 = float(max((p_trigger * d2).sum() / (2.0 * offspring), sigma_min**2))
+            omega = float(offspring / max(float(p_trigger @ lag), 1e-9))
+            sigma2 = float(max(float(p_trigger @ d2) / (2.0 * offspring), sigma_min**2))
         background = smoother @ (np.bincount(cell, weights=p_background, minlength=n_cells) / duration)
         if abs(likelihood - previous) < TOLERANCE * max(1.0, abs(likelihood)):
             break
         previous = likelihood
     return EtasFit(theta, omega, math.sqrt(sigma2), background, iteration, n)
+
+
+def candidate_pairs(
+    t: NDArray[np.float64], xy: NDArray[np.float64], reach_m: float, window: float
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+    """(child, lag in days, squared distance) of every earlier event (parent) within reach and window of a child.
+
+    One search in space-time: time scaled so that ``window`` days span ``reach_m`` metres, pairs within
+    ``reach_m`` in every coordinate (a box), then the disc. Searching space alone would return every
+    pair of a busy corner over the whole training year, most of them months apart.
+    """
+    from scipy.spatial import cKDTree
+
+    points = np.column_stack([xy, t * (reach_m / window)])
+    pairs = cKDTree(points).query_pairs(reach_m, p=np.inf, output_type="ndarray")
+    if len(pairs) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0)
+    a, b = pairs[:, 0], pairs[:, 1]
+    later = t[a] > t[b]
+    child, parent = np.where(later, a, b), np.where(later, b, a)
+    lag = t[child] - t[parent]
+    d2 = ((xy[child] - xy[parent]) ** 2).sum(axis=1)
+    near = (lag > 0) & (lag <= window) & (d2 <= reach_m**2)
+    return child[near], lag[near], d2[near]
 
 
 def forecast_etas(
