@@ -128,14 +128,23 @@ def test_cli_prints_the_metrics_table(city_csv: Path, tmp_path: Path) -> None:
             }
         )
     )
-    result = backtest_cli(
-        "--events", str(city_csv), "--boundary", str(boundary), "--period", "week", "--cell-m", "500", "--origins", "4"
-    )
+    result = backtest_cli("--events", str(city_csv), "--boundary", str(boundary), "--period", "week", "--cell-m", "500",
+                          "--origins", "4", "--validation", "5")  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "EPSG:32723" in result.stdout and "study area: " + str(boundary) in result.stdout
     for name in MODELS:
         assert name in result.stdout
-    assert "chosen on validation:" in result.stdout and "PAI" in result.stdout and "validation: " in result.stdout
+    assert "chosen on validation:" in result.stdout and "PAI" in result.stdout
+    assert "validation: 5 origins" in result.stdout and "scored: 4 origins" in result.stdout
+
+
+def test_cli_can_leave_gradient_boosting_out(city_csv: Path) -> None:
+    result = backtest_cli("--events", str(city_csv), "--period", "week", "--cell-m", "400", "--origins", "4",
+                          "--validation", "4", "--no-gbm", "--json")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert {m["name"] for m in report["models"]} == MODELS - {"gbm"}
+    assert (report["settings"]["validation_origins"], report["settings"]["origins"]) == (4, 4)
 
 
 BAD_INPUT = {

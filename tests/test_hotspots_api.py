@@ -18,7 +18,8 @@ from geo.settings import Settings
 
 LAYERS = ("hotspot_cells", "emerging_hotspots", "forecast_cells")
 # The test history is small (3,000 reports over eight years): large cells and months keep it meaningful.
-RUN = {"period": "month", "cell_m": 1500, "origins": 4, "ehsa_period": "month", "ehsa_slices": 12, "window": 6}
+RUN = {"period": "month", "cell_m": 1500, "origins": 4, "validation": 4, "ehsa_period": "month", "ehsa_slices": 12,
+       "window": 6}  # fmt: skip
 
 
 def gis_admin(settings: Settings) -> dict[str, str]:

@@ -10,8 +10,8 @@ per-report log ratios it makes two comparisons, for every candidate onset ``τ``
 
 * **Own history**: the handler's reports of the last ``τ`` days against its own reports of the
   ``history_days`` before them, one-sided Mann-Whitney test, each period seen as of its own end and
-  both relative to the handler's peers in the same period (so a city-wide slow season is not a
-  unit's bottleneck). Scanning the onset finds a slowdown that began a month ago as well as one a
+  relative to the whole city's reports of the stage in that period (so a city-wide slow season is
+  not a unit's bottleneck). Scanning the onset finds a slowdown that began a month ago as well as one a
   year old, which a fixed window would dilute or compare with an already slow past. The only
   comparison a department has, since no other department handles its categories.
 * **Peers**: the handler's median over the last ``τ`` days against those of the other handlers of
@@ -27,16 +27,18 @@ onsets tried (Bonferroni). Two tests look at the backlog of open work instead of
 * **Overdue work**: the handler's reports of the last ``window_days`` that are open and overdue
   now, against the count expected from its peers' overdue share per category (one-sided Poisson
   tail with that exposure);
-* **Backlog growth**: open overdue reports now against ``growth_days`` before (one-sided Poisson
-  tail): a unit swamped by more work than usual piles up overdue reports even when each report
-  takes no longer than before, which the dwell tests cannot see.
+* **Backlog growth**: the reports that fell overdue in the last ``growth_days`` and are still open,
+  against the mean of the ``growth_periods`` periods before (one-sided Poisson tail): a unit swamped
+  by more work than usual piles up overdue reports even when each report takes no longer than
+  before, which the dwell tests cannot see. Counting what fell overdue lately, not the whole stock,
+  keeps long-stuck reports from hiding a new pile-up (or from flagging a unit that only keeps them).
 
 Only (handler, stage) pairs with at least ``min_volume`` reports (in both periods for the history
 comparison) are tested. The p-values of all tests together are adjusted with Benjamini-Hochberg
 (false-discovery rate ``alpha``), and a flag also needs a practical effect of ``min_ratio``: the
 handler's median is that many times its own before the onset (and not below its peers'), or,
 without enough history, that many times its peers'; overdue work that many times the expected
-count; a backlog that many times larger than ``growth_days`` before. A unit that was always slow
+count; that many times more reports fallen overdue than usual. A unit that was always slow
 but got no slower is therefore not flagged. Each flag says why in words and numbers.
 """
 
@@ -73,14 +75,17 @@ class BottleneckSettings:
     window_days: int = 180  # reports of this window are compared with the peers' for overdue work
     history_days: int = 365  # own history: this many days before each candidate onset
     onsets: tuple[int, ...] = (30, 60, 90, 135, 180, 270, 365, 540)  # candidate onsets, days before now
-    growth_days: int = 30  # backlog growth: open overdue reports now against this many days before
+    growth_days: int = 30  # backlog growth: reports fallen overdue (still open) in periods of this many days
+    growth_periods: int = 6  # … the latest against the mean of this many periods before it (the usual pace)
     min_volume: int = 8
     min_ratio: float = 2.0
-    alpha: float = 0.01
+    alpha: float = 0.05
 
     def __post_init__(self) -> None:
-        if self.window_days < 7 or self.history_days < 0 or self.min_volume < 1 or self.growth_days < 1:
-            raise InvalidInput("window_days >= 7, history_days >= 0, growth_days >= 1 and min_volume >= 1 are required")
+        if self.window_days < 7 or self.history_days < 0 or self.min_volume < 1:
+            raise InvalidInput("window_days >= 7, history_days >= 0 and min_volume >= 1 are required")
+        if self.growth_days < 1 or self.growth_periods < 1:
+            raise InvalidInput("growth_days and growth_periods must be at least 1")
         if not self.onsets or min(self.onsets) < 1:
             raise InvalidInput("onsets must be a non-empty list of positive numbers of days")
         if not 0 < self.alpha < 1 or self.min_ratio < 1:
@@ -97,9 +102,9 @@ class Flag:
     name_en: str
     metric: str  # "stage_dwell", "overdue" or "backlog_growth"
     stage: str | None
-    value: float  # median hours in the stage (overdue: overdue reports of the window; growth: overdue now)
+    value: float  # median hours in the stage (overdue: overdue reports of the window; growth: fallen overdue)
     peer_value: float  # the same at the peers' pace for the handler's categories (overdue: expected count)
-    own_history: float | None  # the same at its own pace before the onset (growth: overdue growth_days before)
+    own_history: float | None  # the same at its own pace before the onset (growth: its usual count)
     volume: int
     overdue: int
     backlog_growth: int
@@ -186,7 +191,7 @@ async def detect_bottlenecks(conn: AsyncConnection, *, now: datetime | None = No
     now = now or datetime.now().astimezone()
     lookback = timedelta(days=max(cfg.onsets) + cfg.history_days)
     bounds = {"since": now - lookback, "now": now, "start": now - timedelta(days=cfg.window_days),
-              "growth_start": now - timedelta(days=cfg.growth_days)}  # fmt: skip
+              "days": cfg.growth_days, "steps": cfg.growth_periods}  # fmt: skip
     async with conn.cursor() as cur:  # tuples: one row per report and stage, many thousands
         await cur.execute(load_sql("analytics/bottleneck_stages"), bounds)
         stages = pd.DataFrame(await cur.fetchall(), columns=["handler", "handler_kind", "category", "stage",
@@ -194,12 +199,19 @@ async def detect_bottlenecks(conn: AsyncConnection, *, now: datetime | None = No
         await cur.execute(load_sql("analytics/bottleneck_backlog"), bounds)
         backlog = pd.DataFrame(await cur.fetchall(), columns=["handler", "handler_kind", "category", "received",
                                                                "recent_overdue", "open_now", "overdue",
-                                                               "overdue_before", "open_at_start"])  # fmt: skip
+                                                               "open_at_start"])  # fmt: skip
+        await cur.execute(load_sql("analytics/bottleneck_overdue_inflow"), bounds)
+        inflow = pd.DataFrame(await cur.fetchall(), columns=["handler", "k", "fell_overdue"])
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(load_sql("analytics/handler_names"))
         names = {r["handler"]: r for r in await cur.fetchall()}
+    return find_bottlenecks(stages, backlog, inflow, names, cfg)
 
-    tests = _dwell_tests(stages, cfg) + _overdue_tests(backlog, cfg) + _growth_tests(backlog, cfg)
+
+def find_bottlenecks(stages: pd.DataFrame, backlog: pd.DataFrame, inflow: pd.DataFrame, names: dict,
+                     cfg: BottleneckSettings) -> list[Flag]:  # fmt: skip
+    """The tests on the rows of the three ``bottleneck_*`` queries, false-discovery control, flags."""
+    tests = _dwell_tests(stages, cfg) + _overdue_tests(backlog, cfg) + _growth_tests(inflow, cfg)
     for test, q in zip(tests, benjamini_hochberg([t.p_value for t in tests]), strict=True):
         test.q_value = q
     passed = [t for t in tests if t.q_value <= cfg.alpha and t.ratio >= cfg.min_ratio]
@@ -214,11 +226,10 @@ def _log_hours(stages: pd.DataFrame, cut_ago: float) -> np.ndarray:
     return np.log(np.maximum(days * 24.0, MIN_HOURS))
 
 
-def _relative(ratios: pd.Series, handlers: pd.Series, min_volume: int) -> pd.Series:
-    """Log ratios minus the median of the handlers' medians in the same period (unchanged with too few handlers)."""
-    medians = ratios.groupby(handlers, observed=True).agg(["median", "size"])
-    medians = medians.loc[medians["size"] >= min_volume, "median"]
-    return ratios - (float(medians.median()) if len(medians) > MIN_PEERS else 0.0)
+def _relative(period: pd.DataFrame) -> pd.DataFrame:
+    """A period's log ratios minus the median of all its reports in the same stage (every handler)."""
+    median = period.groupby("stage", observed=True)["log_ratio"].transform("median")
+    return period.assign(log_ratio=period["log_ratio"] - median)
 
 
 def _dwell_tests(stages: pd.DataFrame, cfg: BottleneckSettings) -> list[_Test]:
@@ -238,6 +249,8 @@ def _dwell_tests(stages: pd.DataFrame, cfg: BottleneckSettings) -> list[_Test]:
         # The period before the onset as seen at its own end, as the recent one is seen now.
         shift = _log_hours(before, float(onset)) - _log_hours(before, 0.0)
         before = before.assign(log_ratio=before["log_ratio"].to_numpy() + shift)
+        # Each period relative to the whole city then: a slow season for everyone is no unit's bottleneck.
+        recent, before = _relative(recent), _relative(before)
         pasts = dict(iter(before.groupby(["handler_kind", "stage"], observed=True)))
         for key, group in recent.groupby(["handler_kind", "stage"], observed=True):
             past = pasts.get(key, before.iloc[:0])
@@ -245,6 +258,10 @@ def _dwell_tests(stages: pd.DataFrame, cfg: BottleneckSettings) -> list[_Test]:
                 found.setdefault((test.handler, str(key[1])), []).append(test)
     tests = []
     for candidates in found.values():
+        # A unit with a past is judged against it at every onset: the peers alone decide only for a new unit
+        # (otherwise a unit slow by nature would be flagged at the onsets its short history does not reach).
+        if any(t.against == "history" for t in candidates):
+            candidates = [t for t in candidates if t.against == "history"]
         strong = [t for t in candidates if t.ratio >= cfg.min_ratio] or candidates
         best = min(strong, key=lambda t: t.p_value)
         best.p_value = min(1.0, best.p_value * len(cfg.onsets))
@@ -256,11 +273,8 @@ def _dwell_tests(stages: pd.DataFrame, cfg: BottleneckSettings) -> list[_Test]:
 def _onset_tests(group: pd.DataFrame, past: pd.DataFrame, stage: str, onset: int,
                  cfg: BottleneckSettings) -> list[_Test]:  # fmt: skip
     """Peer and own-history tests of one (kind, stage) group for the reports of the last ``onset`` days."""
-    # Own history: both periods relative to the handlers of the same kind then (a city-wide slow season cancels).
-    mine_now = _relative(group["log_ratio"], group["handler"], cfg.min_volume)
-    mine_before = _relative(past["log_ratio"], past["handler"], cfg.min_volume)
-    window = {h: x.to_numpy() for h, x in mine_now.groupby(group["handler"], observed=True)}
-    history = {h: x.to_numpy() for h, x in mine_before.groupby(past["handler"], observed=True)}
+    window = {h: x.to_numpy() for h, x in group.groupby("handler", observed=True)["log_ratio"]}
+    history = {h: x.to_numpy() for h, x in past.groupby("handler", observed=True)["log_ratio"]}
     tested = {h: x for h, x in window.items() if len(x) >= cfg.min_volume}
     # Peers compare on the categories they share: a department alone with its categories has none.
     shared = (group.groupby("category", observed=True)["handler"].transform("nunique") > 1).to_numpy()
@@ -276,10 +290,8 @@ def _onset_tests(group: pd.DataFrame, past: pd.DataFrame, stage: str, onset: int
         vs_peers = peers.get(handler)
         if own is None and vs_peers is None:
             continue
-        p_values = [c[1] for c in (own, vs_peers) if c is not None]
-        p_value = p_values[0] if len(p_values) == 1 else float(stats.combine_pvalues(p_values).pvalue)
-        # The decisive effect: the change against its own past when there is one, else the gap to its peers.
-        ratio = own[0] if own is not None else vs_peers[0] if vs_peers is not None else 1.0
+        # The decisive comparison: against its own past when there is one, else the gap to its peers.
+        ratio, p_value = own if own is not None else vs_peers if vs_peers is not None else (1.0, 1.0)
         if own is not None and vs_peers is not None and vs_peers[0] < 1.0:
             ratio = 1.0  # got slower but still quicker than its peers: not where work piles up
         detail = {
@@ -322,19 +334,21 @@ def _overdue_tests(backlog: pd.DataFrame, cfg: BottleneckSettings) -> list[_Test
     return tests
 
 
-def _growth_tests(backlog: pd.DataFrame, cfg: BottleneckSettings) -> list[_Test]:
-    """Open overdue reports now against ``growth_days`` before, per handler (one-sided Poisson tail)."""
+def _growth_tests(inflow: pd.DataFrame, cfg: BottleneckSettings) -> list[_Test]:
+    """Reports fallen overdue and still open in the latest period against the handler's usual pace (Poisson tail)."""
     tests = []
-    totals = backlog.groupby("handler")[["overdue", "overdue_before"]].sum()
-    for handler, row in totals.iterrows():
-        now, before = int(row["overdue"]), int(row["overdue_before"])
-        # Growth by at least min_volume reports: a handful more overdue reports is not a pile-up.
-        if now - before < cfg.min_volume:
+    table = inflow.pivot_table(index="handler", columns="k", values="fell_overdue", aggfunc="sum", fill_value=0)
+    table = table.reindex(columns=range(cfg.growth_periods + 1), fill_value=0)
+    for handler, row in table.iterrows():
+        latest, usual = int(row[0]), float(row[1:].mean())
+        # At least min_volume more than usual: a handful more overdue reports is not a pile-up.
+        if latest - usual < cfg.min_volume:
             continue
-        expected = max(float(before), 0.5)
-        p_value = float(stats.poisson.sf(now - 1, expected))
-        detail = {"observed": now, "before": before, "days": cfg.growth_days}
-        tests.append(_Test(str(handler), "backlog_growth", None, "backlog", now / expected, p_value, detail=detail))
+        expected = max(usual, 0.5)
+        p_value = float(stats.poisson.sf(latest - 1, expected))
+        detail = {"observed": latest, "usual": usual, "days": cfg.growth_days, "periods": cfg.growth_periods}
+        tests.append(_Test(str(handler), "backlog_growth", None, "backlog", latest / expected, p_value,
+                           detail=detail))  # fmt: skip
     return tests
 
 
@@ -368,13 +382,13 @@ def _explain(passed: list[_Test], backlog: pd.DataFrame, names: dict, cfg: Bottl
             ))  # fmt: skip
             continue
         if test.metric == "backlog_growth":
-            observed, before, days = (test.detail[k] for k in ("observed", "before", "days"))
+            observed, usual, days = (test.detail[k] for k in ("observed", "usual", "days"))
             flags.append(Flag(
-                **common, value=observed, peer_value=float("nan"), own_history=before, volume=observed,
-                message_en=f"{name['name_en']}: overdue open reports grew from {before} to {observed} in the last "
-                f"{days} days",
-                message_vi=f"{name['name_vi']}: hồ sơ quá hạn chưa xử lý tăng từ {before} lên {observed} trong "
-                f"{days} ngày qua",
+                **common, value=observed, peer_value=float("nan"), own_history=usual, volume=observed,
+                message_en=f"{name['name_en']}: {observed} reports fell overdue in the last {days} days and are "
+                f"still open, {usual:.1f} in a usual {days} days before; {overdue} overdue in all",
+                message_vi=f"{name['name_vi']}: {observed} phản ánh quá hạn trong {days} ngày qua chưa xử lý xong, "
+                f"thường {usual:.1f} mỗi {days} ngày trước đó; tổng {overdue} hồ sơ quá hạn",
             ))  # fmt: skip
             continue
         stage = str(test.stage)
@@ -388,7 +402,7 @@ def _explain(passed: list[_Test], backlog: pd.DataFrame, names: dict, cfg: Bottl
         against_en = [f"{_days(peer_value)} for peers"] if peer_ratio else []
         against_vi = [f"{_days(peer_value)} của đơn vị cùng cấp"] if peer_ratio else []
         if own is not None:
-            before = "a year" if cfg.history_days == 365 else f"{cfg.history_days} days"
+            before = "the year" if cfg.history_days == 365 else f"the {cfg.history_days} days"
             against_en.append(f"{_days(own)} in {before} before")
             against_vi.append(f"{_days(own)} trong {cfg.history_days} ngày trước đó")
         flags.append(Flag(
