@@ -165,7 +165,7 @@ def run_seed(settings: Settings, seed: int, volumes: dict[str, int], args: argpa
         return False
 
     good = [f for f in flags if right(f)]
-    hit = {f.handler for f in flags if stage_of.get(f.handler) == f.stage}
+    hit = {f.handler for f in flags if f.handler in stage_of and stage_of[f.handler] == f.stage}
     units_flagged = {f.handler for f in flags if f.metric != "backlog_growth" or f.handler in stage_of}
     return {
         "seed": seed,
