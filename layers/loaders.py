@@ -22,6 +22,7 @@ from psycopg import sql
 from tqdm import tqdm
 
 from geo.errors import DatabaseUnavailable
+from geo.planning import load_rules
 from geo.registry import REGISTRY
 from geo.reports.catalogue import load_catalogue
 from geo.settings import Settings
@@ -195,6 +196,7 @@ def load_layers(settings: Settings, *, only: list[str] | None = None, force: boo
         raise DatabaseUnavailable(f"cannot connect to the database: {exc}") from exc
     with conn:
         load_catalogue(conn)  # report categories and departments: small reference data, upserted
+        load_rules(conn)  # the planning-conflict rule table (rewritten only when the file changed)
         for layer_id in tqdm([i for i in SOURCES if i in wanted], desc="Loading Huế layers", unit="layer"):
             source = SOURCES[layer_id]
             digest = checksum(layer_id, settings)
