@@ -235,6 +235,7 @@ async def _geometry(conn: AsyncConnection, layer: LayerSpec, geometry: Any) -> G
     accepted = ACCEPTED_TYPES.get(layer.geometry_type, (layer.geometry_type,))
     if geometry["type"] not in accepted:
         raise InvalidInput(f"geometry: {layer.id} holds {layer.geometry_type} features, got a {geometry['type']}")
+    _check_positions(geometry.get("coordinates"))
     dimension = 0 if "Point" in layer.geometry_type else 1 if "Line" in layer.geometry_type else 2
     minx, miny, maxx, maxy = layer.bbox
     params = {"geojson": json.dumps(geometry), "dimension": dimension, "multi": layer.geometry_type.startswith("Multi"),
@@ -270,6 +271,20 @@ def _envelope(body: Any, fid: str | None, what: str) -> Mapping[str, Any]:
     if fid is not None and body.get("id") is not None and str(body["id"]) != fid:
         raise InvalidInput(f"id: the body's id {body['id']!r} is not the feature {fid!r} of the URL")
     return body
+
+
+def _check_positions(coordinates: Any) -> None:
+    """``InvalidInput`` unless ``coordinates`` nest lists of [longitude, latitude] in WGS 84 degrees."""
+    if isinstance(coordinates, list) and coordinates and not isinstance(coordinates[0], list):
+        lon, lat = [*coordinates, None, None][:2]
+        numbers = all(isinstance(c, int | float) and not isinstance(c, bool) and math.isfinite(c) for c in (lon, lat))
+        if not numbers or not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise InvalidInput(f"geometry: {coordinates!r} is not a position: longitude, latitude in WGS 84 degrees")
+        return
+    if not isinstance(coordinates, list) or not coordinates:
+        raise InvalidInput("geometry: coordinates must be (nested) lists of [longitude, latitude] positions")
+    for part in coordinates:
+        _check_positions(part)
 
 
 def _feature_parts(body: Any, *, fid: str | None) -> tuple[Any, Any]:
@@ -537,7 +552,7 @@ async def restore_version(
             state = recorded["after"]
             if state is None:
                 raise InvalidInput(
-                    f"version {version} deleted feature {fid}: restore the version before it ({version - 1})"
+                    f"version {version} deleted feature {fid}: restore version {version - 1}, the one before it"
                 )
             cur = await conn.execute(_statement(layer, "lock"), {"id": key})
             exists = await cur.fetchone() is not None

@@ -128,6 +128,7 @@ class LoadResult:
     layer_id: str
     rows: int
     loaded: bool
+    kept_edits: int = 0  # staff edits since the last load that kept the layer from being reloaded
 
 
 def checksum(layer_id: str, settings: Settings) -> str:
@@ -203,8 +204,14 @@ def load_layers(settings: Settings, *, only: list[str] | None = None, force: boo
             previous = conn.execute(
                 "SELECT checksum, rows FROM layer_loads WHERE layer_id = %s", (layer_id,)
             ).fetchone()
-            if previous and previous[0] == digest and not force:
-                results.append(LoadResult(layer_id, previous[1], loaded=False))
+            # A reload would overwrite what staff edited since (geo/editing.py): only with --force.
+            edits = conn.execute(
+                "SELECT count(*) FROM feature_history h JOIN layer_loads l USING (layer_id) "
+                "WHERE h.layer_id = %s AND h.at > l.loaded_at",
+                (layer_id,),
+            ).fetchone()[0]  # type: ignore[index]
+            if previous and (previous[0] == digest or edits) and not force:
+                results.append(LoadResult(layer_id, previous[1], loaded=False, kept_edits=edits))
                 continue
             frame = source.read(settings)
             with conn.transaction():
