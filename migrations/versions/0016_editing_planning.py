@@ -4,9 +4,9 @@ Written by hand from geo.models (FeatureChange, PlanningRule, PlanningConflict).
 
 The conflicts layer is kept by triggers, whichever path writes (the editing API, the loaders, the
 report intake, psql): a statement on planning_zones, land_parcels or planning_rules rewrites it
-(every permit and open report: ~1 s for Huế's 5,500 permits); one on construction_permits
-rewrites the rows of the permits it touched and of the open reports (~0.1 s for one permit); a
-construction-violation report rewrites its own row when it is filed, moved, re-categorised or
+(every permit and open report: 0.35-1 s for Huế's 5,500 permits); one on construction_permits
+rewrites the rows of the permits it touched and of the reports within 50 m of them (a few ms for
+one permit); a construction-violation report rewrites its own row when it is filed, moved, re-categorised or
 changes status. The checks themselves are SQL functions, so the staff report view
 (geo/sql/planning/report.sql) and the layer read the same rules the same way.
 
@@ -34,6 +34,8 @@ REPORT_CATEGORY = "construction_violation"
 OPEN_REPORT = "status NOT IN ('closed', 'rejected', 'duplicate')"
 # Permits that still authorise building.
 LIVE_PERMIT = "status IN ('issued', 'under_construction', 'completed')"
+# A live permit this close (metres, on the ellipsoid) covers a reported construction site.
+RADIUS_M = 50
 
 FUNCTIONS = [
     # The rule for a use in a zone type; 'unknown' with no zone, no use or no rule.
@@ -95,7 +97,7 @@ $$
 """,
     # A construction report's check: its site, and the nearest live permit within radius_m and its use.
     f"""
-CREATE FUNCTION huegis_planning_report(g geometry, radius_m float8 DEFAULT 50)
+CREATE FUNCTION huegis_planning_report(g geometry, radius_m float8 DEFAULT {RADIUS_M})
 RETURNS TABLE (plan_code text, zone_name text, zone_type text, parcel_no text, land_use text, land_verdict text,
                permit_no text, permit_status text, building_use text, permit_distance_m float8,
                use_verdict text, verdict text, reason text)
@@ -122,18 +124,42 @@ LANGUAGE sql STABLE AS $$
            LIMIT 1) AS p ON true
 $$
 """,
-    # Rewrite the layer's rows of some permits (all when None) and of every open construction report.
+    # Rewrite the layer's rows of some reports (all when None): those still open and not 'allowed'.
     f"""
-CREATE FUNCTION huegis_refresh_planning_conflicts(permit_ids bigint[] DEFAULT NULL) RETURNS void
+CREATE FUNCTION huegis_refresh_planning_reports(report_ids bigint[] DEFAULT NULL) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    -- Writers of the layer take turns: each rewrite then starts from the last committed one.
+    PERFORM pg_advisory_xact_lock(hashtext('planning_conflicts'));
+    DELETE FROM planning_conflicts
+     WHERE subject_type = 'report' AND (report_ids IS NULL OR subject_id = ANY (report_ids));
+    INSERT INTO planning_conflicts (subject_type, subject_id, subject_code, building_use, plan_code, zone_type,
+                                    parcel_no, land_use, use_verdict, land_verdict, verdict, reason, permit_no,
+                                    permit_distance_m, ward_code, source, synthetic, geom)
+    SELECT 'report', r.id, r.code, c.building_use, c.plan_code, c.zone_type, c.parcel_no, c.land_use,
+           coalesce(c.use_verdict, 'no_permit'), c.land_verdict, c.verdict, c.reason, c.permit_no,
+           c.permit_distance_m, r.admin_unit_code, 'HueGIS planning-conflict check of citizen_reports',
+           r.synthetic, r.geom
+      FROM citizen_reports r
+     CROSS JOIN LATERAL huegis_planning_report(r.geom, {RADIUS_M}) AS c
+     WHERE (report_ids IS NULL OR r.id = ANY (report_ids))
+       AND r.category = '{REPORT_CATEGORY}' AND r.{OPEN_REPORT} AND c.verdict <> 'allowed';
+END
+$$
+""",
+    # Rewrite the layer's rows of some permits (all when None) and of the reports whose check they
+    # may change: those within the radius of ``near`` (the permits' old and new points; all when None).
+    f"""
+CREATE FUNCTION huegis_refresh_planning_conflicts(permit_ids bigint[] DEFAULT NULL, near geometry DEFAULT NULL)
+RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
     IF cardinality(permit_ids) = 0 THEN
         RETURN;  -- a statement that touched no permit changes nothing here
     END IF;
-    -- Writers of the layer take turns: each rewrite then starts from the last committed one.
     PERFORM pg_advisory_xact_lock(hashtext('planning_conflicts'));
     DELETE FROM planning_conflicts
-     WHERE subject_type = 'report' OR permit_ids IS NULL OR subject_id = ANY (permit_ids);
+     WHERE subject_type = 'permit' AND (permit_ids IS NULL OR subject_id = ANY (permit_ids));
     INSERT INTO planning_conflicts (subject_type, subject_id, subject_code, building_use, plan_code, zone_type,
                                     parcel_no, land_use, use_verdict, land_verdict, verdict, reason, ward_code,
                                     source, synthetic, geom)
@@ -143,36 +169,10 @@ BEGIN
       FROM construction_permits p
      CROSS JOIN LATERAL huegis_planning_permit(p.geom, p.building_use) AS c
      WHERE (permit_ids IS NULL OR p.id = ANY (permit_ids)) AND p.{LIVE_PERMIT} AND c.verdict <> 'allowed';
-    INSERT INTO planning_conflicts (subject_type, subject_id, subject_code, building_use, plan_code, zone_type,
-                                    parcel_no, land_use, use_verdict, land_verdict, verdict, reason, permit_no,
-                                    permit_distance_m, ward_code, source, synthetic, geom)
-    SELECT 'report', r.id, r.code, c.building_use, c.plan_code, c.zone_type, c.parcel_no, c.land_use,
-           coalesce(c.use_verdict, 'no_permit'), c.land_verdict, c.verdict, c.reason, c.permit_no,
-           c.permit_distance_m, r.admin_unit_code, 'HueGIS planning-conflict check of citizen_reports',
-           r.synthetic, r.geom
-      FROM citizen_reports r
-     CROSS JOIN LATERAL huegis_planning_report(r.geom) AS c
-     WHERE r.category = '{REPORT_CATEGORY}' AND r.{OPEN_REPORT} AND c.verdict <> 'allowed';
-END
-$$
-""",
-    # One report's row (removed, then written again if the report is an open construction report).
-    f"""
-CREATE FUNCTION huegis_refresh_planning_report(report_id bigint) RETURNS void
-LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_advisory_xact_lock(hashtext('planning_conflicts'));
-    DELETE FROM planning_conflicts WHERE subject_type = 'report' AND subject_id = report_id;
-    INSERT INTO planning_conflicts (subject_type, subject_id, subject_code, building_use, plan_code, zone_type,
-                                    parcel_no, land_use, use_verdict, land_verdict, verdict, reason, permit_no,
-                                    permit_distance_m, ward_code, source, synthetic, geom)
-    SELECT 'report', r.id, r.code, c.building_use, c.plan_code, c.zone_type, c.parcel_no, c.land_use,
-           coalesce(c.use_verdict, 'no_permit'), c.land_verdict, c.verdict, c.reason, c.permit_no,
-           c.permit_distance_m, r.admin_unit_code, 'HueGIS planning-conflict check of citizen_reports',
-           r.synthetic, r.geom
-      FROM citizen_reports r
-     CROSS JOIN LATERAL huegis_planning_report(r.geom) AS c
-     WHERE r.id = report_id AND r.category = '{REPORT_CATEGORY}' AND r.{OPEN_REPORT} AND c.verdict <> 'allowed';
+    PERFORM huegis_refresh_planning_reports(CASE WHEN permit_ids IS NULL OR near IS NULL THEN NULL ELSE ARRAY(
+        SELECT r.id FROM citizen_reports r
+         WHERE r.category = '{REPORT_CATEGORY}' AND r.geom && ST_Expand(near, {RADIUS_M} / 100000.0)
+           AND ST_DWithin(r.geom::geography, near::geography, {RADIUS_M})) END);
 END
 $$
 """,
@@ -190,11 +190,15 @@ CREATE FUNCTION huegis_planning_permits_changed() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        PERFORM huegis_refresh_planning_conflicts(ARRAY(SELECT id FROM new_permits));
+        PERFORM huegis_refresh_planning_conflicts(ARRAY(SELECT id FROM new_permits),
+                                                  (SELECT ST_Collect(geom) FROM new_permits));
     ELSIF TG_OP = 'UPDATE' THEN
-        PERFORM huegis_refresh_planning_conflicts(ARRAY(SELECT id FROM new_permits UNION SELECT id FROM old_permits));
+        PERFORM huegis_refresh_planning_conflicts(
+            ARRAY(SELECT id FROM new_permits UNION SELECT id FROM old_permits),
+            (SELECT ST_Collect(geom) FROM (SELECT geom FROM new_permits UNION ALL SELECT geom FROM old_permits) AS g));
     ELSE
-        PERFORM huegis_refresh_planning_conflicts(ARRAY(SELECT id FROM old_permits));
+        PERFORM huegis_refresh_planning_conflicts(ARRAY(SELECT id FROM old_permits),
+                                                  (SELECT ST_Collect(geom) FROM old_permits));
     END IF;
     RETURN NULL;
 END
@@ -205,9 +209,9 @@ CREATE FUNCTION huegis_planning_report_changed() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
-        PERFORM huegis_refresh_planning_report(OLD.id);
+        PERFORM huegis_refresh_planning_reports(ARRAY[OLD.id]);
     ELSE
-        PERFORM huegis_refresh_planning_report(NEW.id);
+        PERFORM huegis_refresh_planning_reports(ARRAY[NEW.id]);
     END IF;
     RETURN NULL;
 END
@@ -247,8 +251,8 @@ DROPPED_FUNCTIONS = (
     "huegis_planning_report_changed()",
     "huegis_planning_permits_changed()",
     "huegis_planning_sources_changed()",
-    "huegis_refresh_planning_report(bigint)",
-    "huegis_refresh_planning_conflicts(bigint[])",
+    "huegis_refresh_planning_conflicts(bigint[], geometry)",
+    "huegis_refresh_planning_reports(bigint[])",
     "huegis_planning_report(geometry, float8)",
     "huegis_planning_permit(geometry, text)",
     "huegis_planning_site(geometry)",
