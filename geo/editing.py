@@ -20,7 +20,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -400,33 +401,53 @@ REFUSALS = (psycopg.errors.IntegrityError, psycopg.errors.DataException)
 # --- writes -------------------------------------------------------------------------------------
 
 
+@asynccontextmanager
+async def _writing(conn: AsyncConnection, layer: LayerSpec) -> AsyncIterator[None]:
+    """One transaction; a table constraint's refusal becomes a domain error naming the property."""
+    try:
+        async with conn.transaction():
+            yield
+    except REFUSALS as exc:
+        raise _refusal(layer, exc) from exc
+
+
+async def _recorded(
+    conn: AsyncConnection,
+    layer: LayerSpec,
+    fid: str,
+    key: Any,
+    action: str,
+    principal: Principal,
+    before: dict[str, Any] | None,
+    **details: Any,
+) -> Written:
+    """Record the change just made (history and audit) and read the feature back as the fast path serves it."""
+    after = await _state(conn, layer, key)
+    version = await _record(conn, layer, fid, action, principal, before, after, **details)
+    item = await fetch_item(conn, layer, fid)
+    assert item is not None
+    return Written(fid, version, etag(item.feature), item.feature)
+
+
 async def create_feature(conn: AsyncConnection, *, layer_id: str, body: Any, principal: Principal) -> Written:
     """Add a feature (its id is assigned here); 400 naming the problem, and nothing written, when invalid."""
     layer = authorize(principal, layer_id, item=False)
     given, geometry = _feature_parts(body, fid=None)
     values = _properties(layer, given, complete=True)
     values.setdefault("source", EDIT_SOURCE)
-    try:
-        async with conn.transaction():
-            checked = await _geometry(conn, layer, geometry)
-            if WARD_FIELD in {str(c.name) for c in layer.table.columns}:
-                values[WARD_FIELD] = checked.ward_code
-            columns = sql.SQL(", ").join(map(sql.Identifier, values))
-            placeholders = sql.SQL(", ").join(sql.Placeholder(f"p_{name}") for name in values)
-            cur = await conn.execute(
-                _statement(layer, "insert", columns=columns, values=placeholders),
-                {**_values(values), "geom": checked.ewkb},
-            )
-            created = await cur.fetchone()
-            assert created is not None
-            fid = str(created[0])
-            after = await _state(conn, layer, created[0])
-            version = await _record(conn, layer, fid, "create", principal, None, after, note=_repair_note(checked))
-            item = await fetch_item(conn, layer, fid)
-    except REFUSALS as exc:
-        raise _refusal(layer, exc) from exc
-    assert item is not None
-    return Written(fid, version, etag(item.feature), item.feature)
+    async with _writing(conn, layer):
+        checked = await _geometry(conn, layer, geometry)
+        if WARD_FIELD in layer.table.columns:
+            values[WARD_FIELD] = checked.ward_code
+        columns = sql.SQL(", ").join(map(sql.Identifier, values))
+        placeholders = sql.SQL(", ").join(sql.Placeholder(f"p_{name}") for name in values)
+        statement = _statement(layer, "insert", columns=columns, values=placeholders)
+        cur = await conn.execute(statement, {**_values(values), "geom": checked.ewkb})
+        created = await cur.fetchone()
+        assert created is not None
+        written = await _recorded(conn, layer, str(created[0]), created[0], "create", principal, None,
+                                  note=_repair_note(checked))  # fmt: skip
+    return written
 
 
 async def replace_feature(
@@ -470,31 +491,25 @@ async def _update(
     principal: Principal,
     if_match: str | None,
 ) -> Written:
-    checked: Geometry | None = None
-    try:
-        async with conn.transaction():
-            key, _ = await _current(conn, layer, fid, if_match)
-            before = await _state(conn, layer, key)
-            assignments: list[sql.Composable] = [
-                sql.SQL("{} = {}").format(sql.Identifier(n), sql.Placeholder(f"p_{n}")) for n in values
-            ]
-            params: dict[str, Any] = {**_values(values), "id": key}
-            if geometry is not None:
-                checked = await _geometry(conn, layer, geometry)
-                assignments.append(sql.SQL("geom = ST_GeomFromEWKB(%(geom)s)"))
-                params["geom"] = checked.ewkb
-                if WARD_FIELD in {str(c.name) for c in layer.table.columns}:
-                    assignments.append(sql.SQL("{} = %(ward)s").format(sql.Identifier(WARD_FIELD)))
-                    params["ward"] = checked.ward_code
-            await conn.execute(_statement(layer, "update", assignments=sql.SQL(", ").join(assignments)), params)
-            after = await _state(conn, layer, key)
-            note = _repair_note(checked) if checked else None
-            version = await _record(conn, layer, fid, action, principal, before, after, note=note)
-            item = await fetch_item(conn, layer, fid)
-    except REFUSALS as exc:
-        raise _refusal(layer, exc) from exc
-    assert item is not None
-    return Written(fid, version, etag(item.feature), item.feature)
+    async with _writing(conn, layer):
+        key, _ = await _current(conn, layer, fid, if_match)
+        before = await _state(conn, layer, key)
+        assignments: list[sql.Composable] = [
+            sql.SQL("{} = {}").format(sql.Identifier(n), sql.Placeholder(f"p_{n}")) for n in values
+        ]
+        params: dict[str, Any] = {**_values(values), "id": key}
+        note = None
+        if geometry is not None:
+            checked = await _geometry(conn, layer, geometry)
+            note = _repair_note(checked)
+            assignments.append(sql.SQL("geom = ST_GeomFromEWKB(%(geom)s)"))
+            params["geom"] = checked.ewkb
+            if WARD_FIELD in layer.table.columns:
+                assignments.append(sql.SQL("{} = %(ward)s").format(sql.Identifier(WARD_FIELD)))
+                params["ward"] = checked.ward_code
+        await conn.execute(_statement(layer, "update", assignments=sql.SQL(", ").join(assignments)), params)
+        written = await _recorded(conn, layer, fid, key, action, principal, before, note=note)
+    return written
 
 
 async def delete_feature(
@@ -504,14 +519,11 @@ async def delete_feature(
     """Remove a feature (its last state stays in the history, restorable by a GIS administrator)."""
     layer = authorize(principal, layer_id, item=True)
     check_if_match(if_match, required=require_match)
-    try:
-        async with conn.transaction():
-            key, _ = await _current(conn, layer, fid, if_match)
-            before = await _state(conn, layer, key)
-            await conn.execute(_statement(layer, "delete"), {"id": key})
-            version = await _record(conn, layer, fid, "delete", principal, before, None)
-    except REFUSALS as exc:
-        raise _refusal(layer, exc) from exc
+    async with _writing(conn, layer):
+        key, _ = await _current(conn, layer, fid, if_match)
+        before = await _state(conn, layer, key)
+        await conn.execute(_statement(layer, "delete"), {"id": key})
+        version = await _record(conn, layer, fid, "delete", principal, before, None)
     return Written(fid, version)
 
 
@@ -543,39 +555,26 @@ async def restore_version(
     """Put a feature back as it was after ``version`` (recreating it if it was deleted since); a new version."""
     layer = authorize(principal, layer_id, item=True, permission=RESTORE_FEATURES)
     key = _key(layer, fid)
-    try:
-        async with conn.transaction():
-            recorded = await fetch_one(
-                conn, "editing/history_version", {"layer": layer.id, "feature": fid, "version": version},
-                missing=f"feature {fid} of {layer.id} has no version {version}",
-            )  # fmt: skip
-            state = recorded["after"]
-            if state is None:
-                raise InvalidInput(
-                    f"version {version} deleted feature {fid}: restore version {version - 1}, the one before it"
-                )
-            cur = await conn.execute(_statement(layer, "lock"), {"id": key})
-            exists = await cur.fetchone() is not None
-            if exists:
-                await _current(conn, layer, fid, if_match)
-            before = await _state(conn, layer, key) if exists else None
-            columns = [
-                str(c.name)
-                for c in layer.table.columns
-                if c.name != "geom" and (not exists or c.name != layer.id_field)
-            ]
-            names = sql.SQL(", ").join(map(sql.Identifier, columns))
-            params = {"properties": Jsonb(state["properties"]), "geometry": json.dumps(state["geometry"]), "id": key}
-            await conn.execute(
-                _statement(layer, "restore_update" if exists else "restore_insert", columns=names), params
+    async with _writing(conn, layer):
+        recorded = await fetch_one(
+            conn, "editing/history_version", {"layer": layer.id, "feature": fid, "version": version},
+            missing=f"feature {fid} of {layer.id} has no version {version}",
+        )  # fmt: skip
+        state = recorded["after"]
+        if state is None:
+            raise InvalidInput(
+                f"version {version} deleted feature {fid}: restore version {version - 1}, the one before it"
             )
-            after = await _state(conn, layer, key)
-            new_version = await _record(
-                conn, layer, fid, "restore", principal, before, after, restored_from=version,
-                note=None if exists else f"recreated from version {version}",
-            )  # fmt: skip
-            item = await fetch_item(conn, layer, fid)
-    except REFUSALS as exc:
-        raise _refusal(layer, exc) from exc
-    assert item is not None
-    return Written(fid, new_version, etag(item.feature), item.feature)
+        cur = await conn.execute(_statement(layer, "lock"), {"id": key})
+        exists = await cur.fetchone() is not None
+        if exists:
+            await _current(conn, layer, fid, if_match)
+        before = await _state(conn, layer, key) if exists else None
+        # An update keeps the id; an insert brings it back.
+        skipped = {"geom", layer.id_field} if exists else {"geom"}
+        names = sql.SQL(", ").join(sql.Identifier(str(c.name)) for c in layer.table.columns if c.name not in skipped)
+        params = {"properties": Jsonb(state["properties"]), "geometry": json.dumps(state["geometry"]), "id": key}
+        await conn.execute(_statement(layer, "restore_update" if exists else "restore_insert", columns=names), params)
+        written = await _recorded(conn, layer, fid, key, "restore", principal, before, restored_from=version,
+                                  note=None if exists else f"recreated from version {version}")  # fmt: skip
+    return written

@@ -102,31 +102,20 @@ async def create_item(
     return _written(written, 201, {"Location": _location(settings, layer_id, written.feature_id)})
 
 
-@router.put("/collections/{layer_id}/items/{fid}")
-async def replace_item(
+@router.api_route("/collections/{layer_id}/items/{fid}", methods=["PUT", "PATCH"])
+async def change_item(
     layer_id: str, fid: str, request: Request, conn: ConnDep, principal: PrincipalDep, settings: SettingsDep,
     if_match: IfMatch = None,
 ) -> Response:  # fmt: skip
-    """Replace a feature (``If-Match`` required unless HUEGIS_EDIT_IF_MATCH=optional)."""
+    """Replace a feature (PUT) or change some of it (PATCH, JSON merge patch); ``If-Match`` required unless
+    HUEGIS_EDIT_IF_MATCH=optional."""
     editing.authorize(principal, layer_id, item=True)
     editing.check_if_match(if_match, required=_strict(settings))
-    body = await _body(request, FEATURE_TYPES)
-    written = await editing.replace_feature(conn, layer_id=layer_id, fid=fid, body=body, principal=principal,
-                                            if_match=if_match, require_match=_strict(settings))  # fmt: skip
-    return _written(written)
-
-
-@router.patch("/collections/{layer_id}/items/{fid}")
-async def patch_item(
-    layer_id: str, fid: str, request: Request, conn: ConnDep, principal: PrincipalDep, settings: SettingsDep,
-    if_match: IfMatch = None,
-) -> Response:  # fmt: skip
-    """Change some properties or the geometry (JSON merge patch)."""
-    editing.authorize(principal, layer_id, item=True)
-    editing.check_if_match(if_match, required=_strict(settings))
-    body = await _body(request, PATCH_TYPES)
-    written = await editing.patch_feature(conn, layer_id=layer_id, fid=fid, body=body, principal=principal,
-                                          if_match=if_match, require_match=_strict(settings))  # fmt: skip
+    replace = request.method == "PUT"
+    body = await _body(request, FEATURE_TYPES if replace else PATCH_TYPES)
+    change = editing.replace_feature if replace else editing.patch_feature
+    written = await change(conn, layer_id=layer_id, fid=fid, body=body, principal=principal, if_match=if_match,
+                           require_match=_strict(settings))  # fmt: skip
     return _written(written)
 
 
