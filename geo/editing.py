@@ -57,7 +57,7 @@ WARD_FIELD = "ward_code"
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 COLLECTION_METHODS = (*READ_METHODS, "POST")
 ITEM_METHODS = (*READ_METHODS, "PUT", "PATCH", "DELETE")
-# GeoJSON types each registry geometry type accepts, and how the stored geometry is fitted.
+# The GeoJSON types a layer of each registry geometry type accepts (check_geometry.sql fits them to it).
 ACCEPTED_TYPES: dict[str, tuple[str, ...]] = {
     "Point": ("Point",),
     "MultiPoint": ("Point", "MultiPoint"),
@@ -98,7 +98,7 @@ def allowed_methods(layer_id: str, *, item: bool) -> tuple[str, ...]:
     return ITEM_METHODS if item else COLLECTION_METHODS
 
 
-def editable_layer(layer_id: str, *, item: bool) -> LayerSpec:
+def editable_layer(layer_id: str) -> LayerSpec:
     """The layer, if it takes writes; ``MethodNotAllowed`` (with ``Allow``) naming why not."""
     layer = _layer(layer_id)
     if not layer.editable:
@@ -111,9 +111,9 @@ def editable_layer(layer_id: str, *, item: bool) -> LayerSpec:
     return layer
 
 
-def authorize(principal: Principal, layer_id: str, *, item: bool, permission: str = EDIT_LAYERS) -> LayerSpec:
+def authorize(principal: Principal, layer_id: str, permission: str = EDIT_LAYERS) -> LayerSpec:
     """The editable layer, if ``principal`` may act on it: 405 when read-only, 403 out of scope."""
-    layer = editable_layer(layer_id, item=item)
+    layer = editable_layer(layer_id)
     require_on_layer(principal, permission, layer.id, layer.owner)
     return layer
 
@@ -431,7 +431,7 @@ async def _recorded(
 
 async def create_feature(conn: AsyncConnection, *, layer_id: str, body: Any, principal: Principal) -> Written:
     """Add a feature (its id is assigned here); 400 naming the problem, and nothing written, when invalid."""
-    layer = authorize(principal, layer_id, item=False)
+    layer = authorize(principal, layer_id)
     given, geometry = _feature_parts(body, fid=None)
     values = _properties(layer, given, complete=True)
     values.setdefault("source", EDIT_SOURCE)
@@ -455,7 +455,7 @@ async def replace_feature(
     require_match: bool = True,
 ) -> Written:  # fmt: skip
     """Replace a feature's properties and geometry (PUT): what the body omits becomes null."""
-    layer = authorize(principal, layer_id, item=True)
+    layer = authorize(principal, layer_id)
     check_if_match(if_match, required=require_match)
     given, geometry = _feature_parts(body, fid=fid)
     values = _properties(layer, given, complete=True)
@@ -467,7 +467,7 @@ async def patch_feature(
     require_match: bool = True,
 ) -> Written:  # fmt: skip
     """Change some properties and/or the geometry (PATCH, JSON merge patch: null clears a property)."""
-    layer = authorize(principal, layer_id, item=True)
+    layer = authorize(principal, layer_id)
     check_if_match(if_match, required=require_match)
     patch = _envelope(body, fid, 'a JSON merge patch: {"properties": {...}} and/or {"geometry": {...}}')
     extra = sorted(set(patch) - {"type", "id", "properties", "geometry", "bbox"})
@@ -517,7 +517,7 @@ async def delete_feature(
     require_match: bool = True,
 ) -> Written:  # fmt: skip
     """Remove a feature (its last state stays in the history, restorable by a GIS administrator)."""
-    layer = authorize(principal, layer_id, item=True)
+    layer = authorize(principal, layer_id)
     check_if_match(if_match, required=require_match)
     async with _writing(conn, layer):
         key, _ = await _current(conn, layer, fid, if_match)
@@ -536,7 +536,7 @@ def _repair_note(checked: Geometry) -> str | None:
 
 async def feature_history(conn: AsyncConnection, *, layer_id: str, fid: str, principal: Principal) -> dict[str, Any]:
     """Every change of a feature, oldest first: who, when, and its published state before and after."""
-    layer = authorize(principal, layer_id, item=True)
+    layer = authorize(principal, layer_id)
     versions = await fetch_all(conn, "editing/history", {"layer": layer.id, "feature": fid})
     if not versions:
         raise NotFound(f"feature {fid} of {layer.id} has no recorded change (it was never edited here)")
@@ -553,7 +553,7 @@ async def restore_version(
     conn: AsyncConnection, *, layer_id: str, fid: str, version: int, principal: Principal, if_match: str | None = None
 ) -> Written:
     """Put a feature back as it was after ``version`` (recreating it if it was deleted since); a new version."""
-    layer = authorize(principal, layer_id, item=True, permission=RESTORE_FEATURES)
+    layer = authorize(principal, layer_id, RESTORE_FEATURES)
     key = _key(layer, fid)
     async with _writing(conn, layer):
         recorded = await fetch_one(

@@ -96,7 +96,7 @@ async def create_item(
     layer_id: str, request: Request, conn: ConnDep, principal: PrincipalDep, settings: SettingsDep
 ) -> Response:
     """Create a feature; 201 with ``Location`` and ``ETag``."""
-    editing.authorize(principal, layer_id, item=False)
+    editing.authorize(principal, layer_id)
     body = await _body(request, FEATURE_TYPES)
     written = await editing.create_feature(conn, layer_id=layer_id, body=body, principal=principal)
     return _written(written, 201, {"Location": _location(settings, layer_id, written.feature_id)})
@@ -109,7 +109,7 @@ async def change_item(
 ) -> Response:  # fmt: skip
     """Replace a feature (PUT) or change some of it (PATCH, JSON merge patch); ``If-Match`` required unless
     HUEGIS_EDIT_IF_MATCH=optional."""
-    editing.authorize(principal, layer_id, item=True)
+    editing.authorize(principal, layer_id)
     editing.check_if_match(if_match, required=_strict(settings))
     replace = request.method == "PUT"
     body = await _body(request, FEATURE_TYPES if replace else PATCH_TYPES)
