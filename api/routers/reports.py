@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -13,7 +12,7 @@ from starlette.datastructures import UploadFile
 
 from api.deps import ConnDep, PrincipalDep, SettingsDep, requires
 from api.errors import UnsupportedMediaType
-from api.limits import limit_intake
+from api.limits import limit_intake, read_json
 from geo.auth import Principal
 from geo.auth.roles import READ_REPORTS, RUN_ESCALATIONS
 from geo.errors import Forbidden, InvalidInput, NotFound
@@ -75,10 +74,7 @@ async def _parse_submission(request: Request, settings: Settings) -> ReportIn:
     content_type = request.headers.get("content-type", "").split(";")[0].strip()
     try:
         if content_type == "application/json":
-            try:
-                body = json.loads(await request.body())
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise InvalidInput(f"body is not valid JSON: {exc}") from exc
+            body = read_json(await request.body())  # bounded in depth, no lone surrogates
             if not isinstance(body, dict):
                 raise InvalidInput("body must be a JSON object")
             return ReportSubmission.model_validate(body).to_report()
