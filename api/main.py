@@ -41,6 +41,7 @@ from api.routers.raster_tiles import router as raster_tiles_router
 from api.routers.tiles import router as tiles_router
 from api.security import SecurityHeaders, install_access_log_redaction
 from geo.db import create_pool
+from geo.disasters.signing import load_signer
 from geo.ogc.features import count_cache
 from geo.reports.workflow import escalate_overdue
 from geo.settings import Settings, get_settings
@@ -161,6 +162,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.state.settings = settings
     app.state.rate_limits = RateLimits(settings)
+    app.state.cap_signer = load_signer(settings)  # generates the development pair on first start
     install_access_log_redaction()
     install_error_handlers(app)
     install_abuse_limits(app, settings)
