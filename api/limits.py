@@ -23,17 +23,15 @@ from typing import Any, NamedTuple
 
 import psycopg
 from fastapi import Request
-from fastapi.routing import APIRoute
 from fastapi.security.utils import get_authorization_scheme_param
 from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.deps import authenticate, get_principal
+from api.deps import authenticate
 from api.errors import NUL_TEXT, RateLimited, database_failure
 from geo.errors import InvalidInput
 from geo.settings import Settings
@@ -368,13 +366,14 @@ class AuthFirst:
 
     Anonymous or badly signed requests are refused (401) without receiving a byte of their body, so
     they cannot make the app parse megabytes. The principal is kept on ``request.state.principal`` for
-    the route's ``get_principal`` dependency (the account is looked up once). Staff routes are those
-    whose dependencies include ``api.deps.get_principal``, found in the app's routes on first use.
+    the route's ``get_principal`` dependency (the account is looked up once). Staff routes are the
+    operations of the app's OpenAPI document that name a security scheme (those depending on
+    ``api.deps.get_principal``), read on first use.
     """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self._staff: dict[int, bool] | None = None
+        self._staff: list[tuple[str, re.Pattern[str]]] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self._is_staff(scope):
@@ -398,25 +397,14 @@ class AuthFirst:
         await self.app(scope, receive, send)
 
     def _is_staff(self, scope: Scope) -> bool:
-        """True when the route this request goes to (the first that matches fully) needs a principal."""
-        routes = scope["app"].routes
+        """True when the request's method and path are those of a secured operation."""
         if self._staff is None:
-            self._staff = {id(route): _needs_principal(route) for route in routes if isinstance(route, APIRoute)}
-        for route in routes:
-            match, _ = route.matches(scope)
-            if match == Match.FULL:
-                return self._staff.get(id(route), False)
-        return False
-
-
-def _needs_principal(route: APIRoute) -> bool:
-    pending = list(route.dependant.dependencies)
-    while pending:
-        dependency = pending.pop()
-        if dependency.call is get_principal:
-            return True
-        pending += dependency.dependencies
-    return False
+            paths = scope["app"].openapi()["paths"]
+            self._staff = [(method.upper(), re.compile(re.sub(r"\\{\w+\\}", "[^/]+", re.escape(path))))
+                           for path, operations in paths.items() for method, operation in operations.items()
+                           if isinstance(operation, dict) and operation.get("security")]  # fmt: skip
+        method, path = scope["method"], scope["path"]
+        return any(method == m and pattern.fullmatch(path) for m, pattern in self._staff)
 
 
 async def _send_json(send: Send, status: int, detail: str, extra: Mapping[str, str] | None = None) -> None:

@@ -28,7 +28,9 @@ TEST_HISTORY_COUNT = 3000
 
 # The suite's own traffic must not trip the rate limits: every server a test starts inherits this
 # environment (tests/test_limits.py serves its own app with tight limits).
-UNLIMITED = {"HUEGIS_RATE_LIMIT_INTAKE": "0", "HUEGIS_RATE_LIMIT_DEVICE": "0", "HUEGIS_RATE_LIMIT_LOGIN": "0"}
+UNLIMITED = {"HUEGIS_RATE_LIMIT_INTAKE": "0", "HUEGIS_RATE_LIMIT_DEVICE": "0", "HUEGIS_RATE_LIMIT_LOGIN": "0",
+             "HUEGIS_RATE_LIMIT_LOGIN_FAILURES": "0", "HUEGIS_RATE_LIMIT_LOGIN_USER": "0",
+             "HUEGIS_RATE_LIMIT_LOGIN_BACKOFF": "0"}  # fmt: skip
 for _name, _value in UNLIMITED.items():
     os.environ.setdefault(_name, _value)
 

@@ -50,8 +50,11 @@ def clean_photo(data: bytes, *, name: str, max_bytes: int, max_side: int) -> byt
             upright = ImageOps.exif_transpose(image)
             upright.thumbnail((max_side, max_side))
             pixels = _srgb(upright, image.info.get("icc_profile"))
-    except Image.DecompressionBombError as exc:  # Pillow's own guard (e.g. on frames of another size)
-        raise InvalidInput(f"photo {name!r} is too large to decode: {exc}") from exc
+    except Image.DecompressionBombError as exc:  # Pillow's own guard, checked in open() for huge sizes
+        raise InvalidInput(
+            f"photo {name!r} declares too many pixels; the limit is {MAX_PIXELS:,} pixels (a decompression bomb, "
+            f"or a photo to shrink first): {exc}"
+        ) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise InvalidInput(f"photo {name!r} cannot be decoded as {kind}: {exc}") from exc
     bare = Image.new("RGB", pixels.size)  # a new image: none of the original's info (comment, XMP, ICC)
