@@ -2,8 +2,9 @@
 request, no version banners, and an access log that never shows a key.
 
 Every response gets ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer`` and
-``X-Frame-Options: DENY``; HTML pages the CSP below (``frame-ancestors 'none'`` included), other
-responses (JSON, images, tiles) ``default-src 'none'; frame-ancestors 'none'``. Templates put
+``X-Frame-Options: DENY``; HTML pages the CSP below (``frame-ancestors 'none'`` included), scripts the same
+without a nonce (a worker runs under its script's policy: MapLibre's fetches tiles), other responses
+(JSON, images, tiles) ``default-src 'none'; frame-ancestors 'none'``. Templates put
 ``nonce="{{ request.state.csp_nonce }}"`` on the inline scripts they must keep.
 """
 
@@ -22,6 +23,8 @@ CSP = (
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 NOT_A_PAGE_CSP = "default-src 'none'; frame-ancestors 'none'"
+# A script loaded as a worker runs under the policy delivered with it (not its page's): our origin only.
+SCRIPT_CSP = CSP.format(scripts="").replace(" ;", ";")
 # Pages that still run inline scripts without a nonce, so their CSP allows 'unsafe-inline' scripts
 # (a nonce would make browsers ignore it). To be removed when these pages move their scripts out
 # (issue 16): the folium web maps (geo/maps.py) write their map code inline.
@@ -39,6 +42,14 @@ def content_security_policy(path: str, nonce: str) -> str:
     if path.startswith(INLINE_SCRIPT_PAGES):
         return CSP.format(scripts="'unsafe-inline'")
     return CSP.format(scripts=f"'nonce-{nonce}'")
+
+
+def _policy(content_type: bytes, path: str, nonce: str) -> str:
+    if content_type.startswith(b"text/html"):
+        return content_security_policy(path, nonce)
+    if b"javascript" in content_type:
+        return SCRIPT_CSP
+    return NOT_A_PAGE_CSP
 
 
 class SecurityHeaders:
@@ -61,9 +72,7 @@ class SecurityHeaders:
                 names = {k.lower() for k, _ in headers}
                 content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
                 if b"content-security-policy" not in names:
-                    html = content_type.startswith(b"text/html")
-                    policy = content_security_policy(path, nonce) if html else NOT_A_PAGE_CSP
-                    headers.append((b"content-security-policy", policy.encode()))
+                    headers.append((b"content-security-policy", _policy(content_type, path, nonce).encode()))
                 headers += [(k, v) for k, v in HEADERS.items() if k not in names]
                 message = {**message, "headers": headers}
             await send(message)
