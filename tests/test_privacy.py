@@ -213,3 +213,23 @@ def test_pygeoapi_is_read_only(client: httpx.Client, filed: Filed, db: psycopg.C
         response = client.request(method, path, json=feature, headers={"Content-Type": "application/geo+json"})
         assert 400 <= response.status_code < 500, (method, path, response.status_code)
     assert db.execute("SELECT count(*), max(updated_at) FROM citizen_reports").fetchone() == before
+
+
+def test_the_filing_browser_rates_with_its_httponly_cookie(server: str, loaded: Settings) -> None:
+    """The portal need not keep follow tokens where scripts read them (localStorage): the intake sets an
+    HttpOnly cookie scoped to the report, and the rating reads it when the body carries no token."""
+    with httpx.Client(base_url=server, timeout=60) as browser, httpx.Client(base_url=server, timeout=60) as other:
+        filed = browser.post("/api/reports", json={"category": "garbage", "lon": CITADEL[0], "lat": CITADEL[1],
+                                                   "description": "Rác chất đống bên đường (cookie)"})  # fmt: skip
+        assert filed.status_code == 201, filed.text
+        code = filed.json()["code"]
+        cookie = filed.headers["set-cookie"]
+        assert f"huegis_follow_{code}=" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
+        assert f"Path=/api/reports/{code}" in cookie
+        officer = auth_helpers.staff_headers(loaded, "ward_officer", unit=PHU_XUAN)
+        for body in ({"action": "assign"}, {"action": "start"}, {"action": "resolve", "note": "Đã dọn"}):
+            assert browser.post(f"/api/reports/{code}/actions", json=body, headers=officer).status_code == 200
+        refused = other.post(f"/api/reports/{code}/rating", json={"rating": 5})
+        assert refused.status_code == 403 and "follow_token" in refused.json()["detail"]
+        rated = browser.post(f"/api/reports/{code}/rating", json={"rating": 5})
+        assert rated.status_code == 200 and rated.json()["status"] == "closed", rated.text
