@@ -30,6 +30,16 @@ async def get_conn(pool: Annotated[AsyncConnectionPool, Depends(get_pool)]) -> A
         yield conn
 
 
+def public_base(request: Request) -> str:
+    """The base of the links written into documents: HUEGIS_PUBLIC_URL, or the request's own base when its
+    Host is in HUEGIS_ALLOWED_HOSTS; never an arbitrary Host header (cached documents would carry it)."""
+    settings: Settings = request.app.state.settings
+    host = request.headers.get("host", "").lower()
+    if host and host in {allowed.lower() for allowed in settings.allowed_hosts}:
+        return str(request.base_url).rstrip("/")
+    return settings.public_url.rstrip("/")
+
+
 PoolDep = Annotated[AsyncConnectionPool, Depends(get_pool)]
 ConnDep = Annotated[AsyncConnection, Depends(get_conn)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
@@ -55,16 +65,11 @@ def unauthorized(detail: str) -> HTTPException:
     return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-async def get_principal(
-    conn: ConnDep,
-    settings: SettingsDep,
-    token: Annotated[str | None, Depends(_oauth2)],
-    key: Annotated[str | None, Depends(_api_key)],
-) -> Principal:
-    """The signed-in staff member (bearer token) or machine client (API key); 401 otherwise.
+async def authenticate(conn: AsyncConnection, settings: Settings, token: str | None, key: str | None) -> Principal:
+    """The staff member a bearer token stands for, or the machine client an API key does; 401 otherwise.
 
     The account or key is read on every request (one indexed query): a disabled account or a
-    revoked key is refused at once, and a role change takes effect at once.
+    revoked key is refused at once, and a password or role change ends earlier tokens at once.
     """
     try:
         if token:
@@ -74,6 +79,20 @@ async def get_principal(
     except Unauthenticated as exc:
         raise unauthorized(f"{exc}; {SIGN_IN}") from None
     raise unauthorized(f"staff endpoint: {SIGN_IN}")
+
+
+async def get_principal(
+    request: Request,
+    conn: ConnDep,
+    settings: SettingsDep,
+    token: Annotated[str | None, Depends(_oauth2)],
+    key: Annotated[str | None, Depends(_api_key)],
+) -> Principal:
+    """The caller of a staff route: already authenticated before its body was read (api.limits.AuthFirst)."""
+    principal = getattr(request.state, "principal", None)
+    if isinstance(principal, Principal):
+        return principal
+    return await authenticate(conn, settings, token, key)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from cachetools import LRUCache
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from psycopg_pool import AsyncConnectionPool
 
 from api.errors import install_error_handlers
-from api.limits import BodyLimit, RateLimits, refuse_nul
+from api.limits import AuthFirst, BodyLimit, BodyRule, RateLimits, refuse_bad_text
 from api.routers import (
     auth,
     disasters,
@@ -41,7 +41,9 @@ from api.routers import (
 )
 from api.routers.raster_tiles import router as raster_tiles_router
 from api.routers.tiles import router as tiles_router
+from api.security import SecurityHeaders, install_access_log_redaction
 from geo.db import create_pool
+from geo.disasters.signing import load_signer
 from geo.ogc.features import count_cache
 from geo.reports.workflow import escalate_overdue
 from geo.settings import Settings, get_settings
@@ -88,11 +90,22 @@ async def escalate_periodically(pool: AsyncConnectionPool, interval_s: int) -> N
             log.exception("SLA escalation run failed")
 
 
+MiB = 1024 * 1024
+# Disaster zones are the one JSON body that may be large: a detailed flood polygon.
+ZONE_BODY_BYTES = 4 * MiB
+
+
 def install_abuse_limits(app: FastAPI, settings: Settings) -> None:
-    """The request body cap, and CORS for the configured browser origins only (none: no CORS headers)."""
-    # The staff hot-spot backtest takes a CSV larger than any report with photos.
-    larger = {"/api/hotspots/backtest": hotspots.MAX_UPLOAD_BYTES + 1024 * 1024}
-    app.add_middleware(BodyLimit, max_bytes=settings.body_limit_bytes, larger=larger)
+    """Authentication before the body on staff routes, body caps per route, and CORS for the configured
+    browser origins only (none: no CORS headers)."""
+    rules = (
+        BodyRule("/api/reports", settings.body_limit_bytes, multipart=True),  # photos
+        BodyRule("/api/hotspots/backtest", hotspots.MAX_UPLOAD_BYTES + MiB, multipart=True),  # a city's events
+        BodyRule(r"/api/disasters(/\d+)?", ZONE_BODY_BYTES),
+    )
+    app.add_middleware(AuthFirst)  # inside the body cap: an anonymous upload is refused before a byte is read
+    app.add_middleware(BodyLimit, max_bytes=settings.max_json_bytes, rules=rules)
+    app.add_middleware(SecurityHeaders)  # outside the limits: their 401/413 answers carry the headers too
     if settings.cors_origins:  # added last: outermost, so 413/429 answers carry CORS headers too
         app.add_middleware(
             CORSMiddleware,
@@ -139,21 +152,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         docs_url=None,  # served below from the vendored Swagger UI: no CDN
-        dependencies=[Depends(refuse_nul)],
+        dependencies=[Depends(refuse_bad_text)],
     )
 
     @app.get("/docs", include_in_schema=False)
-    async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
+    async def docs(request: Request) -> HTMLResponse:
+        page = get_swagger_ui_html(
             openapi_url=app.openapi_url or "/openapi.json",
             title="HueGIS API",
             swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
             swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
             swagger_favicon_url="/static/vendor/leaflet/images/marker-icon.png",
         )
+        # FastAPI's page starts Swagger UI from an inline script (its own text, no data): let it run.
+        nonce = request.state.csp_nonce
+        return HTMLResponse(bytes(page.body).replace(b"<script>", f'<script nonce="{nonce}">'.encode()))
 
     app.state.settings = settings
     app.state.rate_limits = RateLimits(settings)
+    app.state.cap_signer = load_signer(settings)  # generates the development pair on first start
+    install_access_log_redaction()
     install_error_handlers(app)
     install_abuse_limits(app, settings)
     # The OGC fast path first (the hottest routes match first) and before the /ogc mount: JSON items

@@ -57,9 +57,10 @@ def serve(
     for label, path in (("Home", "/"), ("OGC API Features", "/ogc"), ("API docs", "/docs"), ("Health", "/healthz")):
         typer.echo(f"  {label:18} {base}{path}")
     typer.echo("")
-    # proxy_headers off: the app itself decides whose X-Forwarded-For to believe (trusted_proxies).
+    # proxy_headers off: the app itself decides whose X-Forwarded-For to believe (trusted_proxies);
+    # no "server: uvicorn" banner.
     uvicorn.run("api.main:create_app", factory=True, host=settings.host, port=settings.port, reload=reload,
-                proxy_headers=False)  # fmt: skip
+                proxy_headers=False, server_header=False)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -15,8 +15,8 @@ import httpx
 
 from geo.settings import PROJECT_DIR
 
-# No access log; no proxy headers: the app itself decides whose X-Forwarded-For to believe.
-UVICORN_FLAGS = ("--no-access-log", "--no-proxy-headers")
+# No access log; no proxy headers: the app itself decides whose X-Forwarded-For to believe; no banner.
+UVICORN_FLAGS = ("--no-access-log", "--no-proxy-headers", "--no-server-header")
 
 
 @dataclass
