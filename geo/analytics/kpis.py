@@ -6,7 +6,9 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+import numpy as np
 import psycopg
+import shapely
 from psycopg import AsyncConnection, sql
 from psycopg.rows import dict_row
 
@@ -28,6 +30,9 @@ GROUP_KEYS: dict[str, str] = {
 # Internal: unit and month together, for the kpi_unit_month layer.
 _UNIT_MONTH = "r.admin_unit_code || '/' || " + GROUP_KEYS["month"]
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+# kpi_unit_month repeats each ward's polygon every month: drawn a few metres coarser (shared
+# edges simplified once, so neighbours still meet), a page of 1,000 rows is ~14 MB, not 53 MB.
+SHAPE_TOLERANCE_M = 5.0
 
 
 @dataclass(frozen=True)
@@ -80,9 +85,29 @@ def refresh_kpi_unit_month(conn: psycopg.Connection, *, now: datetime | None = N
     kpis = sql.SQL(load_sql("analytics/kpis")).format(group_key=sql.SQL(_UNIT_MONTH))
     insert = sql.SQL(load_sql("analytics/refresh_kpi_unit_month")).format(kpis=kpis)
     now = now or datetime.now().astimezone()
+    rows = conn.execute(load_sql("analytics/unit_shapes")).fetchall()
+    codes = [row[0] for row in rows]
+    shapes = simplify_coverage(shapely.from_wkb([row[1] for row in rows]), SHAPE_TOLERANCE_M)
     params = {"start": EPOCH, "end": now + timedelta(days=1), "unit": None, "level": None, "category": None,
-              "channel": None, "now": now}  # fmt: skip
+              "channel": None, "now": now, "codes": codes, "shapes": list(shapely.to_wkb(shapes))}  # fmt: skip
     with conn.transaction(), conn.cursor() as cur:
         cur.execute("DELETE FROM kpi_unit_month")
         cur.execute(insert, params)
         return cur.rowcount
+
+
+def simplify_coverage(polygons: np.ndarray, tolerance: float) -> np.ndarray:
+    """Polygons that tile an area, simplified by Douglas-Peucker without gaps or overlaps.
+
+    Every shared edge (between two junctions) is simplified once, ends fixed, and the faces are
+    rebuilt, so neighbours keep meeting exactly and no vertex moves more than ``tolerance`` (in
+    the polygons' units: metres in a projected CRS). Should a face vanish or a polygon come out
+    invalid, GEOS's coverage simplifier (Visvalingam-Whyatt, topology kept too) is used instead.
+    """
+    edges = shapely.get_parts(shapely.line_merge(shapely.union_all(shapely.boundary(polygons))))
+    faces = shapely.get_parts(shapely.polygonize(shapely.simplify(edges, tolerance, preserve_topology=False)))
+    face_index, polygon_index = shapely.STRtree(polygons).query(shapely.point_on_surface(faces), predicate="within")
+    out = np.array([shapely.union_all(faces[face_index[polygon_index == i]]) for i in range(len(polygons))])
+    if shapely.is_empty(out).any() or not shapely.is_valid(out).all():
+        return shapely.coverage_simplify(polygons, tolerance)
+    return out
