@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Literal
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any, Literal
 
 import numpy as np
 import psycopg
@@ -14,6 +16,7 @@ from psycopg.rows import dict_row
 
 from geo.db import load_sql
 from geo.errors import InvalidInput
+from geo.times import TZ
 
 GroupBy = Literal["none", "unit", "level", "category", "channel", "month", "week"]
 
@@ -80,20 +83,47 @@ def _empty_value(column: str) -> int | None:
     return None if undefined else 0
 
 
-def refresh_kpi_unit_month(conn: psycopg.Connection, *, now: datetime | None = None) -> int:
-    """Rebuild ``kpi_unit_month`` (every unit and month with reports) in one transaction; return its rows."""
+def refresh_kpi_unit_month(conn: psycopg.Connection, *, now: datetime | None = None, since: date | None = None) -> int:
+    """Rebuild ``kpi_unit_month`` (every unit and month with reports; from month ``since`` on) in one
+    transaction; return the rows written."""
+    rows = conn.execute(load_sql("analytics/unit_shapes")).fetchall()
+    query, params = _refresh(rows, now=now, since=since)
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute(load_sql("analytics/clear_kpi_unit_month"), params)
+        cur.execute(query, params)
+        return cur.rowcount
+
+
+async def refresh_kpi_months(conn: AsyncConnection, *, since: date, now: datetime | None = None) -> int:
+    """The same from month ``since`` on, for the app (the simulator keeps the current months fresh)."""
+    async with conn.cursor() as cur:
+        await cur.execute(load_sql("analytics/unit_shapes"))
+        rows = await cur.fetchall()
+    query, params = await asyncio.to_thread(_refresh, rows, now=now, since=since)
+    async with conn.transaction(), conn.cursor() as cur:
+        await cur.execute(load_sql("analytics/clear_kpi_unit_month"), params)
+        await cur.execute(query, params)
+        return cur.rowcount
+
+
+def _refresh(rows: list[tuple], *, now: datetime | None, since: date | None) -> tuple[sql.Composed, dict[str, Any]]:
+    """The insert statement and its parameters: KPIs by unit and month, simplified unit shapes."""
     kpis = sql.SQL(load_sql("analytics/kpis")).format(group_key=sql.SQL(_UNIT_MONTH))
     insert = sql.SQL(load_sql("analytics/refresh_kpi_unit_month")).format(kpis=kpis)
     now = now or datetime.now().astimezone()
-    rows = conn.execute(load_sql("analytics/unit_shapes")).fetchall()
+    since = since.replace(day=1) if since else None
     codes = [row[0] for row in rows]
-    shapes = simplify_coverage(shapely.from_wkb([row[1] for row in rows]), SHAPE_TOLERANCE_M)
-    params = {"start": EPOCH, "end": now + timedelta(days=1), "unit": None, "level": None, "category": None,
-              "channel": None, "now": now, "codes": codes, "shapes": list(shapely.to_wkb(shapes))}  # fmt: skip
-    with conn.transaction(), conn.cursor() as cur:
-        cur.execute("DELETE FROM kpi_unit_month")
-        cur.execute(insert, params)
-        return cur.rowcount
+    shapes = _simplified(tuple(bytes(row[1]) for row in rows))
+    start = datetime.combine(since, time(0), TZ) if since else EPOCH
+    params = {"start": start, "end": now + timedelta(days=1), "unit": None, "level": None, "category": None,
+              "channel": None, "now": now, "codes": codes, "shapes": list(shapes), "since": since}  # fmt: skip
+    return insert, params
+
+
+@lru_cache(maxsize=2)
+def _simplified(wkbs: tuple[bytes, ...]) -> tuple[bytes, ...]:
+    """The units' shapes simplified (cached: the same wards give the same shapes)."""
+    return tuple(shapely.to_wkb(simplify_coverage(shapely.from_wkb(list(wkbs)), SHAPE_TOLERANCE_M)))
 
 
 def simplify_coverage(polygons: np.ndarray, tolerance: float) -> np.ndarray:

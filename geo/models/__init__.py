@@ -55,7 +55,7 @@ from geo.models.layers import (
     TourismSite,
     WaterArea,
 )
-from geo.models.ops import KpiUnitMonth, LayerLoad, LayerVersion
+from geo.models.ops import KpiUnitMonth, LayerLoad, LayerVersion, SimulationClock
 from geo.models.reports import (
     CHANNELS,
     EXTENSION_STATUSES,
@@ -130,6 +130,7 @@ __all__ = [
     "River",
     "Road",
     "School",
+    "SimulationClock",
     "StaffUser",
     "StormExposure",
     "StormTrack",

@@ -169,8 +169,12 @@ async def create_report(
     settings: Settings,
     idempotency_key: str | None = None,
     now: datetime | None = None,
+    synthetic: bool = False,
 ) -> IntakeResult:
-    """Validate, route and store a report with its first event; one transaction, nothing on error."""
+    """Validate, route and store a report with its first event; one transaction, nothing on error.
+
+    ``synthetic`` marks a report the simulator files (layers/simulator.py), never a citizen's.
+    """
     photos = validate(report, settings=settings)
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 128:
         raise InvalidInput("Idempotency-Key must be 1-128 characters")
@@ -191,6 +195,7 @@ async def create_report(
                 "due_at": add_working_hours(now, category["sla_hours"]),
                 "photos": stored,
                 "idempotency_key": idempotency_key,
+                "synthetic": synthetic,
                 "lon": report.lon,
                 "lat": report.lat,
                 **route,
