@@ -53,8 +53,9 @@ def serve(
         setup()
     base = settings.public_url.rstrip("/")
     typer.secho("\nHueGIS is starting:", bold=True)
-    pages = (("Home", "/"), ("Citizen portal", "/portal"), ("Dashboard", "/dashboard"), ("Emergency", "/emergency"),
-             ("Web maps", "/maps"), ("OGC API Features", "/ogc"), ("API docs", "/docs"), ("Health", "/healthz"))  # fmt: skip
+    pages = (("Home", "/"), ("Citizen portal", "/portal"), ("Dashboard", "/dashboard"),
+             ("Emergency", "/emergency"), ("Web maps", "/maps"), ("OGC API Features", "/ogc"),
+             ("API docs", "/docs"), ("Health", "/healthz"))  # fmt: skip
     for label, path in pages:
         typer.echo(f"  {label:18} {base}{path}")
     if settings.simulating:
