@@ -32,19 +32,21 @@ def sniff(data: bytes) -> str | None:
 def clean_photo(data: bytes, *, name: str, max_bytes: int, max_side: int) -> bytes:
     """Validate one upload and return it as a metadata-free JPEG."""
     if len(data) > max_bytes:
-        raise PayloadTooLarge(f"photo {name!r} is {len(data):,} bytes; the limit is {max_bytes:,}")
+        raise PayloadTooLarge(f"photo {name!r} is larger than {max_bytes:,} bytes", code="photo_too_large")
     kind = sniff(data)
     if kind is None:
-        raise InvalidInput(f"photo {name!r} is not a JPEG, PNG or WebP image")
+        raise InvalidInput(f"photo {name!r} is not a JPEG, PNG or WebP image", code="photo_type")
     try:
         with Image.open(io.BytesIO(data), formats=[kind]) as image:
             if image.width * image.height > MAX_PIXELS:
-                raise InvalidInput(f"photo {name!r} is {image.width}x{image.height} pixels; too large")
+                raise InvalidInput(
+                    f"photo {name!r} is {image.width}x{image.height} pixels; too large", code="photo_pixels"
+                )
             upright = ImageOps.exif_transpose(image)
             upright.thumbnail((max_side, max_side))
             pixels = upright.convert("RGB")
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise InvalidInput(f"photo {name!r} cannot be decoded as {kind}: {exc}") from exc
+        raise InvalidInput(f"photo {name!r} cannot be decoded as {kind}: {exc}", code="photo_type") from exc
     out = io.BytesIO()
     pixels.save(out, format="JPEG", quality=85, optimize=True)  # no exif= argument: nothing carried over
     return out.getvalue()
