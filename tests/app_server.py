@@ -34,12 +34,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def app_server(env: Mapping[str, str], log: Path, *, ready: str = "/healthz") -> Iterator[AppServer]:
-    """Serve ``api.main:create_app`` with ``env`` (plus its port and public URL) until ``ready`` answers 200."""
+def app_server(
+    env: Mapping[str, str], log: Path, *, ready: str = "/healthz", factory: str = "api.main:create_app"
+) -> Iterator[AppServer]:
+    """Serve ``factory`` (a module of the project or of tests/) with ``env`` (plus its port and public URL)
+    until ``ready`` answers 200."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**env, "HUEGIS_PORT": str(port), "HUEGIS_PUBLIC_URL": url}
-    command = [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_app", "--port", str(port), *UVICORN_FLAGS]
+    tests = str(Path(__file__).resolve().parent)
+    command = [sys.executable, "-m", "uvicorn", "--factory", factory, "--port", str(port), "--app-dir", tests,
+               *UVICORN_FLAGS]  # fmt: skip
     with log.open("w") as out:
         process = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:

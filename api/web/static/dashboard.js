@@ -150,7 +150,9 @@ async function loadTrend(period) {
 
 // --- ward map -----------------------------------------------------------------------------------
 
-const map = L.map("map", { preferCanvas: true }).setView([16.35, 107.6], 9);
+const map = L.map("map", { preferCanvas: true, zoomControl: false }).setView([16.35, 107.6], 9);
+L.control.zoom({ zoomInTitle: T("Phóng to", "Zoom in"), zoomOutTitle: T("Thu nhỏ", "Zoom out") }).addTo(map);
+map.attributionControl.setPrefix("Leaflet");
 L.control.scale({ imperial: false }).addTo(map);
 let unitsLayer = null;
 const unitsPromise = getJSON("/api/admin-units.geojson?tolerance_m=60");

@@ -5,8 +5,9 @@
   "use strict";
   const data = JSON.parse(document.getElementById("emergency-data").textContent);
   const vi = data.lang === "vi";
-  const map = L.map("map", { preferCanvas: true }).setView([16.46, 107.59], 10);
-  map.attributionControl.addAttribution("HueGIS · GSHHG · GeoNames CC BY 4.0");
+  const map = L.map("map", { preferCanvas: true, zoomControl: false }).setView([16.46, 107.59], 10);
+  L.control.zoom({ zoomInTitle: vi ? "Phóng to" : "Zoom in", zoomOutTitle: vi ? "Thu nhỏ" : "Zoom out" }).addTo(map);
+  map.attributionControl.setPrefix("Leaflet").addAttribution("HueGIS · GSHHG · GeoNames CC BY 4.0");
   L.control.scale({ imperial: false }).addTo(map);
   huegisBasemap(data.basemap, { maxZoom: 18 }).addTo(map);
 

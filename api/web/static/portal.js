@@ -48,6 +48,7 @@ const map = new maplibregl.Map({
   minZoom: 7,
   maxZoom: 19,
   attributionControl: { compact: true },
+  locale: config.mapText, // the controls' titles in the page's language
 });
 map.addControl(new maplibregl.NavigationControl(), "top-left");
 map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");
