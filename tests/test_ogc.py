@@ -134,7 +134,8 @@ def test_queryable_property_filters_stay_allowed(client: httpx.Client, db: psyco
 def test_html_item_lists_are_short_and_json_pages_long(client: httpx.Client, db: psycopg.Connection) -> None:
     """People read 50 items a page; QGIS and GDAL get 1,000 (kpi_unit_month made a 56 MB page)."""
     html = client.get("/ogc/collections/places/items", params={"f": "html"})
-    assert html.status_code == 200 and 'lang="' in html.text
+    assert html.status_code == 200 and '<html lang="en" dir="ltr">' in html.text
+    assert f"<title>{REGISTRY['places'].title} — HueGIS" in " ".join(html.text.split())
     assert "limit=50" in html.text and "limit=1000" not in html.text
     browser = client.get("/ogc/collections/places/items", headers={"Accept": "text/html"})
     assert browser.status_code == 200 and "limit=50" in browser.text
