@@ -100,6 +100,12 @@ def shot(tab: Tab, name: str) -> None:
     tab.page.screenshot(path=ARTIFACTS / f"first-screens-{name}.png")
 
 
+def tap_map(page: Page, lon: float, lat: float) -> None:
+    """Tap the portal's map where (lon, lat) is drawn."""
+    point = page.evaluate(f"() => {{ const p = window.portal.map.project([{lon}, {lat}]); return {{x: p.x, y: p.y}}; }}")
+    page.click("#map", position=point)
+
+
 def load(tab: Tab, base: str, path: str) -> Page:
     tab.page.goto(base + path)
     tab.page.wait_for_function(READY[path], timeout=30_000)
@@ -198,13 +204,11 @@ def test_portal_lists_every_problem_before_sending(tab: Tab, strict: str, tmp_pa
     shot(tab, "portal-form-problems")
     # A pin in the sea, north-east of the city: refused at once, in words.
     page.evaluate("() => window.portal.map.jumpTo({center: [107.7, 16.6], zoom: 9})")
-    sea = page.evaluate("() => { const p = window.portal.map.project([107.95, 16.85]); return {x: p.x, y: p.y}; }")
-    page.click("#map", position=sea)
+    tap_map(page, 107.95, 16.85)
     page.wait_for_selector("#location-error:not([hidden])")
     assert "ngoài Thành phố Huế" in (page.text_content("#location-error") or "")
     # A refusal only the server can make (bytes that only look like a JPEG): its code, in Vietnamese.
-    centre = page.evaluate("() => { const p = window.portal.map.project([107.585, 16.463]); return {x: p.x, y: p.y}; }")
-    page.click("#map", position=centre)
+    tap_map(page, 107.585, 16.463)
     page.wait_for_function("() => document.getElementById('location-error').hidden")
     page.select_option("#category", index=1)
     page.fill("#description", "Đèn đường hỏng cả tuần nay, buổi tối rất tối")
@@ -221,8 +225,7 @@ def test_portal_keeps_follow_tokens_for_the_session_only(tab: Tab, strict: str, 
     page = load(tab, strict, "/portal?lang=en")
     page.click("#tab-report")
     page.wait_for_selector("#category option:nth-child(2)", state="attached")
-    centre = page.evaluate("() => { const p = window.portal.map.project([107.585, 16.463]); return {x: p.x, y: p.y}; }")
-    page.click("#map", position=centre)
+    tap_map(page, 107.585, 16.463)
     page.wait_for_function("() => document.getElementById('location-value').textContent.includes('·')")
     page.select_option("#category", index=2)
     page.fill("#description", "Streetlight out on the riverside path for a week")
