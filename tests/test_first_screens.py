@@ -102,7 +102,8 @@ def shot(tab: Tab, name: str) -> None:
 
 def tap_map(page: Page, lon: float, lat: float) -> None:
     """Tap the portal's map where (lon, lat) is drawn."""
-    point = page.evaluate(f"() => {{ const p = window.portal.map.project([{lon}, {lat}]); return {{x: p.x, y: p.y}}; }}")
+    project = "([lon, lat]) => { const p = window.portal.map.project([lon, lat]); return {x: p.x, y: p.y}; }"
+    point = page.evaluate(project, [lon, lat])
     page.click("#map", position=point)
 
 
