@@ -35,12 +35,10 @@ READY = {
     "/portal": "() => document.body.dataset.mapReady === 'true' && document.body.dataset.reports !== undefined",
     "/portal?lang=en": "() => document.body.dataset.mapReady === 'true' && document.body.dataset.reports !== undefined",
     "/dashboard": "() => !!document.body.dataset.ready",
-    "/dashboard?lang=en": "() => !!document.body.dataset.ready",
     "/emergency": "() => document.body.dataset.mapReady === 'true'",
     "/emergency?lang=en": "() => document.body.dataset.mapReady === 'true'",
     "/maps": "() => document.readyState === 'complete'",
     "/maps/overview": "() => !!document.querySelector('.leaflet-control-layers-overlays label')",
-    "/maps/overview?lang=en": "() => !!document.querySelector('.leaflet-control-layers-overlays label')",
 }
 WATCH_CSP = """
 window.__csp = [];
@@ -117,7 +115,7 @@ def load(tab: Tab, base: str, path: str) -> Page:
 
 
 @pytest.mark.parametrize("tab", list(SIZES), indirect=True)
-@pytest.mark.parametrize("path", [p for p in READY if p not in ("/dashboard?lang=en", "/maps/overview?lang=en")])
+@pytest.mark.parametrize("path", list(READY))
 def test_pages_obey_the_csp_and_fit_the_screen(
     tab: Tab, strict: str, path: str, request: pytest.FixtureRequest
 ) -> None:
