@@ -255,7 +255,7 @@ class Legend(MacroElement):
 
 
 PAGE_CSS = """
-<link rel="icon" href="/favicon.ico">
+<link rel="icon" href="data:,">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
   .folium-map.leaflet-container { background: #f3efe6; }

@@ -370,6 +370,7 @@ def test_a_fresh_setup_leaves_no_collection_empty(
 ) -> None:
     """What `huegis setup` does after loading: the KPI layer and a first hot-spot run (small, for the test city)."""
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     from psycopg import AsyncConnection
 
@@ -386,7 +387,8 @@ def test_a_fresh_setup_leaves_no_collection_empty(
             params = RunParams(period="month", cell_m=1500, origins=4, window=6, permutations=99)
             await refresh_hotspots(conn, params=params, actor=Actor("test:setup", "cli"))
 
-    asyncio.run(first_run())
+    with ThreadPoolExecutor(1) as thread:  # playwright's sync API holds this thread's event loop
+        thread.submit(asyncio.run, first_run()).result()
     empty = [
         spec.id
         for spec in LAYERS
