@@ -14,9 +14,9 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
-from fastapi.staticfiles import StaticFiles
 from psycopg_pool import AsyncConnectionPool
 
+from api.compression import CompressedStaticFiles, install_compression
 from api.errors import install_error_handlers
 from api.limits import AuthFirst, BodyLimit, BodyRule, RateLimits, refuse_bad_text
 from api.routers import (
@@ -47,6 +47,7 @@ from geo.disasters.signing import load_signer
 from geo.ogc.features import count_cache
 from geo.reports.workflow import escalate_overdue
 from geo.settings import Settings, get_settings
+from layers.simulator import keep_city_alive
 from tiles.cache import TileStore
 
 STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
@@ -135,6 +136,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.feature_counts = count_cache()
         app.state.map_pages = LRUCache(maxsize=maps.MAX_PAGES)
         escalation = asyncio.create_task(escalate_periodically(pool, settings.escalation_interval_s))
+        # Development: the city lives on (synthetic reports and staff work; off in production and tests).
+        city = asyncio.create_task(keep_city_alive(pool, settings)) if settings.simulating else None
         # Everything loaded so far (pygeoapi, pandas, shapely, the registry...) lives as long as
         # the app: keep it out of the collector, whose full passes over it stalled every request
         # for ~0.5 s (measured: item-by-id p99 0.73 s -> see docs/benchmarks.md).
@@ -144,6 +147,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             escalation.cancel()
+            if city is not None:
+                city.cancel()
             await pool.close()
 
     app = FastAPI(
@@ -178,7 +183,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # come from PostgreSQL bytes, everything else falls through to pygeoapi.
     for router in ROUTERS:
         app.include_router(router)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", CompressedStaticFiles(directory=STATIC_DIR), name="static")
     app.mount(ogc.PREFIX, ogc.create_ogc_app(settings), name="ogc")
     editing.advertise_part4()
+    install_compression(app)
     return app

@@ -25,10 +25,6 @@ CSP = (
 NOT_A_PAGE_CSP = "default-src 'none'; frame-ancestors 'none'"
 # A script loaded as a worker runs under the policy delivered with it (not its page's): our origin only.
 SCRIPT_CSP = CSP.format(scripts="").replace(" ;", ";")
-# Pages that still run inline scripts without a nonce, so their CSP allows 'unsafe-inline' scripts
-# (a nonce would make browsers ignore it). To be removed when these pages move their scripts out
-# (issue 16): the folium web maps (geo/maps.py) write their map code inline.
-INLINE_SCRIPT_PAGES = ("/maps/",)
 HEADERS = {
     b"x-content-type-options": b"nosniff",
     b"referrer-policy": b"no-referrer",
@@ -38,9 +34,8 @@ BANNERS = (b"server", b"x-powered-by")  # which software and version answers: no
 
 
 def content_security_policy(path: str, nonce: str) -> str:
-    """The CSP of an HTML page at ``path``: scripts from our origin and those carrying this request's nonce."""
-    if path.startswith(INLINE_SCRIPT_PAGES):
-        return CSP.format(scripts="'unsafe-inline'")
+    """The CSP of an HTML page: scripts from our origin and those carrying this request's nonce (every page,
+    the folium maps included: api/routers/maps.py gives their inline scripts the nonce)."""
     return CSP.format(scripts=f"'nonce-{nonce}'")
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from cli.accounts import keys_app, users_app
-from cli.data import kpis_app, kpis_refresh, load, synth_app, synth_reports
+from cli.data import hotspots_first_run, kpis_app, kpis_refresh, load, synth_app, synth_reports
 from cli.db import db_app, db_start, migrate
 from cli.hotspots import hotspots_app
 from cli.maps import maps_app
@@ -32,12 +32,13 @@ app.add_typer(keys_app, name="keys")
 
 @app.command("setup")
 def setup() -> None:
-    """Start the database, migrate, load the data and generate the OpenAPI document."""
+    """Start the database, migrate, load the data, compute the analyses and generate the OpenAPI document."""
     db_start()
     migrate()
-    load(only=None, force=False)
-    synth_reports()  # the report history (settings.history_count), before the KPIs computed from it
+    load(only=None, force=False)  # the layers and the past storm warnings
+    synth_reports()  # the report history (settings.history_count, until today), before what is computed from it
     kpis_refresh()
+    hotspots_first_run()  # hot spots, emerging hot spots and the forecast, when no run exists yet
     ogc_openapi()
 
 
@@ -54,8 +55,13 @@ def serve(
         setup()
     base = settings.public_url.rstrip("/")
     typer.secho("\nHueGIS is starting:", bold=True)
-    for label, path in (("Home", "/"), ("OGC API Features", "/ogc"), ("API docs", "/docs"), ("Health", "/healthz")):
+    pages = (("Home", "/"), ("Citizen portal", "/portal"), ("Dashboard", "/dashboard"),
+             ("Emergency", "/emergency"), ("Web maps", "/maps"), ("OGC API Features", "/ogc"),
+             ("API docs", "/docs"), ("Health", "/healthz"))  # fmt: skip
+    for label, path in pages:
         typer.echo(f"  {label:18} {base}{path}")
+    if settings.simulating:
+        typer.echo("\nThe city lives on: simulated reports and staff work (synthetic; HUEGIS_SIMULATE=false stops it).")
     typer.echo("")
     # proxy_headers off: the app itself decides whose X-Forwarded-For to believe (trusted_proxies);
     # no "server: uvicorn" banner.

@@ -62,7 +62,12 @@ class Settings(BaseSettings):
     # Generated citizen-report history loaded by `huegis setup` (layers/reports_history.py):
     # how many reports, received from 2019 until this date (None: the generator's fixed default).
     history_count: int = 183_000
-    history_until: date | None = None
+    history_until: date | None = None  # None: today on the first setup, then kept (simulation_clock)
+    # The living city (layers/simulator.py): simulated reports and staff work after the history.
+    # None: on in development only (never in production or test); the test harness sets it false.
+    simulate: bool | None = None
+    simulate_interval_s: int = Field(default=60, ge=1)  # seconds between simulated windows once caught up
+    simulate_catch_up_days: int = Field(default=30, ge=0)  # at most this far back when the app starts
 
     # Signs citizens' follow-up tokens (HMAC) and staff access tokens (JWT HS256). Unset in development:
     # a random one generated on first start into <data_dir>/secret_key (mode 0600); elsewhere required.
@@ -133,6 +138,11 @@ class Settings(BaseSettings):
     def pygeoapi_openapi(self) -> Path:
         """Where the generated pygeoapi OpenAPI document lives."""
         return self.pygeoapi_openapi_file or self.data_dir / f"pygeoapi-openapi-{self.db_name}.yml"
+
+    @property
+    def simulating(self) -> bool:
+        """True when the app keeps the city alive (``HUEGIS_SIMULATE``, else development only)."""
+        return self.environment == "development" if self.simulate is None else self.simulate
 
     @property
     def photo_dir(self) -> Path:

@@ -103,7 +103,7 @@ def links(body: dict) -> list[tuple[str, str, str]]:
         ("citizen_reports", {"category": "garbage", "sortby": "-received_at,code", "limit": 30}),
         ("citizen_reports", {"datetime": "2024-01-01T00:00:00Z/2024-03-01T00:00:00Z", "sortby": "code"}),
         ("citizen_reports", {"properties": "category,status", "skipGeometry": "true", "sortby": "code", "limit": 9}),
-        ("citizen_reports", {"synthetic": "true", "unknown_param": "kept in links", "sortby": "code", "limit": 3}),
+        ("citizen_reports", {"synthetic": "true", "sortby": "code", "limit": 3}),
     ],
 )
 def test_items_equal_pygeoapi(client: httpx.Client, layer_id: str, params: dict[str, Any]) -> None:

@@ -30,7 +30,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import OutageAs503
 from geo.editing import etag
-from geo.ogc.features import InvalidParameter, Unsupported, fetch_item, fetch_page, parse_items_query
+from geo.ogc.config import HTML_ITEMS
+from geo.ogc.features import (
+    InvalidParameter,
+    Unsupported,
+    fetch_item,
+    fetch_page,
+    parse_items_query,
+    unknown_parameters,
+)
 from geo.ogc.openapi import generate_openapi
 from geo.registry import REGISTRY, LayerSpec
 from geo.settings import Settings
@@ -54,9 +62,15 @@ def create_ogc_app(settings: Settings) -> ASGIApp:
 
 
 class ToPygeoapi(Response):
-    """Hand the request to the pygeoapi app mounted at ``/ogc``, exactly as the mount would."""
+    """Hand the request to the pygeoapi app mounted at ``/ogc``, exactly as the mount would (or with ``query``)."""
+
+    def __init__(self, query: str | None = None) -> None:
+        super().__init__()
+        self.query = query
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.query is not None:
+            scope = {**scope, "query_string": self.query.encode()}
         for route in scope["app"].router.routes:
             if isinstance(route, Mount) and route.path == PREFIX:
                 match, child = route.matches(scope)
@@ -71,7 +85,13 @@ async def items(layer_id: str, request: Request) -> Response:
     """A page of features, or pygeoapi's answer when the request is not plain JSON paging."""
     layer = REGISTRY.get(layer_id)
     params = request.query_params
+    unknown = unknown_parameters(layer, params) if layer else []
+    if unknown:  # OGC API Features /req/core/query-param-unknown (pygeoapi would ignore them)
+        return _error(400, "InvalidParameterValue", f"unknown query parameter(s): {', '.join(unknown)}; "
+                      "use the collection's queryables or the parameters of the API definition")  # fmt: skip
     if layer is None or _format(request) is None:
+        if layer and "limit" not in params and _html(request):  # people read a short page; clients set limit
+            return ToPygeoapi(query="&".join(filter(None, (request.url.query, f"limit={HTML_ITEMS}"))))
         return ToPygeoapi()
     try:
         query = parse_items_query(layer, params)
@@ -147,6 +167,15 @@ def _format(request: Request) -> str | None:
         if choice in ACCEPTED:
             return ACCEPTED[choice] if ACCEPTED[choice] == "json" else None
     return "json"  # pygeoapi's default
+
+
+def _html(request: Request) -> bool:
+    """True when pygeoapi will answer in HTML (``f=html``, or a browser's Accept without ``f``)."""
+    f = request.query_params.get("f")
+    if f is not None:
+        return f.strip().lower() == "html"
+    choices = get_choice_from_headers(dict(request.headers), "accept", all=True) or ()
+    return next((ACCEPTED[c] for c in choices if c in ACCEPTED), "json") == "html"
 
 
 def _vietnamese(request: Request) -> bool:

@@ -162,6 +162,12 @@ def count_cache(max_entries: int = COUNT_CACHE_ENTRIES) -> CountCache:
 # --- parameters ---------------------------------------------------------------------------------
 
 
+def unknown_parameters(layer: LayerSpec, params: Mapping[str, str]) -> list[str]:
+    """Query parameters of ``/items`` that are neither pygeoapi's nor a published property (a 400)."""
+    queryable = {*layer.fields, layer.id_field}
+    return sorted(name for name in params if name not in RESERVED and name not in queryable)
+
+
 def parse_items_query(layer: LayerSpec, params: Mapping[str, str]) -> ItemsQuery:
     """Validate ``/items`` query parameters as pygeoapi reads them.
 
@@ -276,7 +282,7 @@ def _filters(layer: LayerSpec, params: Mapping[str, str]) -> tuple[tuple[str, An
     filters = []
     for name, text in params.items():
         if name in RESERVED or name not in kinds or name not in public:
-            continue  # like pygeoapi: names that are not published columns are ignored (no probing)
+            continue  # unknown names were refused before (unknown_parameters); unpublished ones look unknown too
         if kinds[name] is None:
             raise Unsupported(f"filter on {name}")
         filters.append((name, typed_value(kinds[name], text, name)))

@@ -77,19 +77,21 @@ def validate(report: ReportIn, *, settings: Settings) -> list[bytes]:
     low, high = DESCRIPTION_RANGE
     length = len(report.description.strip())
     if not low <= length <= high:
-        raise InvalidInput(f"description must be {low}-{high} characters, got {length}")
+        raise InvalidInput(f"description must be {low}-{high} characters, got {length}", code="description_length")
     if report.channel not in CHANNELS:
-        raise InvalidInput(f"unknown channel {report.channel!r}; one of {', '.join(CHANNELS)}")
+        raise InvalidInput(f"unknown channel {report.channel!r}; one of {', '.join(CHANNELS)}", code="channel")
     if not (-180 <= report.lon <= 180 and -90 <= report.lat <= 90):
-        raise InvalidInput(f"lon={report.lon}, lat={report.lat} is not a WGS 84 position")
+        raise InvalidInput(f"lon={report.lon}, lat={report.lat} is not a WGS 84 position", code="outside_city")
     for name, value, limit in (("reporter_name", report.reporter.full_name, 200),
                                ("reporter_phone", report.reporter.phone, 32),
                                ("reporter_email", report.reporter.email, 320),
                                ("device_id", report.reporter.device_id, 200)):  # fmt: skip
         if value is not None and len(value) > limit:
-            raise InvalidInput(f"{name} must be at most {limit} characters, got {len(value)}")
+            raise InvalidInput(f"{name} must be at most {limit} characters, got {len(value)}", code="contact_length")
     if len(report.photos) > settings.photo_max_count:
-        raise InvalidInput(f"at most {settings.photo_max_count} photos per report, got {len(report.photos)}")
+        raise InvalidInput(
+            f"at most {settings.photo_max_count} photos per report, got {len(report.photos)}", code="too_many_photos"
+        )
     return [
         clean_photo(data, name=name, max_bytes=settings.photo_max_bytes, max_side=settings.photo_max_side_px)
         for name, data in report.photos
@@ -102,7 +104,9 @@ async def _category(cur: DictCursor, code: str) -> dict:
     if row is None:
         await cur.execute("SELECT string_agg(code, ', ' ORDER BY sort_order) AS codes FROM report_categories")
         known = await cur.fetchone()
-        raise InvalidInput(f"unknown category {code!r}; known categories: {known['codes'] if known else ''}")
+        raise InvalidInput(
+            f"unknown category {code!r}; known categories: {known['codes'] if known else ''}", code="unknown_category"
+        )
     return row
 
 
@@ -111,7 +115,7 @@ async def _route(cur: DictCursor, report: ReportIn, category: dict) -> dict:
     await cur.execute(load_sql("admin/unit_at_point"), {"lon": report.lon, "lat": report.lat})
     unit = await cur.fetchone()
     if unit is None:
-        raise InvalidInput(f"lon={report.lon}, lat={report.lat} is outside Thành phố Huế")
+        raise InvalidInput(f"lon={report.lon}, lat={report.lat} is outside Thành phố Huế", code="outside_city")
     city_level = category["level"] == "city"
     return {
         "admin_unit_code": unit["code"],
@@ -169,8 +173,12 @@ async def create_report(
     settings: Settings,
     idempotency_key: str | None = None,
     now: datetime | None = None,
+    synthetic: bool = False,
 ) -> IntakeResult:
-    """Validate, route and store a report with its first event; one transaction, nothing on error."""
+    """Validate, route and store a report with its first event; one transaction, nothing on error.
+
+    ``synthetic`` marks a report the simulator files (layers/simulator.py), never a citizen's.
+    """
     photos = validate(report, settings=settings)
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 128:
         raise InvalidInput("Idempotency-Key must be 1-128 characters")
@@ -191,6 +199,7 @@ async def create_report(
                 "due_at": add_working_hours(now, category["sla_hours"]),
                 "photos": stored,
                 "idempotency_key": idempotency_key,
+                "synthetic": synthetic,
                 "lon": report.lon,
                 "lat": report.lat,
                 **route,

@@ -35,17 +35,18 @@ def sniff(data: bytes) -> str | None:
 def clean_photo(data: bytes, *, name: str, max_bytes: int, max_side: int) -> bytes:
     """Validate one upload and return it as a metadata-free JPEG."""
     if len(data) > max_bytes:
-        raise PayloadTooLarge(f"photo {name!r} is {len(data):,} bytes; the limit is {max_bytes:,}")
+        raise PayloadTooLarge(f"photo {name!r} is larger than {max_bytes:,} bytes", code="photo_too_large")
     kind = sniff(data)
     if kind is None:
-        raise InvalidInput(f"photo {name!r} is not a JPEG, PNG or WebP image")
+        raise InvalidInput(f"photo {name!r} is not a JPEG, PNG or WebP image", code="photo_type")
     try:
         with Image.open(io.BytesIO(data), formats=[kind]) as image:
             # Image.open reads only the header: the declared size, before a pixel is decoded.
             if image.width * image.height > MAX_PIXELS:
                 raise InvalidInput(
                     f"photo {name!r} declares {image.width}x{image.height} pixels; the limit is "
-                    f"{MAX_PIXELS:,} pixels (a decompression bomb, or a photo to shrink first)"
+                    f"{MAX_PIXELS:,} pixels (a decompression bomb, or a photo to shrink first)",
+                    code="photo_pixels",
                 )
             upright = ImageOps.exif_transpose(image)
             upright.thumbnail((max_side, max_side))
@@ -53,10 +54,11 @@ def clean_photo(data: bytes, *, name: str, max_bytes: int, max_side: int) -> byt
     except Image.DecompressionBombError as exc:  # Pillow's own guard, checked in open() for huge sizes
         raise InvalidInput(
             f"photo {name!r} declares too many pixels; the limit is {MAX_PIXELS:,} pixels (a decompression bomb, "
-            f"or a photo to shrink first): {exc}"
+            f"or a photo to shrink first): {exc}",
+            code="photo_pixels",
         ) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise InvalidInput(f"photo {name!r} cannot be decoded as {kind}: {exc}") from exc
+        raise InvalidInput(f"photo {name!r} cannot be decoded as {kind}: {exc}", code="photo_type") from exc
     bare = Image.new("RGB", pixels.size)  # a new image: none of the original's info (comment, XMP, ICC)
     bare.paste(pixels)
     out = io.BytesIO()
