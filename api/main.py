@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from psycopg_pool import AsyncConnectionPool
 
+from api.consistency import WritePositions
 from api.errors import install_error_handlers
 from api.limits import BodyLimit, RateLimits, refuse_nul
 from api.routers import (
@@ -39,7 +40,8 @@ from api.routers import (
 )
 from api.routers.raster_tiles import router as raster_tiles_router
 from api.routers.tiles import router as tiles_router
-from geo.db import create_pool
+from geo.db import KEEPALIVES, Pools
+from geo.jobs import JobGroup
 from geo.ogc.features import count_cache
 from geo.reports.workflow import escalate_overdue
 from geo.settings import Settings, get_settings
@@ -70,17 +72,12 @@ ROUTERS = (
 log = logging.getLogger("huegis")
 
 
-async def escalate_periodically(pool: AsyncConnectionPool, interval_s: int) -> None:
-    """The scheduled SLA job: escalate overdue reports every ``interval_s`` seconds (0: never)."""
-    while interval_s > 0:
-        await asyncio.sleep(interval_s)
-        try:
-            async with pool.connection() as conn:
-                escalated = await escalate_overdue(conn)
-            if escalated:
-                log.info("escalated %d overdue reports", escalated)
-        except Exception:  # an outage must not kill the job; the next run retries
-            log.exception("SLA escalation run failed")
+async def escalate(pool: AsyncConnectionPool) -> None:
+    """The scheduled SLA job: escalate overdue reports (run by one process: geo/jobs.py)."""
+    async with pool.connection() as conn:
+        escalated = await escalate_overdue(conn)
+    if escalated:
+        log.info("escalated %d overdue reports", escalated)
 
 
 def install_abuse_limits(app: FastAPI, settings: Settings) -> None:
@@ -105,15 +102,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = create_pool(settings)
+        pools = Pools(settings)
         # Do not wait for the database: the app starts (and /healthz says 503) while it is down.
-        await pool.open(wait=False)
-        app.state.pool = pool
-        # The in-process caches, each keyed by the layer versions it depends on.
-        app.state.tile_store = TileStore(pool)
+        await pools.open()
+        pool = pools.primary
+        app.state.pools, app.state.pool = pools, pool
+        # The in-process caches, each keyed by the layer versions it depends on: every worker
+        # process holds its own, and each stays correct because a write changes the key.
+        app.state.tile_store = TileStore(pools)
         app.state.feature_counts = count_cache()
         app.state.map_pages = LRUCache(maxsize=maps.MAX_PAGES)
-        escalation = asyncio.create_task(escalate_periodically(pool, settings.escalation_interval_s))
+        # Background jobs run in one process of all those on this database (workers, hosts).
+        jobs = JobGroup(settings.conninfo(**KEEPALIVES))
+        jobs.add("sla-escalation", settings.escalation_interval_s, lambda: escalate(pool))
+        app.state.jobs = jobs
+        tasks = [asyncio.create_task(jobs.run(), name="jobs")]
+        if pools.replicas:
+            await pools.check()  # know the replicas before the first request
+            tasks.append(asyncio.create_task(pools.watch(), name="replica-watch"))
         # Everything loaded so far (pygeoapi, pandas, shapely, the registry...) lives as long as
         # the app: keep it out of the collector, whose full passes over it stalled every request
         # for ~0.5 s (measured: item-by-id p99 0.73 s -> see docs/benchmarks.md).
@@ -122,8 +128,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            escalation.cancel()
-            await pool.close()
+            for task in tasks:
+                task.cancel()
+            await pools.close()
 
     app = FastAPI(
         title="HueGIS API",
@@ -147,6 +154,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.rate_limits = RateLimits(settings)
     install_error_handlers(app)
+    app.add_middleware(WritePositions)  # read-your-writes with replicas (a no-op without)
     install_abuse_limits(app, settings)
     # The OGC fast path first (the hottest routes match first) and before the /ogc mount: JSON items
     # come from PostgreSQL bytes, everything else falls through to pygeoapi.

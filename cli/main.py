@@ -8,7 +8,7 @@ import typer
 
 from cli.accounts import keys_app, users_app
 from cli.data import kpis_app, kpis_refresh, load, synth_app, synth_reports
-from cli.db import db_app, db_start, migrate
+from cli.db import db_app, db_start, migrate, replica_start
 from cli.hotspots import hotspots_app
 from cli.maps import maps_app
 from cli.ogc import ogc_app, ogc_openapi
@@ -37,27 +37,45 @@ def setup() -> None:
     synth_reports()  # the report history (settings.history_count), before the KPIs computed from it
     kpis_refresh()
     ogc_openapi()
+    if get_settings().local_replicas:  # copied last: the data is there, and streams from now on
+        replica_start()
 
 
 @app.command("serve")
 def serve(
     prepare: Annotated[bool, typer.Option(help="Run `huegis setup` first.")] = True,
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Worker processes on the one port (default HUEGIS_WORKERS, 1). "
+            "Caches stay per process; background jobs run in one of them.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the platform (API, OGC API Features, pages) on one port."""
     import uvicorn
 
     settings = get_settings()
+    workers = workers or settings.workers
+    if reload and workers > 1:
+        raise typer.BadParameter("--reload runs one process: leave out --workers", param_hint="--workers")
     if prepare:
         setup()
+    elif settings.local_replicas:
+        replica_start()
     base = settings.public_url.rstrip("/")
     typer.secho("\nHueGIS is starting:", bold=True)
     for label, path in (("Home", "/"), ("OGC API Features", "/ogc"), ("API docs", "/docs"), ("Health", "/healthz")):
         typer.echo(f"  {label:18} {base}{path}")
     typer.echo("")
     # proxy_headers off: the app itself decides whose X-Forwarded-For to believe (trusted_proxies).
+    if workers > 1:
+        typer.echo(f"  {workers} worker processes\n")
     uvicorn.run("api.main:create_app", factory=True, host=settings.host, port=settings.port, reload=reload,
-                proxy_headers=False)  # fmt: skip
+                workers=workers, proxy_headers=False)  # fmt: skip
 
 
 if __name__ == "__main__":
