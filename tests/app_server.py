@@ -34,12 +34,22 @@ def free_port() -> int:
 
 
 @contextmanager
-def app_server(env: Mapping[str, str], log: Path, *, ready: str = "/healthz") -> Iterator[AppServer]:
-    """Serve ``api.main:create_app`` with ``env`` (plus its port and public URL) until ``ready`` answers 200."""
+def app_server(
+    env: Mapping[str, str], log: Path, *, ready: str = "/healthz", workers: int = 1, cli: bool = False
+) -> Iterator[AppServer]:
+    """Serve ``api.main:create_app`` with ``env`` (plus its port and public URL) until ``ready`` answers 200.
+
+    ``cli``: through ``huegis serve --no-prepare`` (which also starts HUEGIS_LOCAL_REPLICAS) rather than uvicorn.
+    """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**env, "HUEGIS_PORT": str(port), "HUEGIS_PUBLIC_URL": url}
-    command = [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_app", "--port", str(port), *UVICORN_FLAGS]
+    if cli:
+        huegis = str(Path(sys.executable).with_name("huegis"))
+        command = [huegis, "serve", "--no-prepare", "--workers", str(workers)]
+    else:
+        command = [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_app", "--port", str(port),
+                   "--workers", str(workers), *UVICORN_FLAGS]  # fmt: skip
     with log.open("w") as out:
         process = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:

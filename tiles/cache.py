@@ -105,23 +105,27 @@ class TileStore:
             return None
         return ",".join(f"{s}={t}" for s, t in zip(tileset.sources, tags, strict=True))
 
-    async def etag(self, tileset: Tileset, *, refresh: bool = False) -> str | None:
-        """The ETag every tile of the tileset has now, without rendering; None if untracked."""
+    async def etag(self, tileset: Tileset, *, refresh: bool = False, after: int | None = None) -> str | None:
+        """The ETag every tile of the tileset has now, without rendering; None if untracked.
+
+        ``after``: a WAL position the answer must reflect (the client's last write), see ``geo.db.Pools``.
+        """
 
         async def on(pool: AsyncConnectionPool, source: str) -> str | None:
             key = await self.version_key(tileset, refresh=refresh, pool=pool, source=source)
             return None if key is None else _etag(tileset, key)
 
-        return await self.pools.route(on)
+        return await self.pools.route(on, after=after)
 
-    async def tile(self, tileset: Tileset, z: int, x: int, y: int, *, refresh: bool = False) -> Tile:
+    async def tile(self, tileset: Tileset, z: int, x: int, y: int, *, refresh: bool = False,
+                   after: int | None = None) -> Tile:  # fmt: skip
         """One tile from the cache, or rendered by PostGIS and cached under the current versions."""
         check_tile(z, x, y)
 
         async def on(pool: AsyncConnectionPool, source: str) -> Tile:
             return await self._tile(pool, source, tileset, z, x, y, refresh=refresh)
 
-        return await self.pools.route(on)
+        return await self.pools.route(on, after=after)
 
     async def _tile(self, pool: AsyncConnectionPool, source: str, tileset: Tileset, z: int, x: int, y: int, *,
                     refresh: bool) -> Tile:  # fmt: skip
