@@ -98,7 +98,7 @@ async def _parse_submission(request: Request, settings: Settings) -> ReportIn:
 
 
 async def _intake_response(conn: Any, result: IntakeResult, settings: Settings, replay: bool) -> JSONResponse:
-    report = await queries.public_report(conn, code=result.code)
+    report = result.report or await queries.public_report(conn, code=result.code)
     body = {
         "code": report["code"],
         "follow_token": follow_token(report["code"], settings.secret_key),
