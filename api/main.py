@@ -110,7 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The in-process caches, each keyed by the layer versions it depends on: every worker
         # process holds its own, and each stays correct because a write changes the key.
         app.state.tile_store = TileStore(pools)
-        app.state.feature_counts = count_cache()
+        app.state.feature_counts = count_cache(settings.feature_counts)
         app.state.map_pages = LRUCache(maxsize=maps.MAX_PAGES)
         # Background jobs run in one process of all those on this database (workers, hosts).
         jobs = JobGroup(settings.conninfo(**KEEPALIVES))

@@ -12,6 +12,7 @@ from cli.db import db_app, db_start, migrate, replica_start
 from cli.hotspots import hotspots_app
 from cli.maps import maps_app
 from cli.ogc import ogc_app, ogc_openapi
+from cli.tiles import tiles_app
 from geo.settings import get_settings
 
 app = typer.Typer(
@@ -22,6 +23,7 @@ app.command("load")(load)
 app.add_typer(synth_app, name="synth")
 app.add_typer(kpis_app, name="kpis")
 app.add_typer(ogc_app, name="ogc")
+app.add_typer(tiles_app, name="tiles")
 app.add_typer(maps_app, name="maps")
 app.add_typer(hotspots_app, name="hotspots")
 app.add_typer(users_app, name="users")
@@ -74,8 +76,9 @@ def serve(
     # proxy_headers off: the app itself decides whose X-Forwarded-For to believe (trusted_proxies).
     if workers > 1:
         typer.echo(f"  {workers} worker processes\n")
+    # A worker busy starting on a loaded machine misses uvicorn's 5 s health check and is restarted.
     uvicorn.run("api.main:create_app", factory=True, host=settings.host, port=settings.port, reload=reload,
-                workers=workers, proxy_headers=False)  # fmt: skip
+                workers=workers, timeout_worker_healthcheck=60, proxy_headers=False)  # fmt: skip
 
 
 if __name__ == "__main__":

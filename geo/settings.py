@@ -60,6 +60,15 @@ class Settings(BaseSettings):
     # How often each app process checks its replicas (state, replay position, lag).
     replica_check_interval_s: float = Field(default=1.0, gt=0)
 
+    # Exact numberMatched counts of OGC items pages kept per process, each valid while its layer is
+    # unchanged (0: counted on every request, as tipg and pygeoapi do; bench/ measures both).
+    feature_counts: int = Field(default=10_000, ge=0)
+
+    # The basemap as a PMTiles archive on a static host or CDN (`huegis tiles export basemap ...`):
+    # the basemap style then reads it through the pmtiles:// protocol instead of /tiles/basemap.
+    # Another origin must also be allowed in the pages' connect-src (docs/tiles.md).
+    basemap_pmtiles_url: str | None = None
+
     # Web server. More than one worker process: `huegis serve --workers N` (caches are per process,
     # keyed by layer versions; background jobs run in one process only, geo/jobs.py).
     host: str = "127.0.0.1"

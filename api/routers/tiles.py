@@ -164,7 +164,9 @@ async def dataset_tile(
 
 @router.get("/basemap/style.json", summary="MapLibre GL style of the basemap")
 async def style(request: Request, lang: Annotated[Literal["vi", "en"], Query()] = "vi") -> JSONResponse:
-    return JSONResponse(basemap_style(_base(request), lang), headers={"Cache-Control": "public, max-age=300"})
+    archive = request.app.state.settings.basemap_pmtiles_url
+    return JSONResponse(basemap_style(_base(request), lang, pmtiles_url=archive),
+                        headers={"Cache-Control": "public, max-age=300"})  # fmt: skip
 
 
 @router.get("/{tileset_id}/tilejson.json", summary="TileJSON 3.0 of a layer or of the basemap")

@@ -51,6 +51,8 @@ WITH point AS (
     WHERE d.category = c.code
       AND d.status IN ('received', 'assigned', 'in_progress', 'reopened')
       AND d.received_at >= %(received_at)s::timestamptz - make_interval(days => c.duplicate_window_days)
+      -- A box of the radius in degrees first (the GiST index), then the exact distance in metres.
+      AND d.geom && ST_Expand(p.g, c.duplicate_radius_m / (111000.0 * greatest(cos(radians(%(lat)s)), 0.01)))
       AND ST_DWithin(d.geom::geography, p.g::geography, c.duplicate_radius_m)
     ORDER BY distance_m, d.received_at DESC
     LIMIT 5
