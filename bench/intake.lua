@@ -6,8 +6,8 @@
 
 local threads = {}
 local prefix, delay_ms, categories = "bench-", 0, {}
-local counter, thread_index = 0, 0
-created, failed, codes = 0, 0, {}  -- globals: done() reads them with thread:get
+local counter = 0
+created, failed, codes, statuses = 0, 0, {}, {}  -- globals: done() reads them with thread:get
 local minx, miny, maxx, maxy = 107.5725, 16.4525, 107.5875, 16.4675
 
 function setup(thread)
@@ -45,6 +45,7 @@ function response(status, headers, body)
     codes[#codes + 1] = string.match(body, '"code":"(HUE%-[0-9A-Z]+)"') or "?"
   else
     failed = failed + 1
+    statuses[#statuses + 1] = status
   end
 end
 
@@ -55,6 +56,7 @@ function done(summary, latency, requests)
     acknowledged = acknowledged + thread:get("created")
     refused = refused + thread:get("failed")
     io.write("WRK_CODES " .. table.concat(thread:get("codes"), " ") .. "\n")
+    io.write("WRK_REFUSED " .. table.concat(thread:get("statuses"), " ") .. "\n")
   end
   io.write(string.format(
     'WRK_JSON {"requests": %d, "duration_us": %d, "bytes": %d, "status_errors": %d, "connect_errors": %d, '

@@ -176,7 +176,10 @@ def wrk_intake(base: str, *, key_prefix: str, categories: Sequence[str], concurr
         raise RuntimeError(f"wrk printed no summary:\n{out[-2000:]}")
     s = json.loads(line.removeprefix("WRK_JSON "))
     errors = s["refused"] + s["connect_errors"] + s["read_errors"] + s["write_errors"] + s["timeouts"]
-    detail = {"created": s["created"], "refused": s["refused"], "max_ms": s["max_us"] / 1000, "delay_ms": delay_ms}
+    refused: dict[str, int] = {}
+    for status in (x for line in out.splitlines() if line.startswith("WRK_REFUSED ") for x in line.split()[1:]):
+        refused[status] = refused.get(status, 0) + 1
+    detail = {"created": s["created"], "refused": refused, "max_ms": s["max_us"] / 1000, "delay_ms": delay_ms}
     return Measurement("ours", s["requests"], s["duration_us"] / 1e6, errors, s["p50_us"] / 1000, s["p99_us"] / 1000,
                        "wrk", detail=detail), codes  # fmt: skip
 

@@ -90,7 +90,7 @@ async def scaling(ctx: Context) -> list[ScenarioResult]:
             unit[key],
             measured,
             checks[key],
-            flags[key] + error_flags(measured),
+            flags[key] + ([] if key in ("intake", "paced") else error_flags(measured)),  # intake: tallied
             no_ratio="configurations, not peers",
         )
         for key, measured in rows.items()
@@ -118,6 +118,6 @@ async def _measure(ctx: Context, base: str, name: str, bbox_path: str, categorie
         m.server = name
         found, wrong = await tally_intake(ctx.settings, prefix + "m", [c for c in codes if c != "?"], m)
         checks[key] += [f"{name}: {line}" for line in found[:2]]
-        flags[key] += [f"{name}: {flag}" for flag in wrong]
+        flags[key] += wrong
         ctx.log(f"  {name}: {key} {m.rate:.1f} reports/s, p50 {m.p50_ms:.1f} ms, p99 {m.p99_ms:.1f} ms")
         rows[key].append(m)

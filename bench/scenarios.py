@@ -412,7 +412,7 @@ async def tally_intake(settings: Settings, run_prefix: str, acknowledged: list[s
     # Requests in flight when the load generator stopped are stored but never acknowledged: not a loss.
     unacknowledged = [code for code in keys_of if code not in acked]
     checks = [
-        f"{len(acknowledged)} reports acknowledged (201), {m.errors} failed",
+        f"{len(acknowledged)} reports acknowledged (201), {m.errors} failed {m.detail.get('refused') or ''}".rstrip(),
         f"{len(rows)} rows found: {len(lost)} lost, {duplicated} duplicated, {len(unacknowledged)} stored "
         "without a 201 (in flight when the load stopped)",
         f"{cleaned} bench reports deleted afterwards",

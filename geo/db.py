@@ -193,6 +193,13 @@ class Pools:
             Replica(name, _address(url), create_pool(settings, url, timeout=REPLICA_WAIT_S, name="huegis-read"))
             for name, url in settings.replica_conninfos().items()
         ]
+        # The primary's WAL end for read-your-writes cookies, on connections of their own: a request
+        # still holding a connection of the main pool must never wait on that pool for another.
+        self.positions = (
+            create_pool(settings.model_copy(update={"pool_min_size": 1, "pool_max_size": 2}), name="huegis-position")
+            if self.replicas
+            else None
+        )
         # (time.monotonic(), the primary's WAL end): how long ago the primary passed a position.
         self._positions: deque[tuple[float, int]] = deque()
         self._turn = itertools.count()
@@ -200,12 +207,16 @@ class Pools:
     async def open(self) -> None:
         """Open every pool without waiting: the app starts (and /healthz says why) while a server is down."""
         await self.primary.open(wait=False)
+        if self.positions is not None:
+            await self.positions.open(wait=False)
         for replica in self.replicas:
             await replica.pool.open(wait=False)
 
     async def close(self) -> None:
         for replica in self.replicas:
             await replica.pool.close()
+        if self.positions is not None:
+            await self.positions.close()
         await self.primary.close()
 
     # -- routing ----------------------------------------------------------------------------
@@ -289,7 +300,7 @@ class Pools:
 
     async def write_position(self) -> int:
         """The primary's WAL end: every write committed so far is at or before it."""
-        async with self.primary.connection() as conn:
+        async with (self.positions or self.primary).connection() as conn:
             row = await fetch_one(conn, "replicas/primary_position", missing="no WAL position")
         return parse_lsn(row["lsn"])
 
