@@ -14,13 +14,13 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import httpx
 import psycopg
 import pytest
-from throwaway import Platform, throwaway_platform
+from throwaway import Platform, throwaway_platform, wait_until
 
 CLIENTS = 8
 REQUEST_TIMEOUT_S = 10  # the clients' patience: every request must get an answer within it
@@ -121,15 +121,6 @@ class Citizen(threading.Thread):
             return
         with self.tally.lock:
             self.tally.unexpected.append(f"never acknowledged: {key}")
-
-
-def wait_until(condition: Callable[[], bool], seconds: float = 60) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.2)
-    return True
 
 
 def ward_points(conn: psycopg.Connection) -> list[tuple[float, float]]:

@@ -12,9 +12,8 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -22,7 +21,7 @@ import mapbox_vector_tile
 import morecantile
 import psycopg
 import pytest
-from throwaway import Platform, throwaway_platform
+from throwaway import Platform, throwaway_platform, wait_until
 
 from geo.db import LAGGING, STREAMING, Pools, load_sql
 from geo.jobs import DEFAULT_GROUP
@@ -39,15 +38,6 @@ def platform() -> Iterator[Platform]:
              "HUEGIS_ESCALATION_INTERVAL_S": "1"}  # fmt: skip
     with throwaway_platform("huegis-replicas-", workers=2, replicas=1, extra_env=extra) as platform:
         yield platform
-
-
-def wait_until(condition: Callable[[], bool], seconds: float = 60) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.2)
-    return True
 
 
 def replica_conninfo(platform: Platform) -> str:

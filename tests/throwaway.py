@@ -13,7 +13,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,16 @@ class Platform:
                               capture_output=True, text=True, check=False)  # fmt: skip
         assert done.returncode in (0, 3), done.stderr
         return json.loads(done.stdout)
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 60) -> bool:
+    """True once ``condition()`` holds, polling every 0.2 s; False after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
 
 
 def platform_env(settings: Settings, extra: Mapping[str, str] | None = None) -> dict[str, str]:
