@@ -100,7 +100,7 @@ def load_national(settings: Settings, total: int, *, events: bool = True, force:
     base = history_params(settings)
     digest = hashlib.sha256(
         json.dumps({"total": total, "events": events, "provinces": PROVINCES_FILE.read_text()}).encode()
-        + history_checksum(base).encode()
+        + history_checksum(replace(base, count=total)).encode()  # the generator's code and parameters
         + Path(__file__).read_bytes()
     ).hexdigest()
     started = time.perf_counter()
@@ -115,6 +115,8 @@ def load_national(settings: Settings, total: int, *, events: bool = True, force:
         with conn.transaction():
             _refuse_live_links(conn)
             _delete_synthetic(conn)
+            copies = "SELECT code FROM admin_units WHERE source = %s"
+            conn.execute(f"DELETE FROM kpi_unit_month WHERE unit_code IN ({copies})", (COPY_SOURCE,))
             conn.execute("DELETE FROM admin_units WHERE source = %s", (COPY_SOURCE,))
             conn.execute("DELETE FROM layer_loads WHERE layer_id IN (%s, %s)", (HISTORY_ID, NATIONAL_ID))
         written = events_written = 0
