@@ -167,6 +167,7 @@ def _copy_units(conn: psycopg.Connection, province: Province, letter: str, dx: f
 def _move(history: ReportHistory, province: Province, letter: str, dx: float, dy: float) -> None:
     """Translate a Huế history to a province: points, unit codes and the report codes' prefix."""
     reports = history.reports
-    reports["geometry"] = shapely.transform(reports.geometry.values, lambda xy: xy + np.array([dx, dy]))
+    moved = shapely.transform(reports.geometry.values, lambda xy: xy + np.array([dx, dy]))
+    reports[reports.geometry.name] = moved  # the active geometry column (the loader writes that one)
     reports["admin_unit_code"] = letter + reports["admin_unit_code"].str[-4:]
     reports["code"] = province.abbr + reports["code"].str[len(HUE) :]
