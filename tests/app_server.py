@@ -35,7 +35,13 @@ def free_port() -> int:
 
 @contextmanager
 def app_server(
-    env: Mapping[str, str], log: Path, *, ready: str = "/healthz", workers: int = 1, cli: bool = False
+    env: Mapping[str, str],
+    log: Path,
+    *,
+    ready: str = "/healthz",
+    workers: int = 1,
+    cli: bool = False,
+    ready_within_s: float = 60,
 ) -> Iterator[AppServer]:
     """Serve ``api.main:create_app`` with ``env`` (plus its port and public URL) until ``ready`` answers 200.
 
@@ -53,7 +59,7 @@ def app_server(
     with log.open("w") as out:
         process = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        _wait_until_ready(url + ready, process, log)
+        _wait_until_ready(url + ready, process, log, ready_within_s)
         yield AppServer(url, process)
     finally:
         process.terminate()
@@ -63,8 +69,8 @@ def app_server(
             process.kill()
 
 
-def _wait_until_ready(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 60
+def _wait_until_ready(url: str, process: subprocess.Popen, log: Path, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
     while True:
         try:
             if httpx.get(url, timeout=2).status_code == 200:

@@ -110,7 +110,9 @@ def throwaway_platform(prefix: str, *, workers: int = 1, replicas: int = 0,
             huegis(env, "load", "--only", "admin_units")  # loads the report catalogue too
             huegis(env, "ogc", "openapi")
             # Through the CLI when there are replicas: `huegis serve` starts them.
-            with app_server(env, data_dir / "app.log", workers=workers, cli=replicas > 0) as app:
+            # Several workers and a replica copy take longer to start on a busy machine.
+            with app_server(env, data_dir / "app.log", workers=workers, cli=replicas > 0,
+                            ready_within_s=60 if workers == 1 and not replicas else 240) as app:  # fmt: skip
                 yield Platform(settings, local, app.url, app.process, env)
     finally:
         for replica in local_replicas(local):
