@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -57,16 +60,20 @@ def app_server(
         command = [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_app", "--port", str(port),
                    "--workers", str(workers), *UVICORN_FLAGS]  # fmt: skip
     with log.open("w") as out:
-        process = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=out, stderr=subprocess.STDOUT)
+        # A session of its own: worker processes go down with the server, even when it is killed.
+        process = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True)  # fmt: skip
     try:
         _wait_until_ready(url + ready, process, log, ready_within_s)
         yield AppServer(url, process)
     finally:
         process.terminate()
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # any worker left behind
 
 
 def _wait_until_ready(url: str, process: subprocess.Popen, log: Path, seconds: float = 60) -> None:
