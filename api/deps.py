@@ -10,14 +10,22 @@ from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+from api.consistency import read_after
 from geo.auth import Principal, Unauthenticated, accounts
 from geo.auth.policy import require
 from geo.auth.tokens import read_token
+from geo.db import Pools
 from geo.settings import Settings
 
 
 def get_pool(request: Request) -> AsyncConnectionPool:
+    """The primary's pool."""
     return request.app.state.pool
+
+
+def get_pools(request: Request) -> Pools:
+    """The primary and its read replicas."""
+    return request.app.state.pools
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -40,8 +48,20 @@ def public_base(request: Request) -> str:
     return settings.public_url.rstrip("/")
 
 
+async def get_read_conn(
+    request: Request, pools: Annotated[Pools, Depends(get_pools)]
+) -> AsyncIterator[AsyncConnection]:
+    """A connection for a public read: a replica in rotation that has replayed the client's last
+    write (``api.consistency``), else the primary."""
+    async with pools.read(after=read_after(request)) as conn:
+        yield conn
+
+
 PoolDep = Annotated[AsyncConnectionPool, Depends(get_pool)]
+PoolsDep = Annotated[Pools, Depends(get_pools)]
+# ConnDep: the primary (writes, staff reads). ReadConnDep: public reads, from a replica when one is in rotation.
 ConnDep = Annotated[AsyncConnection, Depends(get_conn)]
+ReadConnDep = Annotated[AsyncConnection, Depends(get_read_conn)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 # Swagger's "Authorize" button signs in through the password flow at tokenUrl.

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse
 from psycopg_pool import AsyncConnectionPool
 
 from api.compression import CompressedStaticFiles, install_compression
+from api.consistency import WritePositions
 from api.errors import install_error_handlers
 from api.limits import AuthFirst, BodyLimit, BodyRule, RateLimits, refuse_bad_text
 from api.routers import (
@@ -42,12 +43,13 @@ from api.routers import (
 from api.routers.raster_tiles import router as raster_tiles_router
 from api.routers.tiles import router as tiles_router
 from api.security import SecurityHeaders, install_access_log_redaction
-from geo.db import create_pool
+from geo.db import KEEPALIVES, Pools
 from geo.disasters.signing import load_signer
+from geo.jobs import JobGroup
 from geo.ogc.features import count_cache
 from geo.reports.workflow import escalate_overdue
 from geo.settings import Settings, get_settings
-from layers.simulator import keep_city_alive
+from layers.simulator import CityRounds
 from tiles.cache import TileStore
 
 STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
@@ -78,17 +80,12 @@ ROUTERS = (
 log = logging.getLogger("huegis")
 
 
-async def escalate_periodically(pool: AsyncConnectionPool, interval_s: int) -> None:
-    """The scheduled SLA job: escalate overdue reports every ``interval_s`` seconds (0: never)."""
-    while interval_s > 0:
-        await asyncio.sleep(interval_s)
-        try:
-            async with pool.connection() as conn:
-                escalated = await escalate_overdue(conn)
-            if escalated:
-                log.info("escalated %d overdue reports", escalated)
-        except Exception:  # an outage must not kill the job; the next run retries
-            log.exception("SLA escalation run failed")
+async def escalate(pool: AsyncConnectionPool) -> None:
+    """The scheduled SLA job: escalate overdue reports (run by one process: geo/jobs.py)."""
+    async with pool.connection() as conn:
+        escalated = await escalate_overdue(conn)
+    if escalated:
+        log.info("escalated %d overdue reports", escalated)
 
 
 MiB = 1024 * 1024
@@ -106,7 +103,7 @@ def install_abuse_limits(app: FastAPI, settings: Settings) -> None:
     )
     app.add_middleware(AuthFirst)  # inside the body cap: an anonymous upload is refused before a byte is read
     app.add_middleware(BodyLimit, max_bytes=settings.max_json_bytes, rules=rules)
-    app.add_middleware(SecurityHeaders)  # outside the limits: their 401/413 answers carry the headers too
+    app.add_middleware(SecurityHeaders, basemap_url=settings.basemap_pmtiles_url)  # outside the limits: their 401/413 answers carry the headers too
     if settings.cors_origins:  # added last: outermost, so 413/429 answers carry CORS headers too
         app.add_middleware(
             CORSMiddleware,
@@ -127,17 +124,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = create_pool(settings)
+        pools = Pools(settings)
         # Do not wait for the database: the app starts (and /healthz says 503) while it is down.
-        await pool.open(wait=False)
-        app.state.pool = pool
-        # The in-process caches, each keyed by the layer versions it depends on.
-        app.state.tile_store = TileStore(pool)
-        app.state.feature_counts = count_cache()
+        await pools.open()
+        pool = pools.primary
+        app.state.pools, app.state.pool = pools, pool
+        # The in-process caches, each keyed by the layer versions it depends on: every worker
+        # process holds its own, and each stays correct because a write changes the key.
+        app.state.tile_store = TileStore(pools)
+        app.state.feature_counts = count_cache(settings.feature_counts)
         app.state.map_pages = LRUCache(maxsize=maps.MAX_PAGES)
-        escalation = asyncio.create_task(escalate_periodically(pool, settings.escalation_interval_s))
-        # Development: the city lives on (synthetic reports and staff work; off in production and tests).
-        city = asyncio.create_task(keep_city_alive(pool, settings)) if settings.simulating else None
+        # Background jobs run in one process of all those on this database (workers, hosts).
+        jobs = JobGroup(settings.conninfo(**KEEPALIVES))
+        jobs.add("sla-escalation", settings.escalation_interval_s, lambda: escalate(pool))
+        if settings.simulating:  # development: the city lives on (synthetic; off in production and tests)
+            jobs.add("city-simulator", settings.simulate_interval_s, CityRounds(pool, settings))
+        app.state.jobs = jobs
+        tasks = [asyncio.create_task(jobs.run(), name="jobs")]
+        if pools.replicas:
+            await pools.check()  # know the replicas before the first request
+            tasks.append(asyncio.create_task(pools.watch(), name="replica-watch"))
         # Everything loaded so far (pygeoapi, pandas, shapely, the registry...) lives as long as
         # the app: keep it out of the collector, whose full passes over it stalled every request
         # for ~0.5 s (measured: item-by-id p99 0.73 s -> see docs/benchmarks.md).
@@ -146,10 +152,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            escalation.cancel()
-            if city is not None:
-                city.cancel()
-            await pool.close()
+            for task in tasks:
+                task.cancel()
+            await pools.close()
 
     app = FastAPI(
         title="HueGIS API",
@@ -178,6 +183,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.cap_signer = load_signer(settings)  # generates the development pair on first start
     install_access_log_redaction()
     install_error_handlers(app)
+    app.add_middleware(WritePositions)  # read-your-writes with replicas (a no-op without)
     install_abuse_limits(app, settings)
     # The OGC fast path first (the hottest routes match first) and before the /ogc mount: JSON items
     # come from PostgreSQL bytes, everything else falls through to pygeoapi.

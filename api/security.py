@@ -13,18 +13,16 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = (
-    "default-src 'self'; script-src 'self' {scripts}; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: blob:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; "
+    "default-src 'self'; script-src 'self'{scripts}; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'{connect}; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 NOT_A_PAGE_CSP = "default-src 'none'; frame-ancestors 'none'"
-# A script loaded as a worker runs under the policy delivered with it (not its page's): our origin only.
-SCRIPT_CSP = CSP.format(scripts="").replace(" ;", ";")
 HEADERS = {
     b"x-content-type-options": b"nosniff",
     b"referrer-policy": b"no-referrer",
@@ -33,25 +31,34 @@ HEADERS = {
 BANNERS = (b"server", b"x-powered-by")  # which software and version answers: no one's business
 
 
-def content_security_policy(path: str, nonce: str) -> str:
+def content_security_policy(nonce: str | None, connect: str = "") -> str:
     """The CSP of an HTML page: scripts from our origin and those carrying this request's nonce (every page,
-    the folium maps included: api/routers/maps.py gives their inline scripts the nonce)."""
-    return CSP.format(scripts=f"'nonce-{nonce}'")
+    the folium maps included: api/routers/maps.py gives their inline scripts the nonce). A script loaded
+    as a worker runs under the policy delivered with it (``nonce`` None): our origin only. ``connect``
+    adds an origin pages may fetch from (a PMTiles basemap on a CDN)."""
+    return CSP.format(scripts=f" 'nonce-{nonce}'" if nonce else "", connect=f" {connect}" if connect else "")
 
 
-def _policy(content_type: bytes, path: str, nonce: str) -> str:
-    if content_type.startswith(b"text/html"):
-        return content_security_policy(path, nonce)
-    if b"javascript" in content_type:
-        return SCRIPT_CSP
-    return NOT_A_PAGE_CSP
+def _origin(url: str | None) -> str:
+    """``scheme://host[:port]`` of an absolute URL; empty for none or a path on our own origin."""
+    parts = urlsplit(url or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
 class SecurityHeaders:
     """Pure ASGI middleware: a fresh CSP nonce on ``request.state.csp_nonce``, the headers on every response."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, basemap_url: str | None = None) -> None:
         self.app = app
+        self.connect = _origin(basemap_url)
+        self.script_policy = content_security_policy(None, self.connect)
+
+    def policy(self, content_type: bytes, nonce: str) -> str:
+        if content_type.startswith(b"text/html"):
+            return content_security_policy(nonce, self.connect)
+        if b"javascript" in content_type:
+            return self.script_policy
+        return NOT_A_PAGE_CSP
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -59,7 +66,6 @@ class SecurityHeaders:
             return
         nonce = secrets.token_urlsafe(18)
         scope.setdefault("state", {})["csp_nonce"] = nonce
-        path = scope.get("path", "")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -67,7 +73,7 @@ class SecurityHeaders:
                 names = {k.lower() for k, _ in headers}
                 content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
                 if b"content-security-policy" not in names:
-                    headers.append((b"content-security-policy", _policy(content_type, path, nonce).encode()))
+                    headers.append((b"content-security-policy", self.policy(content_type, nonce).encode()))
                 headers += [(k, v) for k, v in HEADERS.items() if k not in names]
                 message = {**message, "headers": headers}
             await send(message)

@@ -112,3 +112,34 @@ def synth_reports(
         typer.echo(describe(load_history(settings, params, force=force)))
     except (HueGISError, ValueError) as exc:
         raise fail(exc) from exc
+
+
+@synth_app.command("national")
+def synth_national(
+    reports: Annotated[int, typer.Option(min=1000, help="Reports over the 34 provinces, e.g. 2000000.")] = 2_000_000,
+    events: Annotated[bool, typer.Option(help="Also the workflow events (~5.7 rows per report).")] = True,
+    force: Annotated[bool, typer.Option(help="Reload even when nothing changed.")] = False,
+) -> None:
+    """A national-scale history for scaling measurements: Huế's generator per province (docs/scaling.md).
+
+    Replaces the synthetic history (Huế's too) and adds translated copies of Huế's units per province.
+    """
+    from tqdm import tqdm
+
+    from layers.national import load_national
+
+    with tqdm(total=reports, desc="Generating and loading", unit=" reports", unit_scale=True) as bar:
+
+        def step(province: str, written: int) -> None:
+            bar.set_postfix_str(province)
+            bar.update(written)
+
+        try:
+            result = load_national(get_settings(), reports, events=events, force=force, progress=step)
+        except HueGISError as exc:
+            raise fail(exc) from exc
+    if not result.loaded:
+        typer.echo(f"national history unchanged ({result.reports:,} reports); --force reloads it")
+        return
+    typer.echo(f"loaded {result.reports:,} reports and {result.events:,} events in {result.provinces} provinces "
+               f"in {result.seconds:.0f} s; run `huegis kpis refresh` for the KPI layer")  # fmt: skip

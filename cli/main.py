@@ -8,11 +8,12 @@ import typer
 
 from cli.accounts import keys_app, users_app
 from cli.data import hotspots_first_run, kpis_app, kpis_refresh, load, synth_app, synth_reports
-from cli.db import db_app, db_start, migrate
+from cli.db import db_app, db_start, migrate, replica_start
 from cli.hotspots import hotspots_app
 from cli.maps import maps_app
 from cli.ogc import ogc_app, ogc_openapi
 from cli.planning import planning_app
+from cli.tiles import tiles_app
 from geo.settings import get_settings
 
 app = typer.Typer(
@@ -23,6 +24,7 @@ app.command("load")(load)
 app.add_typer(synth_app, name="synth")
 app.add_typer(kpis_app, name="kpis")
 app.add_typer(ogc_app, name="ogc")
+app.add_typer(tiles_app, name="tiles")
 app.add_typer(maps_app, name="maps")
 app.add_typer(hotspots_app, name="hotspots")
 app.add_typer(planning_app, name="planning")
@@ -40,19 +42,35 @@ def setup() -> None:
     kpis_refresh()
     hotspots_first_run()  # hot spots, emerging hot spots and the forecast, when no run exists yet
     ogc_openapi()
+    if get_settings().local_replicas:  # copied last: the data is there, and streams from now on
+        replica_start()
 
 
 @app.command("serve")
 def serve(
     prepare: Annotated[bool, typer.Option(help="Run `huegis setup` first.")] = True,
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Worker processes on the one port (default HUEGIS_WORKERS, 1). "
+            "Caches stay per process; background jobs run in one of them.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the platform (API, OGC API Features, pages) on one port."""
     import uvicorn
 
     settings = get_settings()
+    workers = workers or settings.workers
+    if reload and workers > 1:
+        raise typer.BadParameter("--reload runs one process: leave out --workers", param_hint="--workers")
     if prepare:
         setup()
+    elif settings.local_replicas:
+        replica_start()
     base = settings.public_url.rstrip("/")
     typer.secho("\nHueGIS is starting:", bold=True)
     pages = (("Home", "/"), ("Citizen portal", "/portal"), ("Dashboard", "/dashboard"),
@@ -65,8 +83,12 @@ def serve(
     typer.echo("")
     # proxy_headers off: the app itself decides whose X-Forwarded-For to believe (trusted_proxies);
     # no "server: uvicorn" banner.
+    if workers > 1:
+        typer.echo(f"  {workers} worker processes\n")
+    # A worker busy starting on a loaded machine misses uvicorn's 5 s health check and is restarted.
     uvicorn.run("api.main:create_app", factory=True, host=settings.host, port=settings.port, reload=reload,
-                proxy_headers=False, server_header=False)  # fmt: skip
+                workers=workers, timeout_worker_healthcheck=60, proxy_headers=False,
+                server_header=False)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -45,9 +45,35 @@ class Settings(BaseSettings):
     connect_timeout_s: int = 3
     statement_timeout_ms: int = 30_000
 
-    # Web server.
+    # Read replicas (docs/scaling.md). Public reads (OGC items, tiles, KPIs, hot spots, the public
+    # report view) go to a replica in rotation; writes and staff reads to the primary.
+    # External streaming replicas of the primary, as libpq URLs (a JSON list).
+    db_replica_urls: list[str] = []
+    # Streaming replicas of the project's own cluster that `huegis setup`/`serve` start
+    # (`huegis db replica start`): replica N listens on replica_port_base + N - 1.
+    local_replicas: int = Field(default=0, ge=0, le=8)
+    # First local replica's port (None: db_port + 100, e.g. 5433 -> 5533).
+    replica_port_base: int | None = None
+    # A replica further behind the primary than this (seconds of WAL not replayed) leaves the
+    # rotation until it catches up; reads then go to the primary.
+    replica_max_lag_s: float = Field(default=5.0, gt=0)
+    # How often each app process checks its replicas (state, replay position, lag).
+    replica_check_interval_s: float = Field(default=1.0, gt=0)
+
+    # Exact numberMatched counts of OGC items pages kept per process, each valid while its layer is
+    # unchanged (0: counted on every request, as tipg and pygeoapi do; bench/ measures both).
+    feature_counts: int = Field(default=10_000, ge=0)
+
+    # The basemap as a PMTiles archive on a static host or CDN (`huegis tiles export basemap ...`):
+    # the basemap style then reads it through the pmtiles:// protocol instead of /tiles/basemap.
+    # Another origin must also be allowed in the pages' connect-src (docs/tiles.md).
+    basemap_pmtiles_url: str | None = None
+
+    # Web server. More than one worker process: `huegis serve --workers N` (caches are per process,
+    # keyed by layer versions; background jobs run in one process only, geo/jobs.py).
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = Field(default=1, ge=1, le=64)
     # Every link the app writes into a document (TileJSON, styles, feeds, Open311, OGC) starts with it.
     public_url: str = "http://127.0.0.1:8000"
     # Other host names (``name`` or ``name:port``) the app may be reached by whose links are built from the
@@ -184,6 +210,26 @@ class Settings(BaseSettings):
         params.setdefault("application_name", "huegis")
         params.update(overrides)
         return make_conninfo(**params)  # type: ignore[arg-type]
+
+    @property
+    def replica_ports(self) -> list[int]:
+        """Ports of the local replicas (``local_replicas`` of them)."""
+        base = self.replica_port_base or self.db_port + 100
+        return [base + n for n in range(self.local_replicas)]
+
+    def replica_conninfos(self, **overrides: str | int) -> dict[str, str]:
+        """Replica name → libpq connection string: the external URLs, then the local replicas."""
+        found: dict[str, str] = {}
+        for n, url in enumerate(self.db_replica_urls, start=1):
+            params = conninfo_to_dict(url.replace("postgresql+psycopg://", "postgresql://"))
+            params.setdefault("connect_timeout", self.connect_timeout_s)
+            params.setdefault("application_name", "huegis")
+            params.update(overrides)
+            found[f"replica-{n}"] = make_conninfo(**params)  # type: ignore[arg-type]
+        if not self.external_db:
+            for n, port in enumerate(self.replica_ports, start=1):
+                found[f"local-{n}"] = self.conninfo(port=port, **overrides)
+        return found
 
     def sqlalchemy_url(self) -> str:
         """SQLAlchemy URL (psycopg 3 driver) for Alembic and GeoAlchemy2."""

@@ -366,26 +366,28 @@ async def refresh_hotspots(
     return await run_hotspots(conn, params, actor=actor)
 
 
-async def keep_city_alive(pool: Any, settings: Settings) -> None:
-    """The app's background task: catch up, then one window every ``simulate_interval_s`` seconds.
+class CityRounds:
+    """The app's background job (one process runs it: geo/jobs.py): each call is one window of city life,
+    the first one catching up since the last run.
 
     After a window that wrote something, the KPI layer's current and previous months are rebuilt
     (at most every 15 minutes); the hot spots are recomputed once a week.
     """
-    simulator, kpis_at = Simulator(settings), datetime.min.replace(tzinfo=TZ)
-    actor = Actor("sim:analyst", "system")
-    while True:
-        try:
-            async with pool.connection() as conn:
-                done = await simulator.advance(conn)
-                now = datetime.now(TZ)
-                if done["reports"] or done["actions"]:
-                    log.info("simulated %d reports and %d staff/citizen steps", done["reports"], done["actions"])
-                if (done["reports"] or done["actions"]) and now - kpis_at >= KPI_EVERY:
-                    previous_month = (now.replace(day=1) - timedelta(days=1)).date()
-                    await refresh_kpi_months(conn, since=previous_month)
-                    kpis_at = now
-                await refresh_hotspots(conn, max_age=HOTSPOT_MAX_AGE, actor=actor)
-        except Exception:  # an outage must not end the city; the next round catches up
-            log.exception("simulation round failed")
-        await asyncio.sleep(settings.simulate_interval_s)
+
+    def __init__(self, pool: Any, settings: Settings) -> None:
+        self.pool = pool
+        self.simulator = Simulator(settings)
+        self.kpis_at = datetime.min.replace(tzinfo=TZ)
+        self.actor = Actor("sim:analyst", "system")
+
+    async def __call__(self) -> None:
+        async with self.pool.connection() as conn:
+            done = await self.simulator.advance(conn)
+            now = datetime.now(TZ)
+            if done["reports"] or done["actions"]:
+                log.info("simulated %d reports and %d staff/citizen steps", done["reports"], done["actions"])
+            if (done["reports"] or done["actions"]) and now - self.kpis_at >= KPI_EVERY:
+                previous_month = (now.replace(day=1) - timedelta(days=1)).date()
+                await refresh_kpi_months(conn, since=previous_month)
+                self.kpis_at = now
+            await refresh_hotspots(conn, max_age=HOTSPOT_MAX_AGE, actor=self.actor)

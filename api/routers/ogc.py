@@ -9,8 +9,9 @@ pygeoapi builds by reflecting the tables) is generated if it is missing.
 request, and any parameter only pygeoapi implements, is handed to the mounted pygeoapi app
 untouched, so clients see one service.
 
-The handlers read the pool and settings from ``app.state`` rather than through ``api.deps``:
-on this hot path FastAPI's dependency solving was a tenth of the request's CPU (py-spy).
+The handlers read the pools and settings from ``app.state`` rather than through ``api.deps``:
+on this hot path FastAPI's dependency solving was a tenth of the request's CPU (py-spy). Pages
+and features are public reads: a replica in rotation answers them (``geo.db.Pools``).
 """
 
 from __future__ import annotations
@@ -28,11 +29,14 @@ from pygeoapi.util import get_choice_from_headers
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.consistency import read_after
 from api.errors import OutageAs503
 from geo.editing import etag
+from geo.errors import NotFound
 from geo.ogc.config import HTML_ITEMS
 from geo.ogc.features import (
     InvalidParameter,
+    Item,
     Unsupported,
     fetch_item,
     fetch_page,
@@ -99,9 +103,10 @@ async def items(layer_id: str, request: Request) -> Response:
         return ToPygeoapi()
     except InvalidParameter as exc:
         return _error(400, "InvalidParameterValue", str(exc))
+    counts = request.app.state.feature_counts
     try:
-        async with request.app.state.pool.connection() as conn:
-            page = await fetch_page(conn, query, request.app.state.feature_counts)
+        page = await request.app.state.pools.run_read(lambda conn: fetch_page(conn, query, counts),
+                                                      after=read_after(request))  # fmt: skip
     except psycopg.errors.DataError as exc:  # a value PostgreSQL refuses (e.g. out of range)
         return _error(400, "InvalidParameterValue", f"invalid parameter value: {exc.diag.message_primary}")
 
@@ -131,9 +136,16 @@ async def item(layer_id: str, identifier: str, request: Request) -> Response:
     layer = REGISTRY.get(layer_id)
     if layer is None or _format(request) is None or request.query_params.keys() - {"f"}:
         return ToPygeoapi()
-    async with request.app.state.pool.connection() as conn:
+
+    async def one(conn: psycopg.AsyncConnection) -> Item:
         found = await fetch_item(conn, layer, identifier)
-    if found is None:
+        if found is None:
+            raise NotFound("identifier not found")
+        return found
+
+    try:  # a replica may not have replayed a new feature yet: then the primary is asked
+        found = await request.app.state.pools.run_read(one, after=read_after(request), missing=NotFound)
+    except NotFound:
         return _error(404, "NotFound", "identifier not found")
     base = _base(request)
     uri = f"{base}/collections/{layer.id}/items/{identifier}"

@@ -83,5 +83,6 @@ async def portal(request: Request, conn: ConnDep, lang: Annotated[Literal["vi", 
     context = {"lang": lang, "layers": portal_layers(), "labels": words, "recent_days": RECENT_DAYS,
                "open_statuses": OPEN_STATUSES, "photo_max_bytes": settings.photo_max_bytes,
                "photo_max_mb": settings.photo_max_bytes // 2**20,
-               "photo_max_count": settings.photo_max_count}  # fmt: skip
+               "photo_max_count": settings.photo_max_count,
+               "pmtiles": bool(settings.basemap_pmtiles_url)}  # fmt: skip
     return TEMPLATES.TemplateResponse(request, "portal.html", context)

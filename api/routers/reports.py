@@ -10,11 +10,13 @@ from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from starlette.datastructures import UploadFile
 
-from api.deps import ConnDep, PrincipalDep, SettingsDep, requires
+from api.consistency import read_after
+from api.deps import ConnDep, PoolsDep, PrincipalDep, ReadConnDep, SettingsDep, requires
 from api.errors import UnsupportedMediaType
 from api.limits import limit_intake, read_json
 from geo.auth import Principal
 from geo.auth.roles import READ_REPORTS, RUN_ESCALATIONS
+from geo.db import Pools
 from geo.errors import Forbidden, InvalidInput, NotFound
 from geo.reports import queries, workflow
 from geo.reports.intake import IntakeResult, ReporterIn, ReportIn, check_follow_token, create_report, follow_token
@@ -95,7 +97,7 @@ async def _parse_submission(request: Request, settings: Settings) -> ReportIn:
 
 
 async def _intake_response(conn: Any, result: IntakeResult, settings: Settings, replay: bool) -> JSONResponse:
-    report = await queries.public_report(conn, code=result.code)
+    report = result.report or await queries.public_report(conn, code=result.code)
     body = {
         "code": report["code"],
         "follow_token": follow_token(report["code"], settings.secret_key),
@@ -156,17 +158,24 @@ async def report_categories(conn: ConnDep) -> list[dict]:
     return await queries.list_categories(conn)
 
 
+async def read_public_report(request: Request, pools: Pools, code: str) -> dict:
+    """The public view of a report from a replica, or from the primary when the replica has not
+    replayed it yet (just filed) or the client's last write (``api.consistency``)."""
+    return await pools.run_read(lambda conn: queries.public_report(conn, code=code), after=read_after(request),
+                                missing=NotFound)  # fmt: skip
+
+
 @router.get("/reports/{code}", summary="Follow a report by its code")
-async def get_report(conn: ConnDep, code: Annotated[str, CODE]) -> dict:
+async def get_report(request: Request, pools: PoolsDep, code: Annotated[str, CODE]) -> dict:
     """Status, routing, deadline, result and timeline; no personal data."""
-    report = await queries.public_report(conn, code=code)
+    report = await read_public_report(request, pools, code)
     report["photos"] = [f"/api/reports/{code}/photos/{n}" for n in range(1, len(report["photos"]) + 1)]
     return report
 
 
 @router.get("/reports", summary="Public reports as GeoJSON", response_class=Response)
 async def list_reports(
-    conn: ConnDep,
+    conn: ReadConnDep,
     bbox: Annotated[str | None, Query(description="minLon,minLat,maxLon,maxLat (EPSG:4326)")] = None,
     status: Annotated[str | None, Query()] = None,
     category: Annotated[str | None, Query()] = None,
@@ -197,9 +206,9 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
 
 
 @router.get("/reports/{code}/photos/{n}", summary="A report photo (metadata stripped)", response_class=FileResponse)
-async def report_photo(conn: ConnDep, settings: SettingsDep, code: Annotated[str, CODE],
+async def report_photo(request: Request, pools: PoolsDep, settings: SettingsDep, code: Annotated[str, CODE],
                        n: Annotated[int, Path(ge=1, le=10)]) -> FileResponse:  # fmt: skip
-    report = await queries.public_report(conn, code=code)
+    report = await read_public_report(request, pools, code)
     if n > len(report["photos"]):
         raise NotFound(f"report {code} has {len(report['photos'])} photo(s)")
     return FileResponse(resolve_photo(settings, report["photos"][n - 1]), media_type="image/jpeg")

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from api.consistency import read_after
 from api.deps import public_base
 from geo.errors import NotFound
 from tiles import metadata as ogc
@@ -58,10 +59,11 @@ async def tile_response(request: Request, store: TileStore, tileset: Tileset, z:
     fresh = _wants_fresh(request)
     if_none_match = request.headers.get("if-none-match")
     headers = {"Cache-Control": tileset.cache_control, "Access-Control-Allow-Origin": "*"}
-    etag = await store.etag(tileset, refresh=fresh)
+    after = read_after(request)  # the client's last write: shown at once
+    etag = await store.etag(tileset, refresh=fresh, after=after)
     if etag is not None and _etag_matches(if_none_match, etag):
         return Response(status_code=304, headers={**headers, "ETag": etag})
-    tile = await store.tile(tileset, z, x, y)
+    tile = await store.tile(tileset, z, x, y, after=after)
     headers |= {"ETag": tile.etag, "X-Tile-Cache": tile.cache}
     if _etag_matches(if_none_match, tile.etag):
         return Response(status_code=304, headers=headers)
@@ -159,7 +161,9 @@ async def dataset_tile(
 
 @router.get("/basemap/style.json", summary="MapLibre GL style of the basemap")
 async def style(request: Request, lang: Annotated[Literal["vi", "en"], Query()] = "vi") -> JSONResponse:
-    return JSONResponse(basemap_style(public_base(request), lang), headers={"Cache-Control": "public, max-age=300"})
+    archive = request.app.state.settings.basemap_pmtiles_url
+    return JSONResponse(basemap_style(public_base(request), lang, pmtiles_url=archive),
+                        headers={"Cache-Control": "public, max-age=300"})  # fmt: skip
 
 
 @router.get("/{tileset_id}/tilejson.json", summary="TileJSON 3.0 of a layer or of the basemap")

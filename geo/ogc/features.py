@@ -154,9 +154,16 @@ class Item:
 CountCache = MutableMapping[tuple, tuple[str, int]]
 
 
+class NoCounts(dict):
+    """A count cache that keeps nothing: every page counts its matches (as tipg and pygeoapi do)."""
+
+    def __setitem__(self, key: tuple, value: tuple[str, int]) -> None:
+        pass
+
+
 def count_cache(max_entries: int = COUNT_CACHE_ENTRIES) -> CountCache:
-    """An empty LRU of exact counts, each valid while its layer's change tag is the same."""
-    return LRUCache(maxsize=max_entries)
+    """An empty LRU of exact counts, each valid while its layer's change tag is the same (0: no cache)."""
+    return LRUCache(maxsize=max_entries) if max_entries > 0 else NoCounts()
 
 
 # --- parameters ---------------------------------------------------------------------------------
