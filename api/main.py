@@ -103,7 +103,8 @@ def install_abuse_limits(app: FastAPI, settings: Settings) -> None:
     )
     app.add_middleware(AuthFirst)  # inside the body cap: an anonymous upload is refused before a byte is read
     app.add_middleware(BodyLimit, max_bytes=settings.max_json_bytes, rules=rules)
-    app.add_middleware(SecurityHeaders, basemap_url=settings.basemap_pmtiles_url)  # outside the limits: their 401/413 answers carry the headers too
+    # Outside the limits: their 401/413 answers carry the headers too.
+    app.add_middleware(SecurityHeaders, basemap_url=settings.basemap_pmtiles_url)
     if settings.cors_origins:  # added last: outermost, so 413/429 answers carry CORS headers too
         app.add_middleware(
             CORSMiddleware,

@@ -21,7 +21,6 @@ Instants are aware datetimes in Huế time (ICT).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import zlib
 from collections.abc import Sequence
