@@ -55,7 +55,7 @@ from geo.times import TZ
 from layers.loaders import load_layers
 from layers.reports_history import history_params, load_history
 from layers.sources import read_wards
-from layers.synth.reports import Slowdown
+from layers.synth.reports import DEFAULT_UNTIL, Slowdown
 
 DB = "huegis_bench_bottlenecks"
 
@@ -64,7 +64,9 @@ def scratch_settings() -> Settings:
     base = Settings()
     if not base.external_db:
         cluster.LocalCluster(base).start()
-    settings = Settings(db_name=DB, pygeoapi_openapi_file=base.data_dir / "bench" / f"{DB}.yml")
+    # A fixed end (not the day of the run, setup's default): every run draws the same histories.
+    until = base.history_until or DEFAULT_UNTIL
+    settings = Settings(db_name=DB, history_until=until, pygeoapi_openapi_file=base.data_dir / "bench" / f"{DB}.yml")
     cluster.ensure_database(settings)
     command.upgrade(alembic_config(settings.sqlalchemy_url()), "heads")
     load_layers(settings, only=["admin_units"])  # wards for routing; the catalogue comes with every load
