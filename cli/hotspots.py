@@ -31,13 +31,38 @@ def hotspots_backtest(
     period: Annotated[str, typer.Option(help="day, week or month.")] = "week",
     cell_m: Annotated[float, typer.Option("--cell-m", help="Hexagon edge in metres.")] = 250.0,
     tz: Annotated[str, typer.Option(help="IANA zone of CSV times without an offset (periods are cut in it).")] = "UTC",
-    origins: Annotated[int | None, typer.Option(help="Rolling origins (default 56 days/52 weeks/12 months).")] = None,
+    origins: Annotated[
+        int | None,
+        typer.Option(
+            help="Scored origins: the most recent periods, each forecast from the periods before it and scored; "
+            "nothing is chosen on them (default 56 days/52 weeks/12 months, fewer on short data)."
+        ),
+    ] = None,
+    validation: Annotated[
+        int | None,
+        typer.Option(
+            help="Validation origins just before the scored ones: every choice (bandwidths, half-lives, blend "
+            "weights, the model) is made on them (default: as many as scored, fewer on short data)."
+        ),
+    ] = None,
+    gbm: Annotated[
+        bool, typer.Option("--gbm/--no-gbm", help="Include the gradient-boosting model (the slowest to fit).")
+    ] = True,
     category: Annotated[list[str] | None, typer.Option("--category", help="Only these categories.")] = None,
     skip_bad_dates: Annotated[bool, typer.Option(help="Skip rows whose created_at does not parse.")] = False,
     seed: Annotated[int, typer.Option(help="Seed of the model and the bootstrap.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Rolling-origin backtest of the forecast model and baselines: hit rate, PAI, PEI at 1/5/10/20 % of the area."""
+    """Nested rolling-origin backtest of the forecast models and four naive baselines on a hexagon grid.
+
+    Each origin period is forecast from the periods before it only.
+
+    Validation origins come first: bandwidths, half-lives, blend weights and the model are chosen there.
+
+    Scored origins follow and are only measured: hit rate, PAI and PEI at 1/5/10/20 % of the area per model.
+
+    The chosen model's margin over the best naive baseline comes with a bootstrap interval (docs/hotspots.md).
+    """
     import json
     import math
 
@@ -59,7 +84,8 @@ def hotspots_backtest(
                 raw = raw.subset(categories_filter(raw.category, category), what=f"of categories {category}")
             placed = place_events(raw, boundary=area, boundary_name=str(boundary) if boundary else "boundary")
         typer.echo(f"backtesting {len(placed):,} events in EPSG:{placed.epsg} ...", err=True)
-        report = run_backtest(placed, period=period, cell_m=cell_m, origins=origins, seed=seed)
+        report = run_backtest(placed, period=period, cell_m=cell_m, origins=origins, validation=validation, seed=seed,
+                              gbm=gbm)  # fmt: skip
     except HueGISError as exc:
         raise fail(exc) from exc
     typer.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) if as_json else report.table())
@@ -87,17 +113,32 @@ def hotspots_run(
     period: Annotated[str, typer.Option(help="Forecast period: day, week or month.")] = "week",
     cell_m: Annotated[float, typer.Option("--cell-m", help="Hexagon edge in metres.")] = 250.0,
     category: Annotated[str | None, typer.Option(help="Only this report category.")] = None,
-    origins: Annotated[int, typer.Option(help="Backtest origins that choose the model.")] = 8,
+    origins: Annotated[
+        int | None,
+        typer.Option(
+            help="Scored origins of the backtest (default 56 days/52 weeks/12 months); the published model is "
+            "chosen on that many most recent periods, as the backtest chose on its validation origins."
+        ),
+    ] = None,
+    validation: Annotated[
+        int | None,
+        typer.Option(help="Validation origins of the backtest, before the scored ones (default: as many)."),
+    ] = None,
     ehsa_period: Annotated[str, typer.Option(help="Emerging hot-spot slice: day, week or month.")] = "month",
     ehsa_slices: Annotated[int, typer.Option(help="Emerging hot-spot slices.")] = 12,
 ) -> None:
-    """Run Gi*, emerging hot spots, the backtest and the forecast on Huế's reports; publish the three layers."""
+    """Run Gi*, emerging hot spots, the backtest and the forecast on Huế's reports; publish the three layers.
+
+    The forecast published is the model chosen on the most recent --origins periods (scored origins of the backtest).
+
+    The backtest's report chooses on --validation origins before those and scores on them (docs/hotspots.md).
+    """
     import json
 
     from geo.analytics import hotspot_run
 
     params = hotspot_run.RunParams(period=period, cell_m=cell_m, category=category, origins=origins,
-                                   ehsa_period=ehsa_period, ehsa_slices=ehsa_slices)  # fmt: skip
+                                   validation=validation, ehsa_period=ehsa_period, ehsa_slices=ehsa_slices)  # fmt: skip
 
     try:
         params.validate()

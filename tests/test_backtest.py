@@ -17,7 +17,7 @@ from geo.errors import InvalidInput
 from geo.settings import PROJECT_DIR
 
 HUEGIS = str(Path(sys.executable).with_name("huegis"))
-MODELS = {"gbm", "last_period", "last_n", "long_run_mean", "kde"}
+MODELS = {"gbm", "last_period", "last_n", "long_run_mean", "kde", "kde_long", "eb", "etas", "blend"}
 
 
 def test_hits_pai_and_pei_by_hand() -> None:
@@ -92,10 +92,14 @@ def test_cli_backtests_a_second_city_in_another_utm_zone(city_csv: Path) -> None
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["study"]["crs"] == "EPSG:32723", "UTM zone 23S from the events' centroid"
-    assert report["study"]["study_area"] == "convex hull of the events"
+    # Drawn from the events before the first validation origin: no scored week shapes the study area.
+    assert report["study"]["study_area"] == f"convex hull of the events before {report['settings']['first_validation']}"
     rows = report["study"]["rows"]
-    assert rows["skipped_bad_coordinates"] == 2 and rows["used"] == rows["rows"] - 2
+    assert rows["skipped_bad_coordinates"] == 2
+    assert rows["used"] == rows["rows"] - 2 - rows["skipped_outside_training_hull"]
+    # Validation takes the complete weeks left after 12 of warm-up and the 6 scored.
     assert report["settings"]["origins"] == 6
+    assert report["settings"]["validation_origins"] == report["study"]["periods"] - 12 - 6
     assert {m["name"] for m in report["models"]} == MODELS
     for model in report["models"]:
         for f in FRACTIONS:
@@ -124,14 +128,23 @@ def test_cli_prints_the_metrics_table(city_csv: Path, tmp_path: Path) -> None:
             }
         )
     )
-    result = backtest_cli(
-        "--events", str(city_csv), "--boundary", str(boundary), "--period", "week", "--cell-m", "500", "--origins", "4"
-    )
+    result = backtest_cli("--events", str(city_csv), "--boundary", str(boundary), "--period", "week", "--cell-m", "500",
+                          "--origins", "4", "--validation", "5")  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "EPSG:32723" in result.stdout and "study area: " + str(boundary) in result.stdout
     for name in MODELS:
         assert name in result.stdout
-    assert "chosen:" in result.stdout and "PAI" in result.stdout
+    assert "chosen on validation:" in result.stdout and "PAI" in result.stdout
+    assert "validation: 5 origins" in result.stdout and "scored: 4 origins" in result.stdout
+
+
+def test_cli_can_leave_gradient_boosting_out(city_csv: Path) -> None:
+    result = backtest_cli("--events", str(city_csv), "--period", "week", "--cell-m", "400", "--origins", "4",
+                          "--validation", "4", "--no-gbm", "--json")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert {m["name"] for m in report["models"]} == MODELS - {"gbm"}
+    assert (report["settings"]["validation_origins"], report["settings"]["origins"]) == (4, 4)
 
 
 BAD_INPUT = {

@@ -10,7 +10,7 @@ import auth_helpers
 import httpx
 import psycopg
 import pytest
-from test_backtest import synthetic_city_csv
+from test_backtest import MODELS, synthetic_city_csv
 
 from geo.analytics.emerging import CATEGORIES
 from geo.analytics.grid import hex_index
@@ -18,7 +18,8 @@ from geo.settings import Settings
 
 LAYERS = ("hotspot_cells", "emerging_hotspots", "forecast_cells")
 # The test history is small (3,000 reports over eight years): large cells and months keep it meaningful.
-RUN = {"period": "month", "cell_m": 1500, "origins": 4, "ehsa_period": "month", "ehsa_slices": 12, "window": 6}
+RUN = {"period": "month", "cell_m": 1500, "origins": 4, "validation": 4, "ehsa_period": "month", "ehsa_slices": 12,
+       "window": 6}  # fmt: skip
 
 
 def gis_admin(settings: Settings) -> dict[str, str]:
@@ -49,10 +50,13 @@ def test_run_publishes_the_three_layers(run: dict, db: psycopg.Connection) -> No
     patterns = {r[0] for r in db.execute("SELECT DISTINCT pattern FROM emerging_hotspots").fetchall()}
     assert patterns <= set(CATEGORIES) - {"no_pattern"}
     backtest = run["backtest"]
-    assert {m["name"] for m in backtest["models"]} == {"gbm", "last_period", "last_n", "long_run_mean", "kde"}
-    assert run["chosen_model"] == backtest["chosen"]
+    assert {m["name"] for m in backtest["models"]} == {"gbm", "last_period", "last_n", "long_run_mean", "kde",
+                                                       "kde_long", "eb", "etas", "blend"}  # fmt: skip
+    # Published: the model chosen the same way on the most recent window as long as the scored one.
+    assert backtest["publish"]["window"].startswith(f"the last {RUN['origins']} origins")
+    assert run["chosen_model"] == backtest["publish"]["model"]
     model = db.execute("SELECT DISTINCT model, period FROM forecast_cells").fetchall()
-    assert model == [(backtest["chosen"], "month")]
+    assert model == [(backtest["publish"]["model"], "month")]
 
 
 def test_run_is_in_the_audit_log(run: dict, db: psycopg.Connection) -> None:
@@ -97,7 +101,9 @@ def test_read_endpoints(run: dict, client: httpx.Client) -> None:
     assert client.get(f"/api/hotspots/runs/{run['run_id']}").json()["id"] == run["run_id"]
     assert client.get("/api/hotspots/runs/999999").status_code == 404
     backtest = client.get("/api/hotspots/backtest/latest").json()
-    assert backtest["chosen"] == run["chosen_model"] and "margin" in backtest
+    # Published: the model chosen on the latest window; the report also says which validation chose before scoring.
+    assert backtest["publish"]["model"] == run["chosen_model"] and "margin" in backtest
+    assert backtest["chosen"] in {m["name"] for m in backtest["models"]}
     hot = client.get("/api/hotspots/now", params={"kind": "hot"}).json()
     assert hot["type"] == "FeatureCollection" and hot["features"]
     assert all(f["properties"]["gi_class"] > 0 for f in hot["features"])
@@ -142,7 +148,7 @@ def test_run_needs_a_gis_admin_and_valid_parameters(client: httpx.Client, staff:
 def test_backtest_upload(client: httpx.Client, tmp_path: Path, staff: dict[str, str]) -> None:
     path = tmp_path / "city.csv"
     synthetic_city_csv(path, weeks=24, per_week=60)
-    form = {"period": "week", "cell_m": "500", "origins": "4", "tz": "America/Sao_Paulo"}
+    form = {"period": "week", "cell_m": "500", "origins": "4", "validation": "4", "tz": "America/Sao_Paulo"}
     response = client.post(
         "/api/hotspots/backtest",
         files={"events": ("city.csv", path.read_bytes(), "text/csv")},
@@ -152,7 +158,8 @@ def test_backtest_upload(client: httpx.Client, tmp_path: Path, staff: dict[str, 
     )
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["study"]["crs"] == "EPSG:32723" and len(body["models"]) == 5
+    assert body["study"]["crs"] == "EPSG:32723" and {m["name"] for m in body["models"]} == MODELS
+    assert body["settings"]["origins"] == 4 and body["settings"]["validation_origins"] == 4
     assert (
         client.post(
             "/api/hotspots/backtest", files={"events": ("x.csv", b"a,b\n1,2\n", "text/csv")}, data=form

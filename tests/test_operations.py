@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -240,10 +241,12 @@ def test_slow_stage_is_flagged_with_its_reasons(bottlenecks: Bottlenecks, loaded
     ward = next(f for f in flags if f.handler == bottlenecks.slow_ward)
     assert (ward.metric, ward.stage, ward.volume) == ("stage_dwell", "assigned", 30)
     assert ward.value / ward.peer_value > 4 and ward.own_history and ward.value / ward.own_history > 4
-    assert "'assigned' stage median 6." in ward.message_en and "days vs 1.0 for peers and 1.0 a year before" in (
-        ward.message_en
-    )
-    assert "giai đoạn 'đã phân công' trung vị 6." in ward.message_vi and "một năm trước" in ward.message_vi
+    # The onset scan finds when it began: the window's reports, all within the last 90 days.
+    assert ward.extra["onset_days"] == 90 and ward.extra["onsets_tried"] == len(BN_WINDOW.onsets)
+    assert "'assigned' stage median 6." in ward.message_en
+    # Its own past relative to the other wards then (1.0 or 1.1 days: the ward's slowdown moved their median).
+    assert re.search(r"days over the last 90 days vs 1\.0 for peers and 1\.[01] in the year before", ward.message_en)
+    assert "giai đoạn 'đã phân công' trung vị 6." in ward.message_vi and "365 ngày trước đó" in ward.message_vi
     assert ward.q_value <= BN_WINDOW.alpha
 
 
@@ -257,7 +260,9 @@ def test_only_real_slowdowns_are_flagged(bottlenecks: Bottlenecks, loaded: Setti
     assert department.handler_kind == "department" and department.own_history
     assert department.value / department.own_history > 3
     # A department alone with its categories has no peers to compare with: only its own past.
-    assert department.message_en.startswith(f"{department.name_en}: 'in progress' stage median 3.9 days vs 1.1 a year")
+    assert department.message_en.startswith(
+        f"{department.name_en}: 'in progress' stage median 3.9 days over the last 90 days vs 1.1 in the year before"
+    )
     assert "for peers" not in department.message_en and department.extra["peer_ratio"] is None
 
 
@@ -271,13 +276,72 @@ def test_a_lower_minimum_volume_judges_the_small_ward(bottlenecks: Bottlenecks, 
 
 def test_bottleneck_api(bottlenecks: Bottlenecks, client: httpx.Client) -> None:
     body = client.get("/api/bottlenecks", params={"at": "2016-03-20", "window_days": 90}).json()
-    assert body["settings"] == {**asdict(BottleneckSettings()), "window_days": 90}
+    defaults = asdict(BottleneckSettings())
+    assert body["settings"] == {**defaults, "onsets": list(defaults["onsets"]), "window_days": 90}
     assert {f["handler"] for f in body["flags"]} == {bottlenecks.slow_ward, bottlenecks.slower_department}
     assert {"message_en", "message_vi", "stage", "value", "peer_value", "own_history", "q_value"} <= set(
         body["flags"][0]
     )
     bad = client.get("/api/bottlenecks", params={"at": "soon"})
     assert bad.status_code == 400 and "at must be" in bad.json()["detail"]
+
+
+PILE_AT = datetime.fromisoformat("2018-06-01T00:00:00+07:00")
+PILE_INSERT = (
+    "INSERT INTO citizen_reports (code, category, description, channel, status, admin_unit_code, responsible_level, "
+    "received_at, assigned_at, started_at, resolved_at, due_at, synthetic, geom) VALUES (%s, 'garbage', "
+    "'Fixture report for backlog growth', 'app', %s, %s, 'ward', %s, %s, %s, %s, %s, true, "
+    "ST_SetSRID(ST_MakePoint(107.58, 16.46), 4326))"
+)
+
+
+@pytest.fixture(scope="module")
+def pile_up(loaded: Settings) -> Iterator[tuple[str, str]]:
+    """Two wards a year to mid-2018, one report a day each, done in two days against a three-day deadline.
+
+    The first also let 10 reports of its last month sit past their deadline (the rest as quick as ever);
+    the second has kept 5 reports a month open past their deadline all year (a stock, not a pile-up).
+    """
+    with psycopg.connect(loaded.conninfo(), autocommit=True) as conn:
+        query = "SELECT code FROM admin_units WHERE level = 'ward' ORDER BY code LIMIT 2 OFFSET 13"
+        wards = [r[0] for r in conn.execute(query).fetchall()]
+        rows = []
+        for ward in wards:
+            for day in range(365):
+                received = PILE_AT - timedelta(days=365 - day, hours=-8)
+                assigned, started = received + timedelta(hours=2), received + timedelta(days=1)
+                rows.append((f"PILE-{len(rows)}", "resolved", ward, received, assigned, started,
+                             started + timedelta(days=1), received + timedelta(days=3)))  # fmt: skip
+        for n in range(10):  # the pile-up: fell overdue within the last 30 days, still waiting to be started
+            received = PILE_AT - timedelta(days=28 - 2 * n)
+            rows.append((f"PILE-{len(rows)}", "assigned", wards[0], received, received + timedelta(hours=2), None,
+                         None, received + timedelta(days=1)))  # fmt: skip
+        for n in range(60):  # the stock: 5 a month fall overdue and stay open, month after month
+            received = PILE_AT - timedelta(days=360 - 6 * n)
+            rows.append((f"PILE-{len(rows)}", "assigned", wards[1], received, received + timedelta(hours=2), None,
+                         None, received + timedelta(days=1)))  # fmt: skip
+        with conn.cursor() as cur:
+            cur.executemany(PILE_INSERT, rows)
+    yield wards[0], wards[1]
+    with psycopg.connect(loaded.conninfo(), autocommit=True) as conn:
+        conn.execute("DELETE FROM citizen_reports WHERE code LIKE 'PILE-%'")
+
+
+def test_a_growing_overdue_backlog_is_flagged_with_an_unchanged_pace(pile_up: tuple[str, str],
+                                                                      loaded: Settings) -> None:  # fmt: skip
+    piling, steady = pile_up
+    flags = run(with_conn(loaded, lambda c: detect_bottlenecks(c, now=PILE_AT)))
+    mine = [f for f in flags if f.handler in pile_up]
+    # Only the pile-up: no stage got slower (the median report is as quick as ever) and a stock that
+    # grows at its usual pace is not news.
+    assert [(f.handler, f.metric, f.stage) for f in mine] == [(piling, "backlog_growth", None)]
+    flag = mine[0]
+    assert (flag.value, flag.own_history) == (10, 0.0)
+    assert "10 reports fell overdue in the last 30 days and are still open, 0.0 in a usual 30 days before" in (
+        flag.message_en
+    )
+    assert "10 phản ánh quá hạn trong 30 ngày qua chưa xử lý xong" in flag.message_vi
+    assert steady not in {f.handler for f in flags}
 
 
 def test_benjamini_hochberg_matches_the_textbook_example() -> None:

@@ -38,7 +38,12 @@ class RunBody(BaseModel):
     window: int | None = Field(default=None, description="Periods summed for the Gi* hot spots now")
     ehsa_period: PeriodName = Field(default="month", description="Length of an emerging-hot-spot time slice")
     ehsa_slices: int = Field(default=12, description="Number of time slices (≥ 3)")
-    origins: int = Field(default=8, description="Rolling origins of the backtest that picks the model (≥ 4)")
+    origins: int | None = Field(
+        default=None,
+        description="Scored origins of the backtest (≥ 4; default 52 weeks, 56 days, 12 months); the published model "
+        "is chosen on that many most recent periods",
+    )
+    validation: int | None = Field(default=None, description="Validation origins before the scored ones (≥ 4)")
     seed: int = 0
 
 
@@ -58,6 +63,7 @@ async def run(conn: ConnDep, admin: GisAdmin, body: RunBody | None = None) -> di
         ehsa_period=body.ehsa_period,
         ehsa_slices=body.ehsa_slices,
         origins=body.origins,
+        validation=body.validation,
         seed=body.seed,
     )
     params.validate()
@@ -74,7 +80,8 @@ async def backtest(
     period: Annotated[PeriodName, Form()] = "week",
     cell_m: Annotated[float, Form(description="Hexagon edge in metres")] = 250.0,
     tz: Annotated[str, Form(description="IANA zone of times without an offset")] = "UTC",
-    origins: Annotated[int | None, Form(description="Rolling origins (default: 52 weeks, 56 days, 12 months)")] = None,
+    origins: Annotated[int | None, Form(description="Scored origins (default: 52 weeks, 56 days, 12 months)")] = None,
+    validation: Annotated[int | None, Form(description="Validation origins before them (default: as many)")] = None,
 ) -> dict[str, Any]:
     """The same backtest as ``huegis hotspots backtest``: the study area is the events' convex hull."""
     data = await events.read(MAX_UPLOAD_BYTES + 1)
@@ -85,7 +92,7 @@ async def backtest(
 
     def compute() -> dict[str, Any]:
         placed = place_events(read_events_csv(data, tz=tz))
-        return run_backtest(placed, period=period, cell_m=cell_m, origins=origins).to_dict()
+        return run_backtest(placed, period=period, cell_m=cell_m, origins=origins, validation=validation).to_dict()
 
     return await asyncio.to_thread(compute)
 

@@ -88,9 +88,21 @@ class EventSet:
     tz: str
     source: str
     counts: dict[str, int] = field(default_factory=dict)
+    raw: RawEvents | None = field(default=None, repr=False)  # as read, to redo the placement (see refit_area)
+    boundary: BaseGeometry | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def refit_area(self, until: pd.Timestamp) -> EventSet:
+        """The same events placed with the stray filter and the convex hull of the events before ``until`` only.
+
+        A backtest calls it so that no scored event shapes the study area; with a boundary, or
+        without the raw events, the events are returned unchanged.
+        """
+        if self.boundary is not None or self.raw is None:
+            return self
+        return place_events(self.raw, epsg=self.epsg, fit_until=until)
 
     def subset(self, keep: NDArray[np.bool_]) -> EventSet:
         """The events where ``keep`` is true (same study area and CRS)."""
@@ -108,6 +120,7 @@ class EventSet:
             tz=self.tz,
             source=self.source,
             counts=dict(self.counts),
+            boundary=self.boundary,
         )
 
 
@@ -287,7 +300,12 @@ def geometry_to_metric(geom: BaseGeometry, epsg: int) -> BaseGeometry:
 
 
 def place_events(
-    raw: RawEvents, *, boundary: BaseGeometry | None = None, epsg: int | None = None, boundary_name: str = "boundary"
+    raw: RawEvents,
+    *,
+    boundary: BaseGeometry | None = None,
+    epsg: int | None = None,
+    boundary_name: str = "boundary",
+    fit_until: pd.Timestamp | None = None,
 ) -> EventSet:
     """The events in their study area, in metres of the UTM zone of their centroid.
 
@@ -300,6 +318,9 @@ def place_events(
         study area is the convex hull of the events once strays far from the rest are dropped.
     epsg : int, optional
         Metric CRS to use instead of the UTM zone of the centroid.
+    fit_until : Timestamp, optional
+        Without a boundary, find strays and the hull from the events before this instant only
+        (a backtest's training data); later events outside the hull are dropped and counted.
     """
     counts = dict(raw.counts)
     keep = np.ones(len(raw), dtype=bool)
@@ -310,7 +331,10 @@ def place_events(
         if not keep.any():
             raise InvalidInput(f"none of the {len(raw)} events lies inside the {boundary_name}")
     else:
-        keep = ~_strays(raw.lon, raw.lat)
+        train = np.ones(len(raw), dtype=bool) if fit_until is None else np.asarray(raw.times < fit_until)
+        if not train.any():
+            raise InvalidInput(f"no events before {fit_until} to draw the study area from")
+        keep = ~_strays(raw.lon, raw.lat, train)
         counts["skipped_strays"] = int((~keep).sum())
     lon, lat = raw.lon[keep], raw.lat[keep]
     epsg = epsg or utm_epsg(float(np.mean(lon)), float(np.mean(lat)))
@@ -319,9 +343,16 @@ def place_events(
         area = geometry_to_metric(boundary, epsg)
         area_source = boundary_name
     else:
-        points = shapely.multipoints(np.column_stack([x, y]))
+        fit = np.ones(len(x), dtype=bool) if fit_until is None else np.asarray(raw.times[keep] < fit_until)
+        points = shapely.multipoints(np.column_stack([x[fit], y[fit]]))
         area = shapely.convex_hull(points)
-        area_source = "convex hull of the events"
+        area_source = "convex hull of the events" + ("" if fit_until is None else f" before {fit_until:%Y-%m-%d}")
+        if fit_until is not None:
+            shapely.prepare(area)
+            inside = shapely.intersects_xy(area, x, y)
+            counts["skipped_outside_training_hull"] = int((~inside).sum())
+            keep[np.flatnonzero(keep)[~inside]] = False
+            lon, lat, x, y = lon[inside], lat[inside], x[inside], y[inside]
         if area.area < 1.0:
             distinct = len(np.unique(np.column_stack([np.round(x, 3), np.round(y, 3)]), axis=0))
             if distinct == 1:
@@ -345,16 +376,18 @@ def place_events(
         tz=raw.tz,
         source=raw.source,
         counts=counts,
+        raw=raw,
+        boundary=boundary,
     )
 
 
-def _strays(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray[np.bool_]:
-    """Points far from all the others (in metres on a local equirectangular approximation)."""
-    lon0, lat0 = float(np.median(lon)), float(np.median(lat))
+def _strays(lon: NDArray[np.float64], lat: NDArray[np.float64], train: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """Points far from the others (the centre and the typical distance from the ``train`` points only)."""
+    lon0, lat0 = float(np.median(lon[train])), float(np.median(lat[train]))
     dx = (lon - lon0) * 111_320.0 * math.cos(math.radians(lat0))
     dy = (lat - lat0) * 110_540.0
     distance = np.hypot(dx, dy)
-    limit = max(OUTLIER_FACTOR * float(np.median(distance)), OUTLIER_MIN_M)
+    limit = max(OUTLIER_FACTOR * float(np.median(distance[train])), OUTLIER_MIN_M)
     return distance > limit
 
 

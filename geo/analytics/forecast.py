@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
@@ -93,6 +94,9 @@ HORIZONS: dict[str, Horizons] = {
     ),
 }
 DECAY_HALF_LIVES = (1.0, 4.0, 16.0)
+# Near-repeat triggering is looked for within this many cell edges: the fitted spread sits at its floor
+# (half an edge) on the real data sets of docs/hotspots.md, so 2 edges hold 4 of its deviations.
+ETAS_REACH_CELLS = 2.0
 TOP_CATEGORIES = 6
 
 
@@ -112,6 +116,8 @@ class SpaceTime:
         Each kept event's cell and period (events outside the grid or the axis are dropped).
     xy : ndarray (events, 2)
         Kept events in metres.
+    t : ndarray
+        Kept events' local times in days since the start of period 0.
     category : ndarray of int
         Index into ``categories`` of each kept event.
     """
@@ -124,6 +130,7 @@ class SpaceTime:
     xy: NDArray[np.float64]
     category: NDArray[np.int64]
     categories: list[str]
+    t: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -157,6 +164,35 @@ class SpaceTime:
         if "tree" not in self._cache:
             self._cache["tree"] = cKDTree(self.grid.centres)
         return self._cache["tree"]
+
+    def day_of(self, k: int) -> float:
+        """Start of period ``k`` in days since the start of period 0 (``k = n``: the end of the last)."""
+        return (self.axis.start_of(k) - self.axis.start_of(0)) / pd.Timedelta(days=1)
+
+    def smoother(self, bandwidth_m: float) -> sp.csr_matrix:
+        """Gaussian kernel from cell to cell: column j spreads one event of cell j over the cells (sums to 1).
+
+        The kernel's variance adds the spread of a point within its hexagon (cell_m²·5/12 per axis), so a
+        small bandwidth keeps the mass in the cell; ``bandwidth_m = 0`` is the identity.
+        """
+        key = f"smoother{bandwidth_m:.3f}"
+        if key not in self._cache:
+            self._cache[key] = kernel_matrix(self.grid.centres, self.tree, bandwidth_m, self.grid.cell_m)
+        return self._cache[key]
+
+    def decayed(self, s: int, half_life: float) -> tuple[NDArray[np.float64], float]:
+        """Counts of the periods before ``s`` weighted by 2^(-age/half_life) (inf: unweighted) and the weights' sum."""
+        key = f"decayed{half_life}:{s}"
+        if key not in self._cache:
+            if math.isinf(half_life):
+                self._cache[key] = (self.cumulative[:, s].copy(), float(s))
+            else:
+                weights = 2.0 ** (-np.arange(s - 1, -1, -1) / half_life)
+                self._cache[key] = (self.counts[:, :s] @ weights, float(weights.sum()))
+            if len(self._cache) > 4096:  # keep memory bounded on long runs: drop the oldest decayed sums
+                for old in [k for k in self._cache if k.startswith("decayed")][:1024]:
+                    del self._cache[old]
+        return self._cache[key]
 
     def events_in(self, start: int, stop: int) -> NDArray[np.int64]:
         """Indices of the events of periods ``start … stop-1``."""
@@ -202,6 +238,20 @@ class SpaceTime:
         return out * self.grid.cell_area_m2 / (s - start)
 
 
+def kernel_matrix(centres: NDArray[np.float64], tree: cKDTree, bandwidth_m: float, cell_m: float) -> sp.csr_matrix:
+    """Sparse Gaussian weights between cell centres within 3 σ, each column normalised to 1 (see ``smoother``)."""
+    n = len(centres)
+    if bandwidth_m <= 0:
+        return sp.identity(n, format="csr")
+    sigma2 = bandwidth_m**2 + cell_m**2 * 5.0 / 12.0
+    pairs = tree.sparse_distance_matrix(tree, 3.0 * math.sqrt(sigma2), output_type="coo_matrix")
+    weights = np.exp(-(pairs.data**2) / (2.0 * sigma2))
+    matrix = sp.coo_matrix((weights, (pairs.row, pairs.col)), shape=(n, n)).tocsr()
+    matrix = matrix + sp.identity(n, format="csr")  # the cell itself (distance 0 is not stored)
+    column = np.asarray(matrix.sum(axis=0)).ravel()
+    return (matrix @ sp.diags(1.0 / column)).tocsr()
+
+
 def build_space_time(events: EventSet, grid: HexGrid, period: Period, *, max_periods: int | None = None) -> SpaceTime:
     """Count ``events`` per cell of ``grid`` and complete period (weeks start on Monday in the events' zone)."""
     axis, period_index = complete_axis(events.times, period, events.tz, max_periods=max_periods)
@@ -209,6 +259,8 @@ def build_space_time(events: EventSet, grid: HexGrid, period: Period, *, max_per
     keep = (cell >= 0) & (period_index >= 0)
     codes, categories = _codes(events.category[keep])
     counts = count_matrix(cell[keep], period_index[keep], grid.n, axis.n)
+    local = events.times[keep].tz_convert(events.tz).tz_localize(None)
+    days = np.asarray((local - axis.starts[0]) / pd.Timedelta(days=1), dtype=np.float64) if axis.n else np.zeros(0)
     return SpaceTime(
         grid=grid,
         axis=axis,
@@ -218,6 +270,7 @@ def build_space_time(events: EventSet, grid: HexGrid, period: Period, *, max_per
         xy=np.column_stack([events.x[keep], events.y[keep]]),
         category=codes,
         categories=categories,
+        t=days,
     )
 
 
@@ -235,6 +288,8 @@ class ForecastModel(ABC):
     name: str = ""
     baseline: bool = True
     description: str = ""
+    params: dict[str, Any] = {}  # noqa: RUF012 - hyper-parameters, set per instance by the tunable models
+    refit_factor: int = 1  # the backtest refits it every refit_factor × the period's refit interval
 
     def fit(self, data: SpaceTime, until: int) -> None:  # noqa: B027 - baselines learn nothing
         """Learn from periods before ``until`` (baselines: nothing to learn)."""
@@ -281,18 +336,105 @@ class KernelDensity(ForecastModel):
         return data.kde(s, self.window, self.bandwidth_m)
 
 
+class LongRunKernel(ForecastModel):
+    """The mean count per period of all history, smoothed over neighbouring cells by a Gaussian kernel."""
+
+    baseline = False
+
+    def __init__(self, bandwidth_m: float) -> None:
+        self.bandwidth_m = bandwidth_m
+        self.name = "kde_long"
+        self.params = {"bandwidth_m": round(bandwidth_m, 1)}
+        self.description = f"long-run mean of every period so far, Gaussian kernel of {bandwidth_m:.0f} m over cells"
+
+    def predict(self, data: SpaceTime, s: int) -> NDArray[np.float64]:
+        return data.smoother(self.bandwidth_m) @ np.nan_to_num(data.window_mean(s, s))
+
+
+class EmpiricalBayes(ForecastModel):
+    """Each cell's recency-weighted rate shrunk towards its neighbourhood's (a Poisson-gamma posterior mean).
+
+    With ``n`` the cell's counts weighted by 2^(-age/half_life), ``T`` the sum of the weights and ``m``
+    the neighbourhood's rate per period (the weighted rates smoothed by a kernel of ``bandwidth_m``), the
+    forecast is ``(n + κ·m) / (T + κ)``: a cell with little history borrows from its surroundings, one
+    with a long record keeps its own rate. ``κ`` is the prior's weight in periods.
+    """
+
+    baseline = False
+
+    def __init__(self, half_life: float, kappa: float, bandwidth_m: float) -> None:
+        self.half_life, self.kappa, self.bandwidth_m = half_life, kappa, bandwidth_m
+        self.name = "eb"
+        self.params = {"half_life": half_life if math.isfinite(half_life) else None, "kappa": kappa,
+                       "bandwidth_m": round(bandwidth_m, 1)}  # fmt: skip
+        life = "no decay" if math.isinf(half_life) else f"half-life {half_life:g} periods"
+        self.description = (
+            f"empirical Bayes: cell rate ({life}) shrunk towards its {bandwidth_m:.0f} m neighbourhood, "
+            f"prior weight {kappa:g} periods"
+        )
+
+    def predict(self, data: SpaceTime, s: int) -> NDArray[np.float64]:
+        weighted, total = data.decayed(s, self.half_life)
+        if total <= 0:
+            return np.zeros(data.n_cells)
+        prior = data.smoother(self.bandwidth_m) @ (weighted / total)
+        return (weighted + self.kappa * prior) / (total + self.kappa)
+
+
+class SelfExciting(ForecastModel):
+    """ETAS/Hawkes process (background per cell plus near-repeat triggering) fitted by EM: :mod:`geo.analytics.etas`."""
+
+    baseline = False
+
+    def __init__(self, horizons: Horizons, cell_m: float, background_m: float) -> None:
+        self.h = horizons
+        self.cell_m = cell_m
+        self.background_m = background_m
+        self.name = "etas"
+        self.params = {"background_m": round(background_m, 1)}
+        self.description = (
+            f"self-exciting point process fitted by EM: background per cell (smoothed {background_m:.0f} m) "
+            "plus near-repeat triggering exponential in time, Gaussian in space"
+        )
+        self.fitted: Any = None
+
+    def _window(self, data: SpaceTime) -> float:
+        """Longest triggering delay considered: 8 weeks for days and weeks, 4 months for months, in days."""
+        return 120.0 if data.axis.period == "month" else 56.0
+
+    def fit(self, data: SpaceTime, until: int) -> None:
+        from geo.analytics.etas import fit_etas
+
+        end = data.day_of(until)
+        start = data.day_of(max(0, until - self.h.long))
+        self.fitted = fit_etas(data.t, data.xy, data.cell, start=start, end=end, n_cells=data.n_cells,
+                               smoother=data.smoother(self.background_m), cell_m=self.cell_m,
+                               reach_m=ETAS_REACH_CELLS * self.cell_m, window=self._window(data),
+                               initial=self.fitted)  # fmt: skip
+
+    def predict(self, data: SpaceTime, s: int) -> NDArray[np.float64]:
+        from geo.analytics.etas import forecast_etas
+
+        if self.fitted is None:
+            raise RuntimeError("fit the model before predicting")
+        return forecast_etas(self.fitted, data.t, data.xy, start=data.day_of(s), end=data.day_of(s + 1),
+                             centres=data.grid.centres, tree=data.tree, cell_m=self.cell_m,
+                             window=self._window(data))  # fmt: skip
+
+
 class GradientBoosting(ForecastModel):
     """Poisson histogram gradient boosting on lagged, neighbourhood, self-exciting, seasonal and category features."""
 
     name = "gbm"
     baseline = False
+    refit_factor = 3  # a fit costs about as much as every other model's whole backtest: 12 weeks apart
     description = (
         "Poisson gradient boosting on lagged counts of the cell and its neighbours, decayed near-repeat "
         "counts, kernel density, seasonality and category mix"
     )
 
     def __init__(
-        self, horizons: Horizons, bandwidth_m: float, *, seed: int = 0, max_iter: int = 150, max_rows: int = 150_000
+        self, horizons: Horizons, bandwidth_m: float, *, seed: int = 0, max_iter: int = 150, max_rows: int = 80_000
     ) -> None:
         self.h = horizons
         self.bandwidth_m = bandwidth_m
@@ -438,7 +580,8 @@ class GradientBoosting(ForecastModel):
         # information and trips the binning: it is set to 0 in training and in prediction alike.
         self._blank = np.asarray(np.isnan(x).all(axis=0), dtype=bool)
         x[:, self._blank] = 0.0
-        model.fit(x, np.concatenate(ys), sample_weight=np.concatenate(ws))
+        with one_thread():
+            model.fit(x, np.concatenate(ys), sample_weight=np.concatenate(ws))
         self.model = model
 
     def predict(self, data: SpaceTime, s: int) -> NDArray[np.float64]:
@@ -446,11 +589,23 @@ class GradientBoosting(ForecastModel):
             raise RuntimeError("fit the model before predicting")
         x = self.features(data, s).copy()
         x[:, self._blank] = 0.0
-        return np.maximum(self.model.predict(x), 0.0)
+        with one_thread():
+            return np.maximum(self.model.predict(x), 0.0)
 
     def release(self) -> None:
         """Drop cached features (memory)."""
         self._features.clear()
+
+
+def one_thread() -> Any:
+    """Context limiting OpenMP to one thread: on a busy machine scikit-learn's threads wait on each other.
+
+    Measured on the shared 2-core machine (Toronto, 150k rows): a fit took 204 s with OpenMP's default
+    threads and 24 s with one.
+    """
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="openmp")
 
 
 def default_bandwidth(cell_m: float) -> float:
@@ -458,44 +613,134 @@ def default_bandwidth(cell_m: float) -> float:
     return math.sqrt(3.0) * cell_m
 
 
-def make_models(
-    period: Period, cell_m: float, *, seed: int = 0, bandwidth_m: float | None = None, max_iter: int = 150
-) -> list[ForecastModel]:
-    """The real model and the four baselines for one period length and cell size."""
+class Blend(ForecastModel):
+    """A mixture of other models' forecasts: each model's share of the total per cell, mixed with fitted weights.
+
+    Weights maximise the multinomial likelihood of where the events of the validation origins fell
+    (EM for mixture weights), so the blend learns which models to trust without looking at later data.
+    """
+
+    name = "blend"
+    baseline = False
+
+    def __init__(self, components: list[ForecastModel], weights: NDArray[np.float64]) -> None:
+        self.components = components
+        self.weights = np.asarray(weights, dtype=np.float64)
+        self.params = {m.name: round(float(w), 4) for m, w in zip(components, self.weights, strict=True)}
+        mix = ", ".join(f"{m.name} {w:.2f}" for m, w in zip(components, self.weights, strict=True) if w >= 0.005)
+        self.description = f"stacked blend of the models' spatial shares, weights fitted on validation origins: {mix}"
+
+    def fit(self, data: SpaceTime, until: int) -> None:
+        for model, weight in zip(self.components, self.weights, strict=True):
+            if weight > 0:
+                model.fit(data, until)
+
+    def predict(self, data: SpaceTime, s: int) -> NDArray[np.float64]:
+        forecasts = [m.predict(data, s) if w > 0 else np.zeros(data.n_cells)
+                     for m, w in zip(self.components, self.weights, strict=True)]  # fmt: skip
+        return mix(forecasts, self.weights)
+
+
+def shares(forecast: NDArray[np.float64]) -> NDArray[np.float64]:
+    """A forecast as each cell's share of the total (uniform when the forecast is all zero)."""
+    total = forecast.sum()
+    return forecast / total if total > 0 else np.full(len(forecast), 1.0 / len(forecast))
+
+
+def mix(forecasts: list[NDArray[Any]], weights: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Weighted mixture of the forecasts' shares, scaled to the weighted mean of their totals."""
+    out = np.zeros(len(forecasts[0]))
+    total = 0.0
+    for forecast, weight in zip(forecasts, weights, strict=True):
+        if weight > 0:
+            f = np.asarray(forecast, dtype=np.float64)
+            out += weight * shares(f)
+            total += weight * float(f.sum())
+    return out * total
+
+
+def blend_weights(forecasts: list[list[NDArray[Any]]], actuals: list[NDArray[np.float64]]) -> NDArray[np.float64]:
+    """Mixture weights (summing to 1) maximising Σ events · log(Σ_m w_m share_m) over the origins (EM).
+
+    ``forecasts[m][k]`` is model m's forecast for origin k and ``actuals[k]`` the counts there.
+    """
+    m = len(forecasts)
+    columns = []
+    for k, actual in enumerate(actuals):
+        hit = actual > 0
+        if hit.any():
+            # A tiny uniform floor: a model that gave a cell zero must not make the likelihood -inf.
+            columns.append(
+                (
+                    np.vstack([0.999 * shares(np.asarray(f[k], float))[hit] for f in forecasts]) + 0.001 / len(actual),
+                    actual[hit],
+                )
+            )
+    if not columns:
+        return np.full(m, 1.0 / m)
+    p = np.hstack([c[0] for c in columns])
+    y = np.concatenate([c[1] for c in columns])
+    weights = np.full(m, 1.0 / m)
+    for _ in range(500):
+        mixture = weights @ p
+        updated = (weights[:, None] * p / mixture * y).sum(axis=1) / y.sum()
+        if np.abs(updated - weights).max() < 1e-6:
+            weights = updated
+            break
+        weights = updated
+    return weights
+
+
+@dataclass
+class Family:
+    """A kind of model and its candidate hyper-parameters (one variant for the baselines)."""
+
+    name: str
+    baseline: bool
+    variants: list[ForecastModel]
+
+
+def model_families(
+    period: Period, cell_m: float, *, seed: int = 0, bandwidth_m: float | None = None, gbm: bool = True
+) -> list[Family]:
+    """Every model with its hyper-parameter grid: four naive baselines, then the models chosen among on validation.
+
+    Bandwidths are multiples of the centre spacing d = √3·cell_m; half-lives fractions of the long window.
+    """
     h = HORIZONS[period]
-    bandwidth = bandwidth_m or default_bandwidth(cell_m)
-    return [
-        GradientBoosting(h, bandwidth, seed=seed, max_iter=max_iter),
-        LastPeriod(),
-        LastN(h.last_n),
-        LongRunMean(),
-        KernelDensity(h.kde_window, bandwidth),
+    d = bandwidth_m or default_bandwidth(cell_m)
+    families = [
+        Family("last_period", True, [LastPeriod()]),
+        Family("last_n", True, [LastN(h.last_n)]),
+        Family("long_run_mean", True, [LongRunMean()]),
+        Family("kde", True, [KernelDensity(h.kde_window, d)]),
+        Family("kde_long", False, [LongRunKernel(k * d) for k in (0.5, 1.0, 2.0, 4.0)]),
+        Family(
+            "eb",
+            False,
+            [EmpiricalBayes(life, kappa, 2.0 * d) for life in (h.long / 4, h.long, math.inf) for kappa in (4.0, 16.0)],
+        ),
+        Family("etas", False, [SelfExciting(h, cell_m, b) for b in (0.0, d)]),
     ]
-
-
-def model_by_name(models: list[ForecastModel], name: str) -> ForecastModel:
-    """The model called ``name``; InvalidInput listing the names otherwise."""
-    for model in models:
-        if model.name == name:
-            return model
-    raise InvalidInput(f"unknown model {name!r}; models: {', '.join(m.name for m in models)}")
+    if gbm:
+        families.append(Family("gbm", False, [GradientBoosting(h, d, seed=seed)]))
+    return families
 
 
 def forecast_next(data: SpaceTime, model: ForecastModel) -> NDArray[np.float64]:
     """Expected events per cell in the period after the last complete one (trained on all of them)."""
-    model.fit(data, data.n_periods)
-    if isinstance(model, GradientBoosting):
-        # Features of period n need counts up to n-1 only: extend the matrix by an empty column.
-        extended = SpaceTime(
-            grid=data.grid,
-            axis=data.axis,
-            counts=np.column_stack([data.counts, np.zeros(data.n_cells)]),
-            cell=data.cell,
-            period=data.period,
-            xy=data.xy,
-            category=data.category,
-            categories=data.categories,
-            _cache={k: v for k, v in data._cache.items() if k.startswith(("ring", "tree"))},
-        )
-        return model.predict(extended, data.n_periods)
-    return model.predict(data, data.n_periods)
+    # Features of period n need counts up to n-1 only: extend the matrix by an empty column.
+    extended = SpaceTime(
+        grid=data.grid,
+        axis=data.axis,
+        counts=np.column_stack([data.counts, np.zeros(data.n_cells)]),
+        cell=data.cell,
+        period=data.period,
+        xy=data.xy,
+        category=data.category,
+        categories=data.categories,
+        t=data.t,
+        _cache={k: v for k, v in data._cache.items() if k.startswith(("ring", "tree", "smoother"))},
+    )
+    model.fit(extended, data.n_periods)
+    return model.predict(extended, data.n_periods)

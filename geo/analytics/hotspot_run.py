@@ -26,7 +26,7 @@ from geo import audit
 from geo.analytics.backtest import BacktestReport, run_backtest
 from geo.analytics.emerging import MIN_SLICES, emerging_hotspots
 from geo.analytics.events import EventSet, RawEvents, place_events
-from geo.analytics.forecast import HORIZONS, build_space_time, forecast_next, make_models, model_by_name
+from geo.analytics.forecast import HORIZONS, build_space_time, forecast_next
 from geo.analytics.grid import PERIODS, HexGrid, build_grid, check_period
 from geo.analytics.hotspots import CLASS_LABELS, DEFAULT_PERMUTATIONS, gi_star
 from geo.audit import Actor
@@ -60,8 +60,11 @@ class RunParams:
         Length of an emerging-hot-spot time slice.
     ehsa_slices : int
         Number of slices (the most recent complete ones; at least 3).
-    origins : int
-        Rolling origins of the backtest that chooses the forecast model.
+    origins : int, optional
+        Scored origins of the backtest (default 56 days, 52 weeks or 12 months); the published
+        model is chosen on that many most recent origins, as the backtest chose on its validation ones.
+    validation : int, optional
+        Validation origins of the backtest before the scored ones (default: as many).
     rings : int
         Gi* neighbourhood: hexagons within this many rings.
     permutations : int
@@ -76,7 +79,8 @@ class RunParams:
     window: int | None = None
     ehsa_period: str = "month"
     ehsa_slices: int = 12
-    origins: int = 8
+    origins: int | None = None
+    validation: int | None = None
     rings: int = 1
     permutations: int = DEFAULT_PERMUTATIONS
     seed: int = 0
@@ -91,8 +95,10 @@ class RunParams:
             raise InvalidInput(f"window must be at least 1 period, got {self.window}")
         if self.ehsa_slices < MIN_SLICES:
             raise InvalidInput(f"ehsa_slices must be at least {MIN_SLICES}, got {self.ehsa_slices}")
-        if self.origins < 4:
-            raise InvalidInput(f"origins must be at least 4, got {self.origins}")
+        for name in ("origins", "validation"):
+            value = getattr(self, name)
+            if value is not None and value < 4:
+                raise InvalidInput(f"{name} must be at least 4, got {value}")
         if not 1 <= self.rings <= 5:
             raise InvalidInput(f"rings must be between 1 and 5, got {self.rings}")
         if self.permutations != 0 and self.permutations < 99:
@@ -182,15 +188,17 @@ def compute_run(events: EventSet, params: RunParams) -> RunResult:
         trend_p=ehsa["trend_p"].to_numpy()[keep],
     )
 
-    report = run_backtest(events, period=period, cell_m=params.cell_m, origins=params.origins, seed=params.seed)
-    models = make_models(period, params.cell_m, seed=params.seed)
-    expected = forecast_next(data, model_by_name(models, report.chosen))
+    report = run_backtest(events, period=period, cell_m=params.cell_m, origins=params.origins,
+                          validation=params.validation, seed=params.seed)  # fmt: skip
+    # Chosen on the most recent window as long as the backtest's scored one: see backtest.BacktestReport.publish.
+    assert report.published_model is not None
+    expected = forecast_next(data, report.published_model)
     forecast = _forecast_cells(
         grid,
         polygons,
         expected,
         period=period,
-        model=report.chosen,
+        model=report.publish["model"],
         start=data.axis.start_of(data.n_periods),
         end=data.axis.end_of(data.n_periods),
     )
@@ -208,7 +216,7 @@ def compute_run(events: EventSet, params: RunParams) -> RunResult:
         params=params,
         study=report.study,
         backtest=report,
-        chosen_model=report.chosen,
+        chosen_model=report.publish["model"],
         hotspots=hotspots,
         emerging=emerging,
         forecast=forecast,

@@ -89,9 +89,10 @@ class UnitEffects:
     reject: F  # multiplies the rejection rate
     low_rating: F  # multiplies the probability of ratings 1-3
     slow: B
-    slow_stage: str
-    slow_factor: float
-    slow_since: float = -np.inf  # epoch seconds: reports received from then on are slowed (-inf: all)
+    slow_stage: NDArray[np.object_]  # per unit: the stage slowed ("assigned" or "in_progress")
+    slow_factor: F  # per unit: how many times longer the stage lasts (1: not slowed)
+    slow_since: F  # per unit, epoch seconds: reports received from then on are slowed (-inf: all)
+    slow_until: F  # per unit, epoch seconds: reports received from then on are not (inf: never ends)
 
 
 @dataclass
@@ -183,25 +184,25 @@ def _stage_hours(inputs: OutcomeInputs, units: UnitEffects, draws: _Draws) -> tu
     return a, s, r
 
 
-def _stretch(w0: F, a: F, s: F, r: F, slow: B, units: UnitEffects, cal: WorkCalendar) -> tuple[F, F]:
-    """Injected slow units: their dwell in the named stage lasts ``slow_factor`` times longer in elapsed time.
+def _stretch(w0: F, a: F, s: F, r: F, slow: B, units: UnitEffects, unit: NDArray[np.int64],
+             cal: WorkCalendar) -> tuple[F, F]:  # fmt: skip
+    """Injected slow units: their dwell in their slowed stage lasts their factor times longer in elapsed time.
 
     Elapsed (clock) time is what citizens wait and what bottleneck detection measures; the stage
     ends at the office hour reached, and the stages after it run as usual from there.
     """
     if not slow.any():
         return s, r
-    if units.slow_stage == "assigned":
-        begin, end = cal.clock(w0 + a), cal.clock(w0 + a + s)
-    else:
-        begin, end = cal.clock(w0 + a + s), cal.clock(w0 + a + s + r)
-    target = np.round(begin + units.slow_factor * (end - begin))
+    assigned = units.slow_stage[unit] == "assigned"
+    begin = np.where(assigned, cal.clock(w0 + a), cal.clock(w0 + a + s))
+    end = np.where(assigned, cal.clock(w0 + a + s), cal.clock(w0 + a + s + r))
+    target = np.round(begin + units.slow_factor[unit] * (end - begin))
     reached = cal.work(target)
     # Outside office hours the stage ends at the next opening, not back at last evening's close.
     stretched = np.where(cal.clock(reached) < target, reached + 1, reached) - w0
-    if units.slow_stage == "assigned":
-        return np.where(slow, np.maximum(stretched - a, s), s), r
-    return s, np.where(slow, np.maximum(stretched - a - s, r), r)
+    s_new = np.where(slow & assigned, np.maximum(stretched - a, s), s)
+    r_new = np.where(slow & ~assigned, np.maximum(stretched - a - s, r), r)
+    return s_new, r_new
 
 
 def _scale(inputs: OutcomeInputs, total: F, kind: NDArray[np.object_], targets: Mapping[int, float]) -> F:
@@ -226,7 +227,12 @@ def _simulate(inputs: OutcomeInputs, units: UnitEffects, cal: WorkCalendar, draw
     u = draws.u
     sla = inputs.sla_h
     cat = pd.Series(inputs.category)
-    slow = units.slow[inputs.unit] & (inputs.t0 >= units.slow_since) & inject
+    slow = (
+        units.slow[inputs.unit]
+        & (inputs.t0 >= units.slow_since[inputs.unit])
+        & (inputs.t0 < units.slow_until[inputs.unit])
+        & inject
+    )
     w0 = cal.work(inputs.t0)
 
     def at(offset_s: F) -> F:
@@ -244,7 +250,7 @@ def _simulate(inputs: OutcomeInputs, units: UnitEffects, cal: WorkCalendar, draw
     # Scaled on the usual outcomes, so an injection leaves every other unit's pace exactly as it was.
     scale = _scale(inputs, a_h + s_h + r_h, usual, targets)
     a, s, r = _seconds(a_h * scale), _seconds(s_h * scale), _seconds(r_h * scale)
-    s, r = _stretch(w0, a, s, r, slow, units, cal)
+    s, r = _stretch(w0, a, s, r, slow, units, inputs.unit, cal)
     total = a + s + r
     sla_s = sla * HOUR
     due = at(sla_s)

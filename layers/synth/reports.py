@@ -147,6 +147,22 @@ HOTLINE_OPERATORS = 12
 
 
 @dataclass(frozen=True)
+class Slowdown:
+    """One unit made slower in one stage for reports received in ``[start, end)`` (a bottleneck to detect)."""
+
+    unit: str
+    stage: str = "in_progress"
+    factor: float = 4.0
+    start: date | None = None  # None: from the start of the history
+    end: date | None = None  # None: to its end
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"unit": self.unit, "stage": self.stage, "factor": self.factor,
+                "start": self.start.isoformat() if self.start else None,
+                "end": self.end.isoformat() if self.end else None}  # fmt: skip
+
+
+@dataclass(frozen=True)
 class HistoryParams:
     """Everything that decides a generated history (and its checksum)."""
 
@@ -161,6 +177,15 @@ class HistoryParams:
     slow_since: date | None = None  # the slowdown starts that day (reports received from then on); None: always
     repeat_share: float = 0.2
     reporter_share: float = 0.1
+    # Each with its own unit, stage, factor, start and end (in addition to slow_units).
+    slowdowns: tuple[Slowdown, ...] = ()
+    # (unit, factor): units slower in every stage over the whole history, unchanged (not bottlenecks).
+    slow_by_nature: tuple[tuple[str, float], ...] = ()
+
+    def all_slowdowns(self) -> tuple[Slowdown, ...]:
+        """``slow_units`` (one stage, factor and start for all) and ``slowdowns`` together."""
+        common = tuple(Slowdown(u, self.slow_stage, self.slow_factor, self.slow_since) for u in self.slow_units)
+        return common + self.slowdowns
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming the first bad value."""
@@ -181,6 +206,14 @@ class HistoryParams:
         for name in ("repeat_share", "reporter_share"):
             if not 0 <= getattr(self, name) < 1:
                 raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)}")
+        for slow in self.slowdowns:
+            if slow.stage not in SLOW_STAGES or slow.factor < 1:
+                raise ValueError(f"a slowdown needs a stage in {', '.join(SLOW_STAGES)} and a factor >= 1: {slow}")
+            if slow.start and slow.end and slow.end <= slow.start:
+                raise ValueError(f"a slowdown must end after it starts: {slow}")
+        for unit, factor in self.slow_by_nature:
+            if factor <= 0:
+                raise ValueError(f"slow_by_nature factor must be positive, got {factor} for {unit}")
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready parameters."""
@@ -188,6 +221,13 @@ class HistoryParams:
         out["until"] = self.until.isoformat()
         out["slow_units"] = list(self.slow_units)
         out["slow_since"] = self.slow_since.isoformat() if self.slow_since else None
+        # Absent when unused, so the default history keeps its parameters and checksum.
+        for key in ("slowdowns", "slow_by_nature"):
+            out.pop(key)
+        if self.slowdowns:
+            out["slowdowns"] = [d.as_dict() for d in self.slowdowns]
+        if self.slow_by_nature:
+            out["slow_by_nature"] = [list(pair) for pair in self.slow_by_nature]
         return out
 
 
@@ -613,7 +653,8 @@ def generate_report_history(
     rng = np.random.default_rng([params.seed, SEED_OFFSET])
     wards = _ward_table(ctx, tourism_sites)
     units = _unit_table(wards, cats)
-    unknown = sorted(set(params.slow_units) - set(units["code"]))
+    named = {d.unit for d in params.all_slowdowns()} | {u for u, _ in params.slow_by_nature}
+    unknown = sorted(named - set(units["code"]))
     if unknown:
         raise ValueError(f"unknown slow unit(s) {unknown}; use a ward/commune code or a department code")
     until_s = float(day_start(params.until))
@@ -787,16 +828,23 @@ def _unit_table(wards: pd.DataFrame, cats: pd.DataFrame) -> pd.DataFrame:
 def _unit_effects(rng: np.random.Generator, units: pd.DataFrame, params: HistoryParams) -> outcomes.UnitEffects:
     """Per-unit speed, rejection and satisfaction differences; the named slow units flagged."""
     n = len(units)
-    return outcomes.UnitEffects(
-        codes=tuple(units["code"]),
-        speed=rng.lognormal(0.0, UNIT_SPEED_SIGMA, n),
-        reject=rng.lognormal(0.0, UNIT_REJECT_SIGMA, n),
-        low_rating=rng.lognormal(0.0, UNIT_RATING_SIGMA, n),
-        slow=units["code"].isin(params.slow_units).to_numpy(),
-        slow_stage=params.slow_stage,
-        slow_factor=params.slow_factor,
-        slow_since=float(day_start(params.slow_since)) if params.slow_since else -np.inf,
-    )
+    codes = units["code"].tolist()
+    speed = rng.lognormal(0.0, UNIT_SPEED_SIGMA, n)
+    reject = rng.lognormal(0.0, UNIT_REJECT_SIGMA, n)
+    low_rating = rng.lognormal(0.0, UNIT_RATING_SIGMA, n)
+    for code, nature in params.slow_by_nature:
+        speed[codes.index(code)] *= nature
+    slow = np.zeros(n, dtype=bool)
+    stage = np.full(n, "in_progress", dtype=object)
+    factor = np.ones(n)
+    since, until = np.full(n, -np.inf), np.full(n, np.inf)
+    for d in params.all_slowdowns():
+        k = codes.index(d.unit)
+        slow[k], stage[k], factor[k] = True, d.stage, d.factor
+        since[k] = float(day_start(d.start)) if d.start else -np.inf
+        until[k] = float(day_start(d.end)) if d.end else np.inf
+    return outcomes.UnitEffects(codes=tuple(codes), speed=speed, reject=reject, low_rating=low_rating, slow=slow,
+                                slow_stage=stage, slow_factor=factor, slow_since=since, slow_until=until)  # fmt: skip
 
 
 def _channels(
@@ -957,12 +1005,14 @@ def _manifest(history: ReportHistory, params: HistoryParams, units: pd.DataFrame
             "code": code,
             "name": str(units.loc[units["code"] == code, "name"].iloc[0]),
             "kind": str(units.loc[units["code"] == code, "kind"].iloc[0]),
-            "stage": params.slow_stage,
-            "factor": params.slow_factor,
-            "since": params.slow_since.isoformat() if params.slow_since else None,
+            "stage": d.stage,
+            "factor": d.factor,
+            "since": d.start.isoformat() if d.start else None,
+            **({"until": d.end.isoformat()} if d.end else {}),
             "reports": int(per_unit.get(code, 0)),
         }
-        for code in params.slow_units
+        for d in params.all_slowdowns()
+        for code in (d.unit,)
     ]
     digest = hashlib.sha256()
     for column in ("code", "status", "received_at", "resolved_at"):
