@@ -2,7 +2,15 @@
 
 
 class HueGISError(Exception):
-    """Base of every error the platform raises on purpose."""
+    """Base of every error the platform raises on purpose.
+
+    ``code`` (optional) names the problem for programs, e.g. ``outside_city``: the portal shows
+    its own Vietnamese or English text for it, while the message stays for people reading the API.
+    """
+
+    def __init__(self, *args: object, code: str | None = None) -> None:
+        super().__init__(*args)
+        self.code = code
 
 
 class ClusterError(HueGISError):
@@ -31,3 +39,19 @@ class PayloadTooLarge(InvalidInput):
 
 class Forbidden(HueGISError):
     """The caller may not do this to this object (maps to 403)."""
+
+
+class PreconditionRequired(HueGISError):
+    """A conditional request was required and the condition (``If-Match``) is missing (maps to 428)."""
+
+
+class PreconditionFailed(Conflict):
+    """The object changed since the client read it: its ``If-Match`` no longer matches (maps to 412)."""
+
+
+class MethodNotAllowed(HueGISError):
+    """The object never accepts this method, whoever asks (maps to 405 with ``Allow``)."""
+
+    def __init__(self, message: str, allow: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.headers = {"Allow": ", ".join(allow)}

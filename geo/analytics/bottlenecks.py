@@ -20,9 +20,11 @@ per-report log ratios it makes two comparisons, for every candidate onset ``τ``
   estimated robustly (median absolute deviations), so small units are judged with their
   uncertainty and naturally a bit slower units are not outliers.
 
-The two p-values at an onset are combined with Fisher's method; of a (handler, stage)'s onsets the
-most significant one with the required effect is kept and its p-value multiplied by the number of
-onsets tried (Bonferroni). Two tests look at the backlog of open work instead of dwell times:
+A handler with a past is judged by its own-history test at every onset (a peer gap alone would
+flag a unit slow by nature); the peers decide only for a handler without one, and a handler that got
+slower but is still quicker than its peers is not flagged. Of a (handler, stage)'s onsets the most
+significant one with the required effect is kept and its p-value multiplied by the number of onsets
+tried (Bonferroni). Two tests look at the backlog of open work instead of dwell times:
 
 * **Overdue work**: the handler's reports of the last ``window_days`` that are open and overdue
   now, against the count expected from its peers' overdue share per category (one-sided Poisson
@@ -233,7 +235,7 @@ def _relative(period: pd.DataFrame) -> pd.DataFrame:
 
 
 def _dwell_tests(stages: pd.DataFrame, cfg: BottleneckSettings) -> list[_Test]:
-    """One test per (handler, stage): the most significant onset of Fisher's peer and own-history comparisons."""
+    """One test per (handler, stage): its most significant onset (own history if it has one, else peers)."""
     if stages.empty:
         return []
     data = stages.astype({c: "category" for c in ("handler", "handler_kind", "category", "stage")})

@@ -24,6 +24,8 @@ class Principal:
     unit_code: str | None = None
     department: str | None = None
     kind: Literal["user", "api_key"] = "user"
+    # The account's staff_users.token_version: tokens carry it, and a change to the account bumps it.
+    token_version: int = 0
 
     @property
     def spec(self) -> Role:
@@ -83,6 +85,14 @@ def require_on_report(principal: Principal, permission: str, report: Mapping[str
             f"report {report['code']} is handled by {handler_of(report)}; "
             f"{principal.describe()} may act only on its own {principal.spec.scope.replace('_', ' or ')}'s reports"
         )
+
+
+def require_on_layer(principal: Principal, permission: str, layer_id: str, owner: str | None) -> None:
+    """Forbidden unless the principal holds ``permission`` and the layer is within its scope (its department's)."""
+    require(principal, permission)
+    if principal.spec.scope != "city" and (owner is None or principal.department != owner):
+        keeper = f"department {owner} and the GIS administrators" if owner else "the GIS administrators"
+        raise Forbidden(f"layer {layer_id} is maintained by {keeper}; {principal.describe()} may not act on it")
 
 
 def require_action(principal: Principal, action: str) -> str:
