@@ -51,6 +51,14 @@ def hotspots_backtest(
     category: Annotated[list[str] | None, typer.Option("--category", help="Only these categories.")] = None,
     skip_bad_dates: Annotated[bool, typer.Option(help="Skip rows whose created_at does not parse.")] = False,
     seed: Annotated[int, typer.Option(help="Seed of the model and the bootstrap.")] = 0,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Run the models on this Dask cluster (tcp://host:8786; its workers need HueGIS installed)."),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="Run the models on a local Dask cluster of this many worker processes."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Nested rolling-origin backtest of the forecast models and four naive baselines on a hexagon grid.
@@ -62,19 +70,26 @@ def hotspots_backtest(
     Scored origins follow and are only measured: hit rate, PAI and PEI at 1/5/10/20 % of the area per model.
 
     The chosen model's margin over the best naive baseline comes with a bootstrap interval (docs/hotspots.md).
+
+    With --workers or --scheduler the models and runs of origins are computed on a Dask cluster: same report.
     """
     import json
     import math
+    from contextlib import nullcontext
 
     from geo.analytics.backtest import run_backtest
+    from geo.analytics.distributed import check_cluster, cluster, dask_map, local_map
     from geo.analytics.events import place_events, read_boundary, read_events_csv
     from geo.analytics.grid import categories_filter, check_period
     from geo.errors import InvalidInput
 
+    distributed = scheduler is not None or workers is not None
     try:
         check_period(period)
         if not math.isfinite(cell_m) or cell_m <= 0:
             raise InvalidInput(f"--cell-m must be a positive number of metres, got {cell_m:g}")
+        if distributed:
+            check_cluster(scheduler, workers)
         area = read_boundary(boundary) if boundary else None
         if events is None:
             placed = _hue_events(category, area)
@@ -84,8 +99,9 @@ def hotspots_backtest(
                 raw = raw.subset(categories_filter(raw.category, category), what=f"of categories {category}")
             placed = place_events(raw, boundary=area, boundary_name=str(boundary) if boundary else "boundary")
         typer.echo(f"backtesting {len(placed):,} events in EPSG:{placed.epsg} ...", err=True)
-        report = run_backtest(placed, period=period, cell_m=cell_m, origins=origins, validation=validation, seed=seed,
-                              gbm=gbm)  # fmt: skip
+        with cluster(scheduler, workers) if distributed else nullcontext() as client:
+            report = run_backtest(placed, period=period, cell_m=cell_m, origins=origins, validation=validation,
+                                  seed=seed, gbm=gbm, run=dask_map(client) if client else local_map)  # fmt: skip
     except HueGISError as exc:
         raise fail(exc) from exc
     typer.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) if as_json else report.table())

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from geo.analytics.distributed import TaskRunner, local_map
 from geo.analytics.events import EventSet, describe
 from geo.analytics.forecast import (
     HORIZONS,
@@ -56,6 +57,8 @@ PRIMARY_FRACTION = 0.05
 CURVE_FRACTIONS = tuple(np.round(np.linspace(0.005, 0.5, 100), 4))
 MIN_ORIGINS = 4
 MIN_CELLS = 10
+# A variant's origins are cut into at most this many tasks (each begins with a refit) for a cluster to share.
+MAX_CHUNKS = 8
 BOOTSTRAP = 1000
 
 
@@ -250,6 +253,7 @@ def run_backtest(
     refit_every: int | None = None,
     bandwidth_m: float | None = None,
     gbm: bool = True,
+    run: TaskRunner = local_map,
 ) -> BacktestReport:
     """Nested rolling-origin backtest of every forecast model on ``events`` over a hexagonal grid of their study area.
 
@@ -277,6 +281,9 @@ def run_backtest(
         Kernel bandwidth of the KDE baseline, and unit of the tuned bandwidths, in metres (default √3·cell_m).
     gbm : bool
         Include the gradient-boosting model (the slowest to fit).
+    run : callable
+        Computes the models' traces: :func:`~geo.analytics.distributed.local_map` (here) or
+        :func:`~geo.analytics.distributed.dask_map` (a Dask cluster); the report is the same.
 
     Returns
     -------
@@ -310,7 +317,7 @@ def run_backtest(
     windows = windows_for(data.n_periods, p, origins, validation)
     families = model_families(p, cell_m, seed=seed, bandwidth_m=bandwidth_m, gbm=gbm)
     report = backtest_space_time(data, families, windows=windows, fractions=fractions, seed=seed,
-                                 refit_every=refit_every or h.refit_every)  # fmt: skip
+                                 refit_every=refit_every or h.refit_every, run=run)  # fmt: skip
     axis = data.axis
     report.study = {
         **describe(events),
@@ -335,17 +342,20 @@ def backtest_space_time(
     fractions: Sequence[float] = FRACTIONS,
     seed: int = 0,
     refit_every: int = 4,
+    run: TaskRunner = local_map,
 ) -> BacktestReport:
-    """Run every variant of every family over the validation and scored origins, choose on validation, score after."""
+    """Run every variant of every family over the validation and scored origins, choose on validation, score after.
+
+    ``run`` computes the models' traces: here, or on a Dask cluster (:func:`geo.analytics.distributed.dask_map`).
+    """
     n = data.n_cells
     fractions = sorted({float(f) for f in fractions} | {PRIMARY_FRACTION})
     flagged = {f: max(1, round(f * n)) for f in fractions}
     ks = np.array([*flagged.values(), *(max(1, round(f * n)) for f in CURVE_FRACTIONS)])
     origins = range(windows.first, windows.first + windows.total)
     actuals = [data.counts[:, s] for s in origins]
-    traces: dict[str, list[Trace]] = {}
+    traces = _traces(data, families, origins, refit_every, run)
     for family in families:
-        traces[family.name] = [_trace(data, model, origins, refit_every) for model in family.variants]
         for trace in traces[family.name]:
             _score(trace, actuals, ks)
     primary = list(flagged).index(PRIMARY_FRACTION)
@@ -438,6 +448,34 @@ def backtest_space_time(
     return BacktestReport(study={}, settings=settings, models=reported, chosen=chosen, best_baseline=best_baseline,
                           margin=margin, per_origin=per_origin, curves=curves, publish=publish,
                           published_model=publish_model)  # fmt: skip
+
+
+def _traces(
+    data: SpaceTime, families: Sequence[Family], origins: range, refit_every: int, run: TaskRunner
+) -> dict[str, list[Trace]]:
+    """Every variant's trace, computed as independent tasks (a variant over a run of origins) by ``run``."""
+    jobs = [(model, chunk, refit_every)
+            for family in families for model in family.variants
+            for chunk in trace_chunks(model, origins, refit_every)]  # fmt: skip
+    done = iter(run(_trace, data, jobs))
+    traces: dict[str, list[Trace]] = {}
+    for family in families:
+        traces[family.name] = []
+        for model in family.variants:
+            parts = [next(done) for _ in trace_chunks(model, origins, refit_every)]
+            # The last task's copy of the model holds the state the whole loop would have ended with.
+            traces[family.name].append(Trace(parts[-1].model, np.concatenate([p.forecasts for p in parts], axis=1)))
+    return traces
+
+
+def trace_chunks(model: ForecastModel, origins: range, refit_every: int) -> list[range]:
+    """Runs of consecutive origins that each begin with a refit (one run for a model warm-started from its last fit)."""
+    every = refit_every * model.refit_factor
+    if model.warm_start:
+        return [origins]
+    refits = math.ceil(len(origins) / every)
+    size = every * math.ceil(refits / MAX_CHUNKS)
+    return [origins[i : i + size] for i in range(0, len(origins), size)]
 
 
 def _trace(data: SpaceTime, model: ForecastModel, origins: range, refit_every: int) -> Trace:

@@ -290,6 +290,7 @@ class ForecastModel(ABC):
     description: str = ""
     params: dict[str, Any] = {}  # noqa: RUF012 - hyper-parameters, set per instance by the tunable models
     refit_factor: int = 1  # the backtest refits it every refit_factor × the period's refit interval
+    warm_start: bool = False  # a fit starts from the previous one: the backtest keeps its origins in one task
 
     def fit(self, data: SpaceTime, until: int) -> None:  # noqa: B027 - baselines learn nothing
         """Learn from periods before ``until`` (baselines: nothing to learn)."""
@@ -385,6 +386,7 @@ class SelfExciting(ForecastModel):
     """ETAS/Hawkes process (background per cell plus near-repeat triggering) fitted by EM: :mod:`geo.analytics.etas`."""
 
     baseline = False
+    warm_start = True  # each EM starts from the last fit's parameters
 
     def __init__(self, horizons: Horizons, cell_m: float, background_m: float) -> None:
         self.h = horizons
