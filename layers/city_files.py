@@ -95,6 +95,9 @@ class SourceFile:
     crs_from: str  # "file", "--crs" or "assumed"
     transformation: Transformation
     warnings: list[str] = field(default_factory=list)
+    # GDAL's type of each column (OFTInteger, OFTReal, OFTDate...) and subtype (OFSTBoolean...).
+    field_types: dict[str, str] = field(default_factory=dict)
+    field_subtypes: dict[str, str] = field(default_factory=dict)
 
 
 def read_city_file(
@@ -139,6 +142,10 @@ def read_city_file(
     moved = np.array(geoms, dtype=object)
     moved[present] = transformation.apply(geoms[present])
     out = gpd.GeoDataFrame(frame.drop(columns=frame.geometry.name), geometry=moved, crs=WGS84)
+    # Field names as read (decoded for legacy code pages), in GDAL's order.
+    names = [c for c in frame.columns if c != frame.geometry.name]
+    ogr_types = list(info.get("ogr_types") or [])
+    ogr_subtypes = list(info.get("ogr_subtypes") or [])
     return SourceFile(
         frame=out,
         file_name=file_name,
@@ -149,6 +156,8 @@ def read_city_file(
         crs_from=crs_from,
         transformation=transformation,
         warnings=warnings,
+        field_types=dict(zip(names, ogr_types, strict=False)) if len(ogr_types) == len(names) else {},
+        field_subtypes=dict(zip(names, ogr_subtypes, strict=False)) if len(ogr_subtypes) == len(names) else {},
     )
 
 
@@ -193,7 +202,9 @@ def _choose_layer(layers: list[str], wanted: str | None, file_name: str) -> str 
             raise InvalidInput(f"{file_name}: no layer {wanted!r}; its layers: {', '.join(layers)}")
         return wanted
     if len(layers) > 1:
-        raise InvalidInput(f"{file_name} holds {len(layers)} layers ({', '.join(layers)}): choose one with --source-layer")
+        raise InvalidInput(
+            f"{file_name} holds {len(layers)} layers ({', '.join(layers)}): choose one with --source-layer"
+        )
     return layers[0] if layers else None
 
 
@@ -237,7 +248,9 @@ def _decode(frame: Any, encoding: str, file_name: str) -> Any:
         try:
             return unicodedata.normalize("NFC", value.encode(LATIN1).decode(encoding))
         except UnicodeDecodeError as exc:
-            raise InvalidInput(f"{file_name}: text {value[:40]!r} is not {encoding} ({exc.reason}); pass --encoding") from None
+            raise InvalidInput(
+                f"{file_name}: text {value[:40]!r} is not {encoding} ({exc.reason}); pass --encoding"
+            ) from None
 
     for column in frame.columns:
         if column != getattr(frame, "_geometry_column_name", None) and _is_text(frame[column]):
@@ -252,7 +265,9 @@ def _gdal_message(exc: Exception) -> str:
 # --- text encoding --------------------------------------------------------------------------
 
 
-def _encoding(dataset: str, layer: str | None, info: dict[str, Any], given: str | None, file_name: str) -> Encoding | None:
+def _encoding(
+    dataset: str, layer: str | None, info: dict[str, Any], given: str | None, file_name: str
+) -> Encoding | None:
     """The encoding of a DBF's text (a shapefile's .cpg, else detected); None for formats that are UTF-8."""
     if given:
         try:
@@ -334,7 +349,9 @@ def _points_from_columns(frame: Any, x: str | None, y: str | None, file_name: st
 def _column(columns: dict[str, Any], given: str | None, usual: tuple[str, ...], option: str, file_name: str) -> Any:
     if given is not None:
         if given.strip().lower() not in columns:
-            raise InvalidInput(f"{file_name}: no column {given!r} ({option}); columns: {', '.join(map(str, columns.values()))}")
+            raise InvalidInput(
+                f"{file_name}: no column {given!r} ({option}); columns: {', '.join(map(str, columns.values()))}"
+            )
         return columns[given.strip().lower()]
     for name in usual:
         if name in columns:
@@ -359,12 +376,15 @@ def _source_crs(
             warnings.append(f"--crs {given} overrides the file's own CRS ({_describe(CRS(file_crs))})")
         return crs, "--crs"
     if file_crs is not None:
-        return CRS(file_crs), "file"
+        # A .prj GDAL identifies with certainty (an ESRI one has no EPSG code): use the EPSG
+        # definition, so PROJ's operations (and the report) name the datum shift properly.
+        code = CRS(file_crs).to_epsg()
+        return (CRS.from_epsg(code) if code else CRS(file_crs)), "file"
     bounds = _bounds(frame)
     if bounds is None:
         return WGS84, "assumed"  # no coordinates at all: every row is rejected later
     minx, miny, maxx, maxy = bounds
-    if -180 <= minx and maxx <= 180 and -90 <= miny and maxy <= 90:
+    if minx >= -180 and maxx <= 180 and miny >= -90 and maxy <= 90:
         kind = "the table's" if is_table else "the file has no CRS, so its"
         warnings.append(
             f"{kind} coordinates are read as WGS 84 longitude/latitude (EPSG:4326); if they are VN-2000 degrees, "
