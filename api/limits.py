@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import math
+import re
 import time
 from collections.abc import Iterable
 from typing import NamedTuple
@@ -190,16 +191,28 @@ class BodyLimit:
 
     A declared ``Content-Length`` over the cap fails on the first read (nothing is received); a
     chunked body fails as soon as the bytes received pass it. ``larger`` gives some paths their
-    own cap (e.g. a staff CSV upload).
+    own cap (e.g. a staff CSV upload); ``patterns`` do the same for paths with parameters.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int, larger: dict[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        larger: dict[str, int] | None = None,
+        patterns: dict[re.Pattern[str], int] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.larger = larger or {}
+        self.patterns = patterns or {}
+
+    def _limit(self, path: str) -> int:
+        if path in self.larger:
+            return self.larger[path]
+        return next((cap for pattern, cap in self.patterns.items() if pattern.fullmatch(path)), self.max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        limit = self.larger.get(scope.get("path", ""), self.max_bytes) if scope["type"] == "http" else 0
+        limit = self._limit(scope.get("path", "")) if scope["type"] == "http" else 0
         if not limit:
             await self.app(scope, receive, send)
             return

@@ -19,8 +19,10 @@ from psycopg_pool import AsyncConnectionPool
 
 from api.errors import install_error_handlers
 from api.limits import BodyLimit, RateLimits, refuse_nul
+from api.publication import listen_for_layers
 from api.routers import (
     auth,
+    data,
     disasters,
     emergency,
     feeds,
@@ -66,6 +68,7 @@ ROUTERS = (
     feeds.router,
     emergency.router,
     raster_tiles_router,
+    data.router,
 )
 log = logging.getLogger("huegis")
 
@@ -87,7 +90,9 @@ def install_abuse_limits(app: FastAPI, settings: Settings) -> None:
     """The request body cap, and CORS for the configured browser origins only (none: no CORS headers)."""
     # The staff hot-spot backtest takes a CSV larger than any report with photos.
     larger = {"/api/hotspots/backtest": hotspots.MAX_UPLOAD_BYTES + 1024 * 1024}
-    app.add_middleware(BodyLimit, max_bytes=settings.body_limit_bytes, larger=larger)
+    # A city's GIS file (zipped shapefile, GeoPackage...) is streamed up to its own cap.
+    patterns = {data.IMPORT_PATH: settings.import_max_bytes}
+    app.add_middleware(BodyLimit, max_bytes=settings.body_limit_bytes, larger=larger, patterns=patterns)
     if settings.cors_origins:  # added last: outermost, so 413/429 answers carry CORS headers too
         app.add_middleware(
             CORSMiddleware,
@@ -114,6 +119,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.feature_counts = count_cache()
         app.state.map_pages = LRUCache(maxsize=maps.MAX_PAGES)
         escalation = asyncio.create_task(escalate_periodically(pool, settings.escalation_interval_s))
+        # Layers imported from the city's files: published now and whenever an import commits.
+        publication = asyncio.create_task(listen_for_layers(app, settings))
         # Everything loaded so far (pygeoapi, pandas, shapely, the registry...) lives as long as
         # the app: keep it out of the collector, whose full passes over it stalled every request
         # for ~0.5 s (measured: item-by-id p99 0.73 s -> see docs/benchmarks.md).
@@ -123,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             escalation.cancel()
+            publication.cancel()
             await pool.close()
 
     app = FastAPI(

@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     trusted_proxies: list[str] = []
     # Largest request body; None: room for photo_max_count photos plus 1 MiB of form; 0: no cap.
     max_body_bytes: int | None = None
+    # Largest city GIS file accepted by POST /api/layers/{id}/imports (bytes, checked while it streams).
+    import_max_bytes: int = 512 * 1024 * 1024
     # Browser origins allowed to call the API from other sites (JSON list); none: no CORS headers.
     cors_origins: list[str] = []
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from geo.registry import LAYERS
+from geo.registry import published
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "web" / "templates")
 
@@ -19,7 +19,7 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 @router.get("/", response_class=HTMLResponse)
 async def home(request: Request, lang: Annotated[Literal["vi", "en"], Query()] = "vi") -> HTMLResponse:
     """The landing page: what HueGIS is and where each layer is published."""
-    return TEMPLATES.TemplateResponse(request, "home.html", {"lang": lang, "layers": LAYERS})
+    return TEMPLATES.TemplateResponse(request, "home.html", {"lang": lang, "layers": published()})
 
 
 @router.get("/dashboard", response_class=HTMLResponse)

@@ -25,6 +25,7 @@ RUN_ESCALATIONS = "reports.run_escalations"
 HOTLINE = "hotline.operate"  # file reports for callers, log and list calls
 DISASTERS = "disasters.write"  # create, update and cancel zones; flood exercises
 HOTSPOTS = "hotspots.run"  # hot-spot runs and backtests (they publish layers)
+LAYERS_IMPORT = "layers.import"  # import city files into layers, create and remove imported layers
 OPEN311 = "open311.create"  # Open311 POST requests
 
 OFFICER = frozenset({READ_REPORTS, HANDLE_REPORTS, ROUTE_REPORTS, REPORTER_DATA})
@@ -59,7 +60,8 @@ ROLES: dict[str, Role] = {
         ),
         Role("city_leader", "City leader: reads every queue and report (no personal data)", frozenset({READ_REPORTS})),
         Role("emergency_officer", "Emergency officer: disaster zones and flood exercises", frozenset({DISASTERS})),
-        Role("gis_admin", "GIS administrator: hot-spot runs and published analysis layers", frozenset({HOTSPOTS})),
+        Role("gis_admin", "GIS administrator: hot-spot runs, published analysis layers, city file imports",
+             frozenset({HOTSPOTS, LAYERS_IMPORT})),
         Role(
             "open311_client",
             "Machine: an Open311 client creating service requests",
