@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyogrio
 import shapely
 import sqlalchemy as sa
@@ -136,8 +137,14 @@ async def read_layer(
         await cur.execute(compiled.string, compiled.params)
         rows = await cur.fetchall()
     geoms = shapely.from_wkb([bytes(row.pop("geom_wkb")) for row in rows]) if rows else np.array([], dtype=object)
-    frame = gpd.GeoDataFrame(rows if rows else {n: [] for n in names}, geometry=geoms, crs=WGS84)
-    return frame[[*names, "geometry"]]
+    columns = {n: pd.array([row[n] for row in rows], dtype=_dtype(table.c[n])) for n in names}
+    return gpd.GeoDataFrame(columns, geometry=geoms, crs=WGS84)
+
+
+def _dtype(column: sa.Column) -> Any:
+    """Nullable integers and booleans stay integers and booleans in the file (not floats or objects)."""
+    kind = column.type.python_type
+    return "Int64" if kind is int else "boolean" if kind is bool else object
 
 
 def write_file(frame: gpd.GeoDataFrame, path: Path, *, fmt: Format, crs: CRS, layer_name: str) -> ExportResult:
@@ -163,9 +170,11 @@ def write_file(frame: gpd.GeoDataFrame, path: Path, *, fmt: Format, crs: CRS, la
     target = path.with_suffix(suffix) if zipped else path
     options: dict[str, Any] = {}
     if fmt == "csv":
-        options = {"GEOMETRY": "AS_XY" if _points(out) else "AS_WKT"}
+        options = {"layer_options": {"GEOMETRY": "AS_XY" if _points(out) else "AS_WKT"}}
     if fmt == "gpkg":
         options = {"layer": layer_name}
+    for part in SHAPEFILE_PARTS if fmt == "shp" else (target.suffix,):
+        target.with_suffix(part).unlink(missing_ok=True)  # a new file, not layers added to an old one
     pyogrio.write_dataframe(out, target, driver=driver, encoding="UTF-8" if fmt == "shp" else None, **options)
     if zipped:
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
