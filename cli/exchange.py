@@ -13,21 +13,31 @@ from geo.errors import HueGISError
 
 
 def import_command(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Shapefile (.shp or .zip), GeoPackage, "
-                                         "GeoJSON, KML/KMZ, CSV or XLSX.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, help="Shapefile (.shp or .zip), GeoPackage, GeoJSON, KML/KMZ, CSV or XLSX."
+        ),
+    ],
     layer: Annotated[str, typer.Option("--layer", help="Layer id: an existing layer, or a new one to create.")],
     title: Annotated[str | None, typer.Option(help="A new layer's title (English).")] = None,
     title_vi: Annotated[str | None, typer.Option(help="A new layer's title in Vietnamese.")] = None,
     description: Annotated[str, typer.Option(help="A new layer's description.")] = "",
     group: Annotated[str, typer.Option(help="A new layer's group: thematic or reference.")] = "thematic",
-    crs: Annotated[str | None, typer.Option(help="CRS of the coordinates when the file has none, e.g. EPSG:9214.")] = None,
+    crs: Annotated[
+        str | None, typer.Option(help="CRS of the coordinates when the file has none, e.g. EPSG:9214.")
+    ] = None,
     x: Annotated[str | None, typer.Option("--x", help="CSV/XLSX: the x (longitude or easting) column.")] = None,
     y: Annotated[str | None, typer.Option("--y", help="CSV/XLSX: the y (latitude or northing) column.")] = None,
     encoding: Annotated[str | None, typer.Option(help="Text encoding of a DBF without .cpg, e.g. cp1258.")] = None,
-    source_layer: Annotated[str | None, typer.Option(help="The layer to read in a GeoPackage or KML with several.")] = None,
+    source_layer: Annotated[
+        str | None, typer.Option(help="The layer to read in a GeoPackage or KML with several.")
+    ] = None,
     map_: Annotated[list[str] | None, typer.Option("--map", help="FILE_COLUMN=LAYER_COLUMN (repeatable).")] = None,
     mode: Annotated[str | None, typer.Option(help="create | append | replace | upsert (default: create).")] = None,
-    key: Annotated[str | None, typer.Option(help="The column identifying a feature (upsert; unique in a new layer).")] = None,
+    key: Annotated[
+        str | None, typer.Option(help="The column identifying a feature (upsert; unique in a new layer).")
+    ] = None,
     source: Annotated[str | None, typer.Option(help="Where the data comes from (default: the file name).")] = None,
     licence: Annotated[str, typer.Option(help="The data's licence.")] = "not stated by the importer",
     allow_outside: Annotated[bool, typer.Option(help="Keep features outside the city (reported either way).")] = False,
@@ -80,7 +90,9 @@ def export_command(
     crs: Annotated[str | None, typer.Option(help="Output CRS, e.g. EPSG:9214 (VN-2000 / TM-3 107-00).")] = None,
     bbox: Annotated[str | None, typer.Option(help="minx,miny,maxx,maxy in lon/lat.")] = None,
     where: Annotated[str | None, typer.Option(help="ECQL filter, e.g. \"school_level = 'primary'\".")] = None,
-    fmt: Annotated[str | None, typer.Option("--format", help="gpkg | shp | csv | geojson (default: from FILE).")] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="gpkg | shp | csv | geojson (default: from FILE).")
+    ] = None,
 ) -> None:
     """Export a layer to a file, e.g. a zipped shapefile in VN-2000 for a ministry:
 
@@ -95,7 +107,7 @@ def export_command(
         out_crs = target_crs(crs)
         box = parse_bbox(bbox)
 
-        async def read(conn):  # type: ignore[no-untyped-def]
+        async def read(conn):
             merge_imported(await read_imported(conn))
             if layer not in REGISTRY:
                 raise KeyError(f"unknown layer {layer!r}; layers: {', '.join(REGISTRY)}")
@@ -105,7 +117,9 @@ def export_command(
         result = write_file(frame, file, fmt=chosen, crs=out_crs, layer_name=layer)
     except (HueGISError, KeyError) as exc:
         raise fail(exc) from exc
-    typer.echo(f"{result.path}: {result.rows} features of {layer} in {result.crs} (transformation: {result.transformation})")
+    typer.echo(
+        f"{result.path}: {result.rows} features of {layer} in {result.crs} (transformation: {result.transformation})"
+    )
 
 
 layers_app = typer.Typer(help="Layers imported from the city's files.", no_args_is_help=True)
@@ -126,7 +140,7 @@ def layers_remove(layer: Annotated[str, typer.Argument(help="An imported layer's
     from geo.audit import record
     from geo.imported import drop_layer
 
-    async def remove(conn):  # type: ignore[no-untyped-def]
+    async def remove(conn):
         async with conn.transaction():
             await drop_layer(conn, layer)
             await record(conn, actor=cli_actor(), action="remove", object_type="layer", object_id=layer)
@@ -136,8 +150,6 @@ def layers_remove(layer: Annotated[str, typer.Argument(help="An imported layer's
     except HueGISError as exc:
         raise fail(exc) from exc
     typer.echo(f"removed layer {layer}")
-
-
 
 
 qgis_app = typer.Typer(help="QGIS: a ready project with every published layer.", no_args_is_help=True)
@@ -156,7 +168,7 @@ def qgis_project(
 
     base = url or get_settings().public_url
 
-    async def build(conn):  # type: ignore[no-untyped-def]
+    async def build(conn):
         merge_imported(await read_imported(conn))
         return await project_bytes(conn, base)
 

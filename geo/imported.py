@@ -174,8 +174,10 @@ async def create_layer(
     table = sql.Identifier(layer_id)
     # Each attribute on its own line, ending with the comma before the bookkeeping columns.
     attributes = sql.Composed(
-        sql.SQL("\n    {} {},").format(sql.Identifier(column.name), sql.SQL(PG_TYPES[column.type]))
-        for column in columns
+        [
+            sql.SQL("\n    {} {},").format(sql.Identifier(column.name), sql.SQL(PG_TYPES[column.type]))
+            for column in columns
+        ]
     )
     statement = sql.SQL(load_sql("imports/create_table")).format(
         table=table,

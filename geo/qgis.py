@@ -10,8 +10,8 @@ QGIS XML written here (no QGIS needed on the server); tests open it with PyQGIS.
 from __future__ import annotations
 
 import io
-import zipfile
 import xml.etree.ElementTree as ET
+import zipfile
 from collections.abc import Iterable
 
 from psycopg import AsyncConnection, sql
@@ -114,8 +114,9 @@ def _tile_layer(spec: LayerSpec, layer_id: str, name: str, source: str) -> ET.El
     renderer = ET.SubElement(layer, "renderer", type="basic")
     styles = ET.SubElement(renderer, "styles")
     kind = SYMBOL[spec.geometry_type]
-    style = ET.SubElement(styles, "style", name=spec.id, layer=spec.id, geometry=DIMENSION[kind], enabled="1",
-                          expression="", **{"min-zoom": "-1", "max-zoom": "-1"})  # fmt: skip
+    attributes = {"name": spec.id, "layer": spec.id, "geometry": DIMENSION[kind], "enabled": "1", "expression": "",
+                  "min-zoom": "-1", "max-zoom": "-1"}  # fmt: skip
+    style = ET.SubElement(styles, "style", attributes)
     ET.SubElement(style, "symbols").append(_symbol(spec, "0"))
     return layer
 

@@ -447,7 +447,7 @@ def transformation_to_wgs84(crs: CRS) -> Transformation:
         )
     best = usable[0]
     accuracy = best.accuracy if best.accuracy is not None and best.accuracy >= 0 else None
-    if accuracy is None and crs.datum is not None and crs.datum.name == WGS84.datum.name:
+    if accuracy is None and crs.datum is not None and WGS84.datum is not None and crs.datum.name == WGS84.datum.name:
         accuracy = 0.0  # a projection of WGS 84 itself: an exact conversion
     return Transformation(best.description, accuracy, best)
 

@@ -90,7 +90,9 @@ def where_filter(spec: LayerSpec, where: str | None) -> Any:
     try:
         return to_filter(parse_ecql(where), columns, undefined_as_null=False)
     except KeyError as exc:
-        raise InvalidInput(f"where: {exc.args[0]!r} is not a column of {spec.id}; columns: {', '.join(columns)}") from None
+        raise InvalidInput(
+            f"where: {exc.args[0]!r} is not a column of {spec.id}; columns: {', '.join(columns)}"
+        ) from None
     except Exception as exc:  # the ECQL grammar's errors: one class per token problem
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InvalidInput(f"where: not an ECQL expression ({first}); e.g. \"school_level = 'primary'\"") from None

@@ -241,7 +241,7 @@ class Plan:
 
     report: ImportReport
     target_columns: tuple[Column, ...]
-    rows: list[tuple[int, list[Any], str, str]]  # (row number, values, source, EWKB hex)
+    rows: list[tuple[int, list[Any], str, str | None]]  # (row number, values, source, EWKB hex)
     spec: LayerSpec | None
     key: str | None
 
@@ -685,10 +685,10 @@ async def _stage(conn: AsyncConnection, plan: Plan) -> None:
     )
     await conn.execute(sql.SQL(load_sql("imports/stage")).format(columns=definition))
     copy_columns = sql.SQL(", ").join(map(sql.Identifier, ["row_no", *names, "source", "geom"]))
-    async with conn.cursor() as cur:
-        async with cur.copy(sql.SQL("COPY import_stage ({}) FROM STDIN").format(copy_columns)) as copy:
-            for row_no, values, row_source, geom in plan.rows:
-                await copy.write_row((row_no, *values, row_source, geom))
+    statement = sql.SQL("COPY import_stage ({}) FROM STDIN").format(copy_columns)
+    async with conn.cursor() as cur, cur.copy(statement) as copy:
+        for row_no, values, row_source, geom in plan.rows:
+            await copy.write_row((row_no, *values, row_source, geom))
 
 
 async def _validate(conn: AsyncConnection, plan: Plan, *, allow_outside: bool) -> None:

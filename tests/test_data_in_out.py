@@ -200,7 +200,9 @@ def test_point_in_the_sea_is_rejected_with_its_row(loaded: Settings, db, tmp_pat
     try:
         report = run_import(loaded, path, layer_id="sea_points")
         assert report.rows_imported == 1 and report.outside_city == [2]
-        assert [(i.row, i.reason) for i in report.rejected] == [(2, "outside the city (no ward or commune intersects it)")]
+        assert [(i.row, i.reason) for i in report.rejected] == [
+            (2, "outside the city (no ward or commune intersects it)")
+        ]
     finally:
         drop(loaded, "sea_points")
     only_sea = tmp_path / "chi_bien.geojson"
@@ -268,7 +270,9 @@ def test_empty_file_and_zip_without_shp_are_refused(loaded: Settings, db, tmp_pa
 
 def _post(client: httpx.Client, layer_id: str, path: Path, headers: dict[str, str], **form: Any) -> httpx.Response:
     with path.open("rb") as fh:
-        return client.post(f"/api/layers/{layer_id}/imports", files={"file": (path.name, fh)}, data=form, headers=headers)
+        return client.post(
+            f"/api/layers/{layer_id}/imports", files={"file": (path.name, fh)}, data=form, headers=headers
+        )
 
 
 def test_api_import_publishes_the_layer_at_once(client: httpx.Client, staff_headers, db, truth_geojson: Path):
@@ -343,7 +347,7 @@ def test_a_chunked_upload_is_cut_once_it_passes_the_cap(client: httpx.Client, st
     cap = loaded.import_max_bytes
 
     def chunks() -> Iterator[bytes]:  # no Content-Length: the cap is counted as the bytes arrive
-        yield b"--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.geojson\"\r\n\r\n"
+        yield b'--x\r\nContent-Disposition: form-data; name="file"; filename="big.geojson"\r\n\r\n'
         block = b" " * (8 * 1024 * 1024)
         for _ in range(cap // len(block) + 2):
             yield block
@@ -478,8 +482,8 @@ app = QgsApplication([], False)
 app.initQgis()
 project = QgsProject.instance()
 assert project.read(sys.argv[1]), "QGIS cannot read the project"
-for layer in project.mapLayers().values():
-    print(layer.id(), layer.isValid(), layer.providerType(), layer.error().summary().replace(chr(10), " "))
+for layer in list(project.mapLayers().values()):
+    print(layer.id(), layer.isValid(), layer.providerType())
 sys.stdout.flush()
 os._exit(0)  # QGIS may crash tearing down its providers; the answer is already out
 """
@@ -499,9 +503,8 @@ def test_qgis_project_opens_with_every_layer_valid(client: httpx.Client, tmp_pat
     result = subprocess.run([QGIS_PYTHON, "-c", QGIS_CHECK, str(project)], env=env, capture_output=True, text=True,
                             timeout=300, check=False)  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
-    lines = [line.split(" ", 3) for line in result.stdout.splitlines() if line.strip()]
+    lines = [line.split(" ") for line in result.stdout.splitlines() if line.strip()]
     layers = {line[0]: line for line in lines}
     assert len(layers) >= len(LAYERS)
     assert all(line[1] == "True" for line in layers.values()), [line for line in layers.values() if line[1] != "True"]
     assert layers["land_parcels_tiles"][2] == "vectortile" and layers["schools_features"][2] == "OAPIF"
-

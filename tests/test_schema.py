@@ -115,9 +115,7 @@ def test_models_and_migrations_agree(loaded: Settings) -> None:
 
     engine = create_engine(loaded.sqlalchemy_url())
     with engine.connect() as conn:
-        context = MigrationContext.configure(
-            conn, opts={"include_object": include_object, "compare_type": True}
-        )
+        context = MigrationContext.configure(conn, opts={"include_object": include_object, "compare_type": True})
         diff = compare_metadata(context, Base.metadata)
     engine.dispose()
     assert diff == []

@@ -11,14 +11,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from psycopg import AsyncConnection, sql
 
 from geo.db import load_sql
 from geo.errors import NotFound
-from functools import lru_cache
-
 from geo.registry import BUILT_IN, LAYERS, REGISTRY, LayerSpec, get_layer
 from tiles.grid import check_tile
 

@@ -163,7 +163,9 @@ def _file_name(given: str | None) -> str:
     """The upload's base name, safe as a file name (its suffix tells the format)."""
     name = FilePath(given or "").name.strip()
     if not name or name.startswith("."):
-        raise InvalidInput("the upload needs a file name with its suffix (.zip, .gpkg, .geojson, .kml, .kmz, .csv, .xlsx)")
+        raise InvalidInput(
+            "the upload needs a file name with its suffix (.zip, .gpkg, .geojson, .kml, .kmz, .csv, .xlsx)"
+        )
     if name.lower().endswith((".shp", ".dbf", ".shx")):
         raise InvalidInput(f"{name}: a shapefile is several files: upload them zipped (.shp, .shx, .dbf, .prj, .cpg)")
     return re.sub(r"[^\w.\-]+", "_", name)[:120]

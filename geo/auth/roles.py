@@ -60,8 +60,11 @@ ROLES: dict[str, Role] = {
         ),
         Role("city_leader", "City leader: reads every queue and report (no personal data)", frozenset({READ_REPORTS})),
         Role("emergency_officer", "Emergency officer: disaster zones and flood exercises", frozenset({DISASTERS})),
-        Role("gis_admin", "GIS administrator: hot-spot runs, published analysis layers, city file imports",
-             frozenset({HOTSPOTS, LAYERS_IMPORT})),
+        Role(
+            "gis_admin",
+            "GIS administrator: hot-spot runs, published analysis layers, city file imports",
+            frozenset({HOTSPOTS, LAYERS_IMPORT}),
+        ),
         Role(
             "open311_client",
             "Machine: an Open311 client creating service requests",
