@@ -146,7 +146,11 @@ async def read_layer(
 def _dtype(column: sa.Column) -> Any:
     """Nullable integers and booleans stay integers and booleans in the file (not floats or objects)."""
     kind = column.type.python_type
-    return "Int64" if kind is int else "boolean" if kind is bool else object
+    if kind is int:
+        return "Int64"
+    if kind is bool:
+        return "boolean"
+    return "Float64" if kind is float or kind.__name__ == "Decimal" else object
 
 
 def write_file(frame: gpd.GeoDataFrame, path: Path, *, fmt: Format, crs: CRS, layer_name: str) -> ExportResult:
