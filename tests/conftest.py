@@ -29,7 +29,10 @@ TEST_HISTORY_COUNT = 3000
 # The suite's own traffic must not trip the rate limits: every server a test starts inherits this
 # environment (tests/test_limits.py serves its own app with tight limits).
 UNLIMITED = {"HUEGIS_RATE_LIMIT_INTAKE": "0", "HUEGIS_RATE_LIMIT_DEVICE": "0", "HUEGIS_RATE_LIMIT_LOGIN": "0"}
-for _name, _value in UNLIMITED.items():
+# No scheduled SLA escalation in the suite's servers: it would write report_events in the middle of
+# tests that prove reads change nothing (escalation on reading a queue is tested in test_reports).
+QUIET = {"HUEGIS_ESCALATION_INTERVAL_S": "0"}
+for _name, _value in {**UNLIMITED, **QUIET}.items():
     os.environ.setdefault(_name, _value)
 
 
