@@ -14,6 +14,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -45,8 +46,6 @@ SA_TYPES: dict[str, Any] = {
     "date": sa.Date,
     "timestamp": lambda: sa.DateTime(timezone=True),
 }
-PY_TYPES: dict[str, type] = {"text": str, "integer": int, "float": float, "boolean": bool, "date": date,
-                             "timestamp": datetime}  # fmt: skip
 # Columns every layer has, written by the platform: a file's columns of these names are not attributes.
 BOOKKEEPING = ("id", "source", "synthetic", "updated_at", "geom")
 CHANNEL = "huegis_layers"
@@ -64,6 +63,25 @@ class Column:
 
     def as_dict(self) -> dict[str, str]:
         return {"name": self.name, "type": self.type}
+
+
+def column_type(column: sa.Column) -> ColumnType | None:
+    """What kind of attribute a table column holds; None for what is none of them (geometry, arrays, JSON)."""
+    try:
+        kind = column.type.python_type
+    except NotImplementedError:  # geometry
+        return None
+    if kind is bool:
+        return "boolean"
+    if kind is int:
+        return "integer"
+    if kind is float or kind is Decimal:
+        return "float"
+    if kind is datetime:
+        return "timestamp"
+    if kind is date:
+        return "date"
+    return "text" if kind is str else None
 
 
 def check_layer_id(layer_id: str) -> None:

@@ -41,6 +41,12 @@ VN2000_ZONES = (HUE_ZONE, *range(9205, 9214), *range(9215, 9219), 5896, 5897, 58
 # Metres east/north that VN-2000 TM-3 or UTM coordinates in Viet Nam take (false easting 500 km).
 TM3_EASTING = (150_000.0, 850_000.0)
 TM3_NORTHING = (900_000.0, 2_650_000.0)
+# How a CRS may be named: AUTHORITY:CODE, or the OGC URN and URI forms of one.
+CRS_CODE = re.compile(
+    r"[A-Za-z][A-Za-z0-9_]{0,19}:\w{1,12}|urn:ogc:def:crs:[A-Za-z0-9_]{1,20}:[0-9.]{0,10}:\w{1,12}"
+    r"|https?://www\.opengis\.net/def/crs/[A-Za-z0-9_]{1,20}/[0-9.]{1,10}/\w{1,12}"
+)
+ENCODING_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,39}")
 TABLE_SUFFIXES = (".csv", ".xlsx", ".xls", ".ods")
 X_NAMES = ("lon", "long", "lng", "longitude", "kinh_do", "kinhdo", "x", "easting", "toa_do_x", "toadox")
 Y_NAMES = ("lat", "latitude", "vi_do", "vido", "y", "northing", "toa_do_y", "toadoy")
@@ -132,6 +138,8 @@ def read_city_file(
         file_crs = None
     else:
         file_crs = frame.crs
+        if x or y:
+            warnings.append("--x/--y ignored: the file has its own geometry (they name a table's coordinate columns)")
     source_crs, crs_from = _source_crs(frame, file_crs, crs, file_name, is_table=is_table, warnings=warnings)
     transformation = transformation_to_wgs84(source_crs)
     geoms = np.asarray(frame.geometry.values, dtype=object)
@@ -270,11 +278,7 @@ def _encoding(
 ) -> Encoding | None:
     """The encoding of a DBF's text (a shapefile's .cpg, else detected); None for formats that are UTF-8."""
     if given:
-        try:
-            "".encode(given)
-        except LookupError:
-            raise InvalidInput(f"--encoding {given!r} is not an encoding name (e.g. utf-8, cp1258)") from None
-        return Encoding(given, "--encoding")
+        return Encoding(_text_encoding(given), "--encoding")
     if info.get("driver") != "ESRI Shapefile":
         return None  # GeoPackage, GeoJSON, KML are UTF-8 by definition; CSV and XLSX: GDAL reads UTF-8
     declared = str(info.get("encoding") or "")
@@ -282,6 +286,18 @@ def _encoding(
     if declared and declared.upper() != "ISO-8859-1":
         return Encoding(declared, "declared by the file (.cpg or the DBF language id)")
     return Encoding(detect_encoding(_raw_texts(dataset, layer), file_name), "detected from the text")
+
+
+def _text_encoding(name: str) -> str:
+    """``name`` if it is a text encoding Python decodes (not a bytes transform such as zlib or base64)."""
+    try:
+        codec = codecs.lookup(name) if ENCODING_NAME.fullmatch(name) else None
+        if codec is not None and getattr(codec, "_is_text_encoding", True):
+            b"ab".decode(codec.name)
+            return name
+    except (LookupError, ValueError):  # UnicodeError is a ValueError: e.g. the 'undefined' codec
+        pass
+    raise InvalidInput(f"--encoding {name[:40]!r} is not a text encoding (e.g. utf-8, cp1258)")
 
 
 def _raw_texts(dataset: str, layer: str | None) -> list[bytes]:
@@ -368,10 +384,7 @@ def _source_crs(
 ) -> tuple[CRS, str]:  # fmt: skip
     """The CRS of the coordinates: --crs, else the file's, else WGS 84 if they are degrees; refused otherwise."""
     if given:
-        try:
-            crs = CRS.from_user_input(given)
-        except CRSError:
-            raise InvalidInput(f"--crs {given!r} is not a CRS PROJ knows (e.g. EPSG:9214)") from None
+        crs = parse_crs(given, "--crs")
         if file_crs is not None and not CRS(file_crs).equals(crs, ignore_axis_order=True):
             warnings.append(f"--crs {given} overrides the file's own CRS ({_describe(CRS(file_crs))})")
         return crs, "--crs"
@@ -405,6 +418,19 @@ def _source_crs(
             "VN-2000 zone puts them in Huế: pass --crs with the file's EPSG code"
         )
     raise InvalidInput(f"{file_name} has no CRS (.prj) and its coordinates ({seen}) are not degrees: pass --crs")
+
+
+def parse_crs(text: str, option: str) -> CRS:
+    """A CRS named by its code (``EPSG:9214``, or an OGC URN/URI of one); InvalidInput naming ``option`` otherwise.
+
+    Codes only: a PROJ string or WKT could name grid files to open on the server.
+    """
+    if len(text) > 120 or not CRS_CODE.fullmatch(text.strip()):
+        raise InvalidInput(f"{option} {text[:60]!r}: name the CRS by its code, e.g. EPSG:9214 (VN-2000 / TM-3 107-00)")
+    try:
+        return CRS.from_user_input(text.strip())
+    except CRSError:
+        raise InvalidInput(f"{option} {text!r} is not a CRS PROJ knows (e.g. EPSG:9214)") from None
 
 
 def _bounds(frame: gpd.GeoDataFrame) -> tuple[float, float, float, float] | None:

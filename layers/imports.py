@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
@@ -100,6 +101,8 @@ ACCEPTS = {
 }
 DIMENSION = {"Point": 1, "MultiPoint": 1, "LineString": 2, "MultiLineString": 2, "MultiPolygon": 3}
 LISTED = 200  # rows listed per kind in a report (the counts are always complete)
+# Longest text of each descriptive option: titles show in lists and maps, sources on every row.
+TEXT_LIMITS = {"title": 200, "title_vi": 200, "description": 2000, "source": 500, "licence": 500}
 
 
 class ImportRefused(InvalidInput):
@@ -246,6 +249,21 @@ class Plan:
     key: str | None
 
 
+def check_options(options: ImportOptions) -> None:
+    """InvalidInput naming the option that cannot be used: a bad layer id or group, text that is not plain text."""
+    imported.check_layer_id(options.layer_id)
+    if options.group not in IMPORTABLE_GROUPS:
+        raise InvalidInput(f"group {options.group[:40]!r}: a new layer goes in one of {', '.join(IMPORTABLE_GROUPS)}")
+    for name, limit in TEXT_LIMITS.items():
+        value = getattr(options, name)
+        if value is None:
+            continue
+        if len(value) > limit:
+            raise InvalidInput(f"{name}: {len(value)} characters, more than {limit}")
+        if "<" in value or ">" in value or any(unicodedata.category(c) == "Cc" and c not in "\n\r\t" for c in value):
+            raise InvalidInput(f"{name}: plain text, without < > or control characters (it is shown in pages and maps)")
+
+
 # --- the plan (no database) ---------------------------------------------------------------------
 
 
@@ -337,17 +355,11 @@ def _mode(options: ImportOptions, existing: LayerSpec | None) -> Mode:
 
 def _schema(spec: LayerSpec) -> tuple[Column, ...]:
     """A layer's attribute columns (no bookkeeping) with their types, from the registry's table."""
-    columns = []
-    for column in spec.table.columns:
-        if column.name in BOOKKEEPING:
-            continue
-        kind = column.type.python_type
-        type_: ColumnType = (
-            "boolean" if kind is bool else "integer" if kind is int else "float" if kind is float
-            else "timestamp" if kind is datetime else "date" if kind is date else "text"
-        )  # fmt: skip
-        columns.append(Column(str(column.name), type_))
-    return tuple(columns)
+    return tuple(
+        Column(str(column.name), imported.column_type(column) or "text")
+        for column in spec.table.columns
+        if column.name not in BOOKKEEPING
+    )
 
 
 def _geometry_type(frame: Any, file_name: str) -> str:
@@ -413,7 +425,10 @@ def _column_plans(
                 f"(columns: {', '.join(wanted)})"
             )
         if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", target):
-            raise InvalidInput(f"column name {target!r}: lower-case ASCII letters, digits and '_', a letter first")
+            given = f"--map {original}={target}: " if how == "--map" else ""
+            raise InvalidInput(
+                f"{given}column name {target[:63]!r}: lower-case ASCII letters, digits and '_', a letter first"
+            )
         if target in used:
             report.ignored_columns.append(f"{original} (a second column for {target!r})")
             continue
@@ -624,6 +639,7 @@ async def import_file(
     Raises ImportRefused (with its report) and writes nothing when no row can be imported; a
     dry run returns the report of the same work and rolls it back.
     """
+    check_options(options)
     async with conn.transaction(force_rollback=options.dry_run):
         row = None if options.layer_id in BUILT_IN else await imported.imported_row(conn, options.layer_id)
         existing = REGISTRY[options.layer_id] if options.layer_id in BUILT_IN else None

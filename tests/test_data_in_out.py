@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import geopandas as gpd
 import httpx
@@ -26,6 +27,8 @@ import pandas as pd
 import psycopg
 import pytest
 import shapely
+from chromium import Recorder
+from playwright.sync_api import Page
 from psycopg import AsyncConnection
 from pyproj import Geod
 
@@ -302,6 +305,9 @@ def test_api_import_publishes_the_layer_at_once(client: httpx.Client, staff_head
         assert client.get("/tiles/api_points/15/26175/14976.mvt").status_code in (200, 204)
         assert client.get("/maps/api_points").status_code == 200
         assert "api_points" in [layer["id"] for layer in client.get("/api/layers").json()]
+        openapi = client.get("/ogc/openapi", params={"f": "json"}).json()
+        assert {"/collections/api_points", "/collections/api_points/items"} <= set(openapi["paths"])
+        assert "api_points" in [tag["name"] for tag in openapi["tags"]]
         # The same id again without a mode: 409 naming the modes; an upsert with the new key updates.
         again = _post(client, "api_points", truth_geojson, admin)
         assert again.status_code == 409 and "--mode append" in again.json()["detail"]
@@ -310,6 +316,9 @@ def test_api_import_publishes_the_layer_at_once(client: httpx.Client, staff_head
     finally:
         assert client.delete("/api/layers/api_points", headers=admin).status_code == 204
     assert client.get("/ogc/collections/api_points").status_code == 404
+    openapi = client.get("/ogc/openapi", params={"f": "json"}).json()
+    assert not [path for path in openapi["paths"] if path.startswith("/collections/api_points")]
+    assert "/collections/schools/items" in openapi["paths"]  # the others stay
     assert client.delete("/api/layers/schools", headers=admin).status_code == 409
 
 
@@ -336,7 +345,8 @@ def test_a_2_gb_upload_is_refused_before_it_is_read(server: str, staff_headers) 
     token = staff_headers("gis_admin")["Authorization"]
     request = (
         f"POST /api/layers/huge/imports HTTP/1.1\r\nHost: {host}\r\nAuthorization: {token}\r\n"
-        f"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: {2 * 1024**3}\r\n\r\n--x\r\n"
+        f"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: {2 * 1024**3}\r\n"
+        "Connection: close\r\n\r\n--x\r\n"
     )
     with socket.create_connection((host, int(port)), timeout=30) as sock:
         sock.sendall(request.encode())
@@ -348,17 +358,23 @@ def test_a_2_gb_upload_is_refused_before_it_is_read(server: str, staff_headers) 
 
 
 def test_a_chunked_upload_is_cut_once_it_passes_the_cap(client: httpx.Client, staff_headers, loaded) -> None:
+    """The import path's own cap (the suite sets 4 MiB; 512 MiB by default), counted as the bytes arrive."""
     cap = loaded.import_max_bytes
+    assert cap <= 16 * 1024 * 1024, "the suite's servers run with a small import cap (tests/conftest.py)"
+    assert cap != loaded.body_limit_bytes  # so the answer shows which cap applied
+    sent = 0
 
     def chunks() -> Iterator[bytes]:  # no Content-Length: the cap is counted as the bytes arrive
+        nonlocal sent
         yield b'--x\r\nContent-Disposition: form-data; name="file"; filename="big.geojson"\r\n\r\n'
-        block = b" " * (8 * 1024 * 1024)
-        for _ in range(cap // len(block) + 2):
+        block = b" " * (256 * 1024)
+        for _ in range(cap // len(block) + 8):
+            sent += len(block)
             yield block
 
     headers = {**staff_headers("gis_admin"), "Content-Type": "multipart/form-data; boundary=x"}
     response = client.post("/api/layers/huge/imports", content=chunks(), headers=headers)
-    assert response.status_code == 413
+    assert response.status_code == 413 and f"limit of {cap // 2**20} MiB" in response.json()["detail"]
 
 
 def test_bad_uploads_are_4xx_naming_the_problem(client: httpx.Client, staff_headers, db, tmp_path: Path) -> None:
@@ -376,6 +392,43 @@ def test_bad_uploads_are_4xx_naming_the_problem(client: httpx.Client, staff_head
     assert refused.status_code == 400 and refused.json()["report"]["outside_city"] == [1]
     assert _post(client, "bad_upload", sea, admin, mode="sideways").status_code == 400
     assert nothing_written(db, "bad_upload")
+
+
+def test_portal_and_home_page_list_an_imported_layer_in_a_browser(
+    page: tuple[Page, Recorder], client: httpx.Client, server: str, staff_headers, truth_geojson: Path
+) -> None:
+    """Imported through the API, the layer is in the portal's list, draws on its map, and is on the home page."""
+    tab, recorder = page
+    admin = staff_headers("gis_admin")
+    response = _post(
+        client, "browser_points", truth_geojson, admin, title="Browser points", title_vi="Điểm trình duyệt"
+    )
+    assert response.status_code == 201, response.text
+    try:
+        tab.goto(f"{server}/portal")
+        tab.wait_for_selector("body[data-map-ready=true]")
+        label = tab.locator("label[for=layer-browser_points]")
+        assert label.text_content().strip() == "Điểm trình duyệt"
+        tab.check("#layer-browser_points")
+        ids = tab.evaluate(
+            "() => JSON.parse(document.getElementById('portal-config').textContent)"
+            ".layers.find(l => l.id === 'browser_points').paint.map(p => p.id)"
+        )
+        tab.wait_for_function(
+            "(ids) => window.portal.map.areTilesLoaded() && "
+            "window.portal.map.queryRenderedFeatures({layers: ids}).length > 0",
+            arg=ids,
+            timeout=20_000,
+        )
+        assert any("/tiles/browser_points/" in url for url in recorder.urls)
+        tab.goto(f"{server}/?lang=en")
+        link = tab.locator('a[href="/ogc/collections/browser_points"]')
+        assert link.text_content().strip() == "Browser points"
+        link.click()
+        tab.wait_for_url(f"{server}/ogc/collections/browser_points")
+        assert "Browser points" in tab.content()
+    finally:
+        assert client.delete("/api/layers/browser_points", headers=admin).status_code == 204
 
 
 # --- export --------------------------------------------------------------------------------
@@ -408,6 +461,120 @@ def test_export_refuses_what_it_cannot_do_safely(client: httpx.Client, params: d
     response = client.get("/api/layers/schools/export", params=params)
     assert response.status_code == 400 and message in response.json()["detail"]
     assert client.get("/api/layers/schools/export", params={"format": "csv"}).status_code == 200  # still there
+
+
+# Hostile filters on an export (the CLI's --where is the same code): SQL, ECQL the export does not
+# run (functions, arithmetic, spatial and column-to-column tests), values of another type than
+# their column's, columns that are not published (a report's free text), and sheer size.
+HOSTILE_WHERE = [
+    ("schools", "students > 1; DROP TABLE schools", "not an ECQL expression"),
+    ("schools", "1=1", "starts with a column name"),
+    ("schools", "name = 'a' OR 1=1", "starts with a column name"),
+    ("schools", "pg_sleep(10) = 1", "not Function"),
+    ("schools", "strToUpperCase(name) = 'A'", "not Function"),
+    ("schools", "students + 1 > 2", "not Add"),
+    ("schools", "name = students", "compare name with a value"),
+    ("schools", "INTERSECTS(geom, POINT(107.58 16.47))", "GeometryIntersects is not supported"),
+    ("schools", "students = 'abc'", "students is a number"),
+    ("schools", "school_level > 5", "school_level is text"),
+    ("schools", "students LIKE '1%'", "LIKE compares a text column"),
+    ("schools", "synthetic = 'maybe'", "synthetic is true or false"),
+    ("schools", "updated_at > 'yesterday'", "updated_at must be a date-time"),
+    ("schools", "updated_at AFTER 9999-01-01T00:00:00Z", "between 1900-01-01 and 2200-01-01"),
+    ("schools", "students = 99999999999999999999999999", "does not fit its column"),
+    ("schools", "password = 'x'", "'password' is not a column"),
+    ("citizen_reports", "description LIKE '%'", "'description' is not a column"),
+    ("citizen_reports", "idempotency_key IS NOT NULL", "'idempotency_key' is not a column"),
+    ("schools", "name = '" + "x" * 5000 + "'", "more than 4000"),
+    ("schools", " OR ".join(f"id = {i}" for i in range(300)), "more than 200 conditions"),
+]
+
+
+@pytest.mark.parametrize(("layer", "where", "message"), HOSTILE_WHERE, ids=[w[:30] for _, w, _ in HOSTILE_WHERE])
+def test_export_where_refuses_hostile_filters(client: httpx.Client, layer: str, where: str, message: str) -> None:
+    response = client.get(f"/api/layers/{layer}/export", params={"format": "geojson", "where": where})
+    assert response.status_code == 400 and message in response.json()["detail"], response.text[:300]
+    assert "description" not in response.json()["detail"].partition("columns:")[2]  # unpublished: never listed
+
+
+def test_export_where_values_stay_values(client: httpx.Client, db) -> None:
+    """SQL inside an ECQL string is part of the value; typed values select what SQL selects; no free text leaks."""
+
+    def names(where: str) -> list[str]:
+        response = client.get("/api/layers/schools/export", params={"format": "geojson", "where": where})
+        assert response.status_code == 200, response.text[:300]
+        return [feature["properties"]["name"] for feature in response.json()["features"]]
+
+    assert names("name = 'x\"; DROP TABLE schools; --'") == []
+    assert names("name IN (" + ", ".join(f"'n{i}'" for i in range(300)) + ")") == []
+    expected = db.execute("SELECT count(*) FROM schools WHERE school_level = 'primary' AND students >= 300 "
+                          "AND updated_at > '2020-01-01'").fetchone()[0]  # fmt: skip
+    assert expected > 0
+    assert len(names("school_level = 'primary' AND students >= 300 AND updated_at > '2020-01-01'")) == expected
+    # A report's description is personal data: the export has no such column, whatever is asked.
+    text = db.execute("SELECT description FROM citizen_reports ORDER BY id LIMIT 1").fetchone()[0]
+    export = client.get("/api/layers/citizen_reports/export", params={"format": "csv", "where": "code IS NOT NULL"})
+    assert export.status_code == 200 and text not in export.text
+    assert "description" not in export.text.splitlines()[0].split(",")
+
+
+HOSTILE_TEXT = ("'; DROP TABLE schools;--", "' OR '1'='1", "<script>alert('huegis')</script>", "\x00",
+                "../../../../etc/passwd", "x" * 5000, "Huế 🌊 \u202e\ufeff")  # fmt: skip
+# Each import form field, the word its refusal names it by, and values aimed at it in particular.
+IMPORT_FIELDS = {
+    "mode": ("mode", ("sideways",)),
+    "key": ("key", ("id",)),
+    "title": ("title", ()),
+    "title_vi": ("title_vi", ()),
+    "description": ("description", ()),
+    "group": ("group", ("operations", "admin")),
+    "crs": ("crs", ("+proj=longlat +nadgrids=@/etc/passwd", "EPSG:999999", "/etc/passwd")),
+    "encoding": ("encoding", ("zlib", "undefined", "rot13")),
+    "source_layer": ("layer", ()),
+    "map": ("map", ("ten=id", "ten=x; DROP TABLE schools", "nothing=name")),
+    "source": ("source", ()),
+    "licence": ("licence", ()),
+    "allow_outside": ("allow_outside", ()),
+    "dry_run": ("dry_run", ()),
+}
+
+
+def test_import_fields_refuse_hostile_values(client: httpx.Client, staff_headers, db, truth_geojson: Path,
+                                             tmp_path: Path) -> None:  # fmt: skip
+    """Every form field of the import, and the layer id: a 4xx naming the field or a harmless dry run; never a 5xx."""
+    admin = staff_headers("gis_admin")
+    schools = db.execute("SELECT count(*) FROM schools").fetchone()
+    failures, refused = [], 0
+    for field, (word, extras) in IMPORT_FIELDS.items():
+        for value in (*HOSTILE_TEXT, *extras):
+            response = _post(client, "probe_layer", truth_geojson, admin, **{"dry_run": "true", field: value})
+            if response.status_code >= 500 or (response.status_code >= 400 and word not in response.text):
+                failures.append(f"{field}={value[:40]!r}: {response.status_code} {response.text[:200]}")
+            refused += response.status_code >= 400
+    table = tmp_path / "bang.csv"
+    table.write_text("ten,kinh_do,vi_do\nChợ Đông Ba,107.588,16.4735\n")
+    for field in ("x", "y"):
+        for value in HOSTILE_TEXT:
+            response = _post(client, "probe_layer", table, admin, dry_run="true", **{field: value})
+            if response.status_code != 400 or f"--{field}" not in response.text:
+                failures.append(f"{field}={value[:40]!r}: {response.status_code} {response.text[:200]}")
+    for layer_id in ("'; DROP TABLE schools;--", "pg_class", "Schools", "x" * 64, "citizen_reports", "kpi_units"):
+        response = _post(client, quote(layer_id, safe=""), truth_geojson, admin, dry_run="true", mode="append")
+        if not 400 <= response.status_code < 500:
+            failures.append(f"layer {layer_id[:40]!r}: {response.status_code} {response.text[:200]}")
+    assert not failures, "\n".join(failures)
+    assert refused > 60
+    assert nothing_written(db, "probe_layer") and db.execute("SELECT count(*) FROM schools").fetchone() == schools
+    # Text that looks like SQL is stored as text.
+    title = "Điểm '; DROP TABLE schools;--"
+    response = _post(client, "probe_layer", truth_geojson, admin, title=title, source="sổ '); --")
+    assert response.status_code == 201, response.text
+    try:
+        row = db.execute("SELECT title, source FROM imported_layers WHERE id = 'probe_layer'").fetchone()
+        assert row == (title, "sổ '); --")
+        assert client.get("/ogc/collections/probe_layer", params={"f": "json"}).json()["title"] == title
+    finally:
+        assert client.delete("/api/layers/probe_layer", headers=admin).status_code == 204
 
 
 # --- round trip ----------------------------------------------------------------------------

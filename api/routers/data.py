@@ -31,7 +31,7 @@ from geo.qgis import project_bytes
 from geo.registry import REGISTRY
 from layers.city_files import read_city_file
 from layers.exports import FORMATS, MEDIA_TYPES, format_of, parse_bbox, read_layer, target_crs, write_file
-from layers.imports import MODES, ImportOptions, ImportRefused, import_file
+from layers.imports import MODES, ImportOptions, ImportRefused, check_options, import_file
 
 router = APIRouter(tags=["layers"])
 IMPORT_PATH = re.compile(r"/api/layers/[^/]+/imports")
@@ -84,6 +84,7 @@ async def import_layer_file(
         layer_id=layer_id, mode=mode, key=key or None, title=title, title_vi=title_vi, description=description,
         group=group, mapping=mapping, source=source, licence=licence, allow_outside=allow_outside, dry_run=dry_run,
     )  # fmt: skip
+    check_options(options)  # before the file is read: a refusal costs nothing
     with tempfile.TemporaryDirectory(prefix="huegis-import-") as tmp:
         path = FilePath(tmp) / name
         await _save(file, path)
