@@ -48,6 +48,7 @@ PATH_DEFAULTS: dict[str, Any] = {
     "tile_row": "1866",
     "tile_col": "3273",
     "layer": "schools",
+    "layer_id": "schools",
     "tileset_id": "schools",
     "name": "flood_depth_100y",
 }
