@@ -28,6 +28,7 @@ from typing import Any
 import psycopg
 import yaml
 from fastapi import FastAPI
+from pygeoapi import l10n
 from pygeoapi.openapi import get_oas
 from pygeoapi.provider.sql import get_table_model
 from pygeoapi.util import yaml_load
@@ -70,6 +71,8 @@ def publish_on_pygeoapi(changed: set[str], removed: set[str]) -> None:
     api.openapi = patched_openapi(api.openapi, {**api.config, "resources": resources}, changed, removed)
     api.config["resources"] = resources
     api.tpl_config["resources"] = copy.deepcopy(resources)
+    # HTML pages render a translated copy of the configuration that pygeoapi caches per language.
+    l10n._cfg_cache.clear()
 
 
 def patched_openapi(document: Any, config: dict[str, Any], changed: set[str], removed: set[str]) -> dict[str, Any]:

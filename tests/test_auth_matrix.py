@@ -9,6 +9,7 @@ refused one must be 401 (anonymous) or 403 and change nothing.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,6 +27,7 @@ from geo.auth.roles import (
     DISASTERS,
     HOTLINE,
     HOTSPOTS,
+    LAYERS_IMPORT,
     READ_REPORTS,
     ROLES,
     RUN_ESCALATIONS,
@@ -170,11 +172,15 @@ def unscoped_probes(world: World, principal: Principal | None) -> dict[tuple[str
     call = {"direction": "in", "duration_s": 42, "note": "matrix"}
     hotline_report = {**call, "category": "garbage", "description": "Rác chất đống trước nhà (ma trận)",
                       "lon": CITADEL[0], "lat": CITADEL[1]}  # fmt: skip
-    can = {permission: allows(principal, permission) for permission in (HOTLINE, DISASTERS, HOTSPOTS, RUN_ESCALATIONS)}
+    can = {permission: allows(principal, permission)
+           for permission in (HOTLINE, DISASTERS, HOTSPOTS, RUN_ESCALATIONS, LAYERS_IMPORT)}  # fmt: skip
     zone = world.zone() if can[DISASTERS] else 1  # refused requests never reach the zone
     cancel_zone = world.zone() if can[DISASTERS] else 1
     exercise = {"return_period_years": 100, "onset": (onset + timedelta(days=1)).isoformat(), "hours": 6}
     tiny_csv = {"events": ("x.csv", b"id,created_at\n", "text/csv")}
+    point = json.dumps({"type": "Feature", "properties": {"ten": "a"},
+                        "geometry": {"type": "Point", "coordinates": CITADEL}}).encode()  # fmt: skip
+    dry_import = {"files": {"file": ("a.geojson", point)}, "data": {"dry_run": "true"}}
     # (method, route, path, request, allowed, success); heavy hot-spot probes stop at a parameter
     # check that runs only after authorisation.
     rows = [
@@ -190,6 +196,10 @@ def unscoped_probes(world: World, principal: Principal | None) -> dict[tuple[str
         ("POST", "/api/hotspots/run", None, {"json": {"category": "no_such_category"}}, can[HOTSPOTS], (404,)),
         ("POST", "/api/hotspots/backtest", None, {"files": tiny_csv}, can[HOTSPOTS], (400,)),
         ("GET", "/api/auth/me", None, {}, principal is not None, (200,)),
+        # An import's dry run writes nothing; removing a layer that does not exist is a 404 after authorisation.
+        ("POST", "/api/layers/{layer_id}/imports", "/api/layers/matrix_points/imports", dry_import,
+         can[LAYERS_IMPORT], (200,)),
+        ("DELETE", "/api/layers/{layer_id}", "/api/layers/matrix_no_such_layer", {}, can[LAYERS_IMPORT], (404,)),
     ]  # fmt: skip
     return {(method, route): (method, path or route, kwargs, allowed, success)
             for method, route, path, kwargs, allowed, success in rows}  # fmt: skip
