@@ -16,8 +16,11 @@ from geo.errors import (
     Forbidden,
     HueGISError,
     InvalidInput,
+    MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
+    PreconditionFailed,
+    PreconditionRequired,
 )
 
 log = logging.getLogger("huegis.api")
@@ -46,6 +49,9 @@ STATUS: dict[type[HueGISError], int] = {
     Forbidden: 403,
     NotFound: 404,
     InvalidInput: 400,
+    MethodNotAllowed: 405,
+    PreconditionFailed: 412,
+    PreconditionRequired: 428,
     Conflict: 409,
     DatabaseUnavailable: 503,
 }

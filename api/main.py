@@ -24,6 +24,7 @@ from api.routers import (
     auth,
     data,
     disasters,
+    editing,
     emergency,
     feeds,
     health,
@@ -35,6 +36,7 @@ from api.routers import (
     open311,
     operations,
     pages,
+    planning,
     portal,
     reports,
     spatial,
@@ -50,9 +52,12 @@ from tiles.cache import TileStore
 STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
 ROUTERS = (
     ogc.router,
+    editing.router,  # Part 4 writes on the fast path's URLs, before the pygeoapi mount
     health.router,
     auth.router,
     layers.router,
+    editing.history,
+    planning.router,
     pages.router,
     tiles_router,
     maps.router,
@@ -97,9 +102,12 @@ def install_abuse_limits(app: FastAPI, settings: Settings) -> None:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PATCH", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Device-Id", "X-API-Key"],
-            expose_headers=["Location", "Retry-After", "Idempotent-Replayed"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=[
+                *("Authorization", "Content-Type", "Idempotency-Key", "X-Device-Id", "X-API-Key"),
+                *("If-Match", "Content-Crs"),  # feature edits (api/routers/editing.py)
+            ],
+            expose_headers=["Location", "Retry-After", "Idempotent-Replayed", "ETag", "Allow"],
             max_age=600,
         )
 
@@ -162,4 +170,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount(ogc.PREFIX, ogc.create_ogc_app(settings), name="ogc")
+    editing.advertise_part4()
     return app

@@ -24,7 +24,10 @@ def load(
     except (HueGISError, KeyError) as exc:
         raise fail(exc) from exc
     for result in results:
-        typer.echo(f"{result.layer_id:22} {result.rows:>7} rows  {'loaded' if result.loaded else 'unchanged'}")
+        state = "loaded" if result.loaded else "unchanged"
+        if result.kept_edits:
+            state = f"kept: {result.kept_edits} staff edits since the last load (--force overwrites them)"
+        typer.echo(f"{result.layer_id:22} {result.rows:>7} rows  {state}")
 
 
 kpis_app = typer.Typer(help="Report KPIs: the kpi_unit_month choropleth layer.", no_args_is_help=True)

@@ -13,6 +13,7 @@ from cli.exchange import export_command, import_command, layers_app, qgis_app
 from cli.hotspots import hotspots_app
 from cli.maps import maps_app
 from cli.ogc import ogc_app, ogc_openapi
+from cli.planning import planning_app
 from geo.settings import get_settings
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ app.add_typer(kpis_app, name="kpis")
 app.add_typer(ogc_app, name="ogc")
 app.add_typer(maps_app, name="maps")
 app.add_typer(hotspots_app, name="hotspots")
+app.add_typer(planning_app, name="planning")
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 app.command("import")(import_command)

@@ -31,3 +31,19 @@ class PayloadTooLarge(InvalidInput):
 
 class Forbidden(HueGISError):
     """The caller may not do this to this object (maps to 403)."""
+
+
+class PreconditionRequired(HueGISError):
+    """A conditional request was required and the condition (``If-Match``) is missing (maps to 428)."""
+
+
+class PreconditionFailed(Conflict):
+    """The object changed since the client read it: its ``If-Match`` no longer matches (maps to 412)."""
+
+
+class MethodNotAllowed(HueGISError):
+    """The object never accepts this method, whoever asks (maps to 405 with ``Allow``)."""
+
+    def __init__(self, message: str, allow: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.headers = {"Allow": ", ".join(allow)}

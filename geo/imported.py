@@ -149,6 +149,7 @@ def _spec(row_json: str) -> LayerSpec:
         style=Style(**style) if style else default_style(row["id"], row["geometry_type"]),
         source=row["source"],
         licence=row["licence"],
+        editable=True,  # the city's own data, maintained by GIS administrators (no department owns it)
     )
 
 

@@ -63,6 +63,11 @@ class LayerSpec:
     # Columns that end a row's validity (time_field starts it): OGC ``datetime=t`` then selects
     # the rows active at t (time_field <= t < each end that is set), not time_field = t.
     time_end_fields: tuple[str, ...] = ()
+    # Editing over OGC API Features Part 4 (geo/editing.py): only layers maintained by people, never
+    # derived ones. ``owner`` is the department (departments.code) whose staff may edit it besides
+    # the GIS administrators; None: GIS administrators only.
+    editable: bool = False
+    owner: str | None = None
 
     @property
     def mvt_fields(self) -> tuple[str, ...]:
@@ -125,6 +130,8 @@ LAYERS: tuple[LayerSpec, ...] = (
         source=SYNTH,
         licence="CC0-1.0 (generated)",
         synthetic="yes",
+        editable=True,
+        owner="so_xay_dung",
     ),
     LayerSpec(
         id="land_parcels",
@@ -141,6 +148,8 @@ LAYERS: tuple[LayerSpec, ...] = (
         source=SYNTH,
         licence="CC0-1.0 (generated)",
         synthetic="yes",
+        editable=True,
+        owner="so_nong_nghiep_moi_truong",
     ),
     LayerSpec(
         id="construction_permits",
@@ -170,6 +179,8 @@ LAYERS: tuple[LayerSpec, ...] = (
         licence="CC0-1.0 (generated)",
         synthetic="yes",
         time_field="issued_on",
+        editable=True,
+        owner="so_xay_dung",
     ),
     LayerSpec(
         id="tourism_sites",
@@ -194,6 +205,8 @@ LAYERS: tuple[LayerSpec, ...] = (
         style=Style(color="#8e24aa", radius=5),
         source=GEONAMES,
         licence="CC-BY-4.0",
+        editable=True,
+        owner="so_du_lich",
     ),
     LayerSpec(
         id="health_facilities",
@@ -209,6 +222,8 @@ LAYERS: tuple[LayerSpec, ...] = (
         source=SYNTH,
         licence="CC0-1.0 (generated)",
         synthetic="yes",
+        editable=True,
+        owner="so_y_te",
     ),
     LayerSpec(
         id="schools",
@@ -223,6 +238,43 @@ LAYERS: tuple[LayerSpec, ...] = (
         style=Style(color="#1565c0", radius=4),
         source=f"{SYNTH}; universities: {GEONAMES}",
         licence="CC0-1.0 (generated); CC-BY-4.0 (GeoNames rows)",
+        synthetic="mixed",
+        editable=True,
+        owner="so_giao_duc_dao_tao",
+    ),
+    LayerSpec(
+        id="planning_conflicts",
+        title="Planning conflicts",
+        title_vi="Xung đột quy hoạch",
+        description="Live construction permits whose building use (or whose parcel's land use) the planning zone "
+        "does not allow outright, and open construction-violation reports with no live permit within 50 m or "
+        "at odds with the zone: verdict conflict, conditional (needs a further approval), no_permit or unknown "
+        "(no rule). Rules: layers/data/catalogue/planning_rules.yml; kept up to date by triggers (docs/planning.md).",
+        group="thematic",
+        model=models.PlanningConflict,
+        geometry_type="Point",
+        fields=(
+            "subject_type",
+            "subject_code",
+            "building_use",
+            "plan_code",
+            "zone_type",
+            "parcel_no",
+            "land_use",
+            "use_verdict",
+            "land_verdict",
+            "verdict",
+            "permit_no",
+            "permit_distance_m",
+            "reason",
+            "ward_code",
+            *_COMMON,
+        ),
+        keywords=("planning", "construction", "conflicts", "permits"),
+        tile_fields=("subject_type", "subject_code", "building_use", "zone_type", "verdict", "ward_code"),
+        style=Style(color="#ff6f00", radius=5),
+        source="HueGIS planning-conflict check of construction_permits and citizen_reports",
+        licence="CC0-1.0 (derived)",
         synthetic="mixed",
     ),
     LayerSpec(

@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     import_max_bytes: int = 512 * 1024 * 1024
     # Browser origins allowed to call the API from other sites (JSON list); none: no CORS headers.
     cors_origins: list[str] = []
+    # Feature edits (PUT/PATCH/DELETE on /ogc/.../items/{id}) must carry If-Match with the feature's
+    # ETag ("required": 428 without it). QGIS never sends one: "optional" lets such writes through
+    # as last-writer-wins (each is still kept in the feature's history). docs/editing.md.
+    edit_if_match: Literal["required", "optional"] = "required"
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

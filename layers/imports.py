@@ -37,7 +37,8 @@ from layers.sources import ascii_name
 
 Mode = Literal["create", "append", "replace", "upsert"]
 MODES: tuple[Mode, ...] = ("create", "append", "replace", "upsert")
-# Sector layers a city maintains; derived layers and the report/disaster workflows are not imported into.
+# The groups a new layer may join. Into built-in layers, imports go where editing goes (LayerSpec.editable):
+# the sector layers people maintain, never derived layers or the report and disaster workflows.
 IMPORTABLE_GROUPS = ("thematic", "reference")
 # Vietnamese attribute names a GIS department uses (accents removed) -> the platform's names.
 VIETNAMESE_NAMES = {
@@ -345,10 +346,11 @@ def _mode(options: ImportOptions, existing: LayerSpec | None) -> Mode:
         raise Conflict(
             f"layer {options.layer_id!r} exists: import into it with --mode append, replace or upsert --key FIELD"
         )
-    if existing.id in BUILT_IN and existing.group not in IMPORTABLE_GROUPS:
+    if existing.id in BUILT_IN and not existing.editable:
+        maintained = ", ".join(spec.id for spec in REGISTRY.values() if spec.id in BUILT_IN and spec.editable)
         raise InvalidInput(
-            f"layer {existing.id!r} ({existing.group}) is derived or has its own workflow; "
-            f"imports go into thematic and reference layers"
+            f"layer {existing.id!r} is derived, reference data or has its own workflow; imports go into the "
+            f"layers people maintain ({maintained}) or a new layer"
         )
     return options.mode
 

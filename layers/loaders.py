@@ -22,6 +22,7 @@ from psycopg import sql
 from tqdm import tqdm
 
 from geo.errors import DatabaseUnavailable
+from geo.planning import load_rules
 from geo.registry import REGISTRY
 from geo.reports.catalogue import load_catalogue
 from geo.settings import Settings
@@ -127,6 +128,7 @@ class LoadResult:
     layer_id: str
     rows: int
     loaded: bool
+    kept_edits: int = 0  # staff edits since the last load that kept the layer from being reloaded
 
 
 def checksum(layer_id: str, settings: Settings) -> str:
@@ -195,14 +197,21 @@ def load_layers(settings: Settings, *, only: list[str] | None = None, force: boo
         raise DatabaseUnavailable(f"cannot connect to the database: {exc}") from exc
     with conn:
         load_catalogue(conn)  # report categories and departments: small reference data, upserted
+        load_rules(conn)  # the planning-conflict rule table (rewritten only when the file changed)
         for layer_id in tqdm([i for i in SOURCES if i in wanted], desc="Loading Huế layers", unit="layer"):
             source = SOURCES[layer_id]
             digest = checksum(layer_id, settings)
             previous = conn.execute(
                 "SELECT checksum, rows FROM layer_loads WHERE layer_id = %s", (layer_id,)
             ).fetchone()
-            if previous and previous[0] == digest and not force:
-                results.append(LoadResult(layer_id, previous[1], loaded=False))
+            # A reload would overwrite what staff edited since (geo/editing.py): only with --force.
+            edits = conn.execute(
+                "SELECT count(*) FROM feature_history h JOIN layer_loads l USING (layer_id) "
+                "WHERE h.layer_id = %s AND h.at > l.loaded_at",
+                (layer_id,),
+            ).fetchone()[0]  # type: ignore[index]
+            if previous and (previous[0] == digest or edits) and not force:
+                results.append(LoadResult(layer_id, previous[1], loaded=False, kept_edits=edits))
                 continue
             frame = source.read(settings)
             with conn.transaction():

@@ -20,18 +20,22 @@ import httpx
 import psycopg
 import pytest
 from disaster_fixtures import SQUARE, zone_body
+from psycopg import sql
 
 from geo.auth.policy import Principal, in_scope
 from geo.auth.roles import (
     ACTION_PERMISSIONS,
     DISASTERS,
+    EDIT_LAYERS,
     HOTLINE,
     HOTSPOTS,
     LAYERS_IMPORT,
     READ_REPORTS,
+    RESTORE_FEATURES,
     ROLES,
     RUN_ESCALATIONS,
 )
+from geo.registry import REGISTRY
 from geo.settings import Settings
 from geo.times import TZ
 
@@ -54,6 +58,8 @@ PRINCIPALS: dict[str, Principal | None] = {
 }
 # Reports whose handler is inside or outside the scoped principals' scope.
 OBJECTS = ("own_ward", "other_ward", "own_department", "other_department")
+# Layers the scoped principals' department owns (construction permits: so_xay_dung) or does not.
+LAYER_OBJECTS = {"own_layer": "construction_permits", "other_layer": "health_facilities"}
 PROBED_ACTIONS = ("assign", "escalate", "approve_extension")  # one per permission: handle, route, decide
 
 
@@ -70,6 +76,7 @@ class World:
     settings: Settings
     headers: dict[str, dict[str, str]]
     other_ward: tuple[str, float, float]  # code, lon, lat
+    features: dict[str, str]  # layer id → a feature with a history (made by a GIS administrator)
 
     def file(self, obj: str) -> dict[str, Any]:
         """A fresh report handled by the object's unit or department."""
@@ -115,10 +122,31 @@ def world(server: str, loaded: Settings) -> Iterator[World]:
             (WARD,),
         ).fetchone()
         assert row is not None
-        world = World(client, db, loaded, headers, (row[0], row[1], row[2]))
+        features = {layer: edited_feature(client, loaded, layer) for layer in LAYER_OBJECTS.values()}
+        world = World(client, db, loaded, headers, (row[0], row[1], row[2]), features)
         yield world
         db.execute("DELETE FROM disaster_zones WHERE id IN (SELECT zone_id FROM disaster_messages "
                    "WHERE actor LIKE 'matrix.%%')")  # fmt: skip
+        for layer, fid in features.items():
+            db.execute(sql.SQL("DELETE FROM {} WHERE id = %s").format(sql.Identifier(layer)), (int(fid),))
+
+
+FEATURES = {
+    "construction_permits": {"permit_no": "GPXD-MATRIX-1", "project_name": "Nhà ở (ma trận)", "permit_type": "repair",
+                             "building_use": "house", "status": "issued", "issued_on": "2026-11-02"},
+    "health_facilities": {"name": "Phòng khám (ma trận)", "facility_type": "clinic", "ownership": "private"},
+}  # fmt: skip
+
+
+def edited_feature(client: httpx.Client, settings: Settings, layer: str) -> str:
+    """A feature created through the editing API, so it has a history."""
+    point = {"type": "Point", "coordinates": list(CITADEL)}
+    body = {"type": "Feature", "geometry": point, "properties": FEATURES[layer]}
+    response = client.post(f"/ogc/collections/{layer}/items", json=body,
+                           headers={**auth_helpers.staff_headers(settings, "gis_admin"),
+                                    "Content-Type": "application/geo+json"})  # fmt: skip
+    assert response.status_code == 201, response.text
+    return response.headers["Location"].rsplit("/", 1)[1]
 
 
 def handler(report: dict[str, Any]) -> dict[str, Any]:
@@ -137,6 +165,25 @@ def allows(principal: Principal | None, permission: str, report: dict[str, Any] 
     if principal is None or permission not in ROLES[principal.role].permissions:
         return False
     return report is None or in_scope(principal, report)
+
+
+def layer_allows(principal: Principal | None, permission: str, layer: str) -> bool:
+    """A layer permission reaches every layer for city-wide roles, the department's own layers otherwise."""
+    if principal is None or permission not in ROLES[principal.role].permissions:
+        return False
+    return principal.spec.scope == "city" or principal.department == REGISTRY[layer].owner
+
+
+def history_probe(world: World, principal: Principal | None, obj: str) -> Probe:
+    layer = LAYER_OBJECTS[obj]
+    path = f"/api/layers/{layer}/features/{world.features[layer]}/history"
+    return "GET", path, {}, layer_allows(principal, EDIT_LAYERS, layer), (200,)
+
+
+def restore_probe(world: World, principal: Principal | None, obj: str) -> Probe:
+    layer = LAYER_OBJECTS[obj]
+    path = f"/api/layers/{layer}/features/{world.features[layer]}/history/1/restore"
+    return "POST", path, {}, layer_allows(principal, RESTORE_FEATURES, layer), (200,)
 
 
 def action_probe(world: World, principal: Principal | None, obj: str, action: str) -> Probe:
@@ -210,6 +257,10 @@ SCOPED = {
     ("GET", "/api/staff/queue"): "queue",
     ("GET", "/api/staff/reports/{code}"): "report",
 }
+LAYER_SCOPED = {
+    ("GET", "/api/layers/{layer_id}/features/{fid}/history"): history_probe,
+    ("POST", "/api/layers/{layer_id}/features/{fid}/history/{version}/restore"): restore_probe,
+}
 
 
 def secured_operations(client: httpx.Client) -> set[tuple[str, str]]:
@@ -224,7 +275,7 @@ def secured_operations(client: httpx.Client) -> set[tuple[str, str]]:
 
 
 def test_every_secured_route_is_in_the_matrix(world: World) -> None:
-    covered = set(SCOPED) | set(unscoped_probes(world, None))
+    covered = set(SCOPED) | set(LAYER_SCOPED) | set(unscoped_probes(world, None))
     assert secured_operations(world.client) == covered
 
 
@@ -262,6 +313,8 @@ def test_matrix(world: World, name: str) -> None:
     for obj in OBJECTS:
         probes += [action_probe(world, principal, obj, action) for action in PROBED_ACTIONS]
         probes += [queue_probe(world, principal, obj), report_probe(world, principal, obj)]
+    for obj in LAYER_OBJECTS:
+        probes += [probe(world, principal, obj) for probe in LAYER_SCOPED.values()]
     probes += list(unscoped_probes(world, principal).values())
     failures: list[str] = []
     for probe in probes:

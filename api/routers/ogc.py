@@ -29,6 +29,7 @@ from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import OutageAs503
+from geo.editing import etag
 from geo.ogc.features import InvalidParameter, Unsupported, fetch_item, fetch_page, parse_items_query
 from geo.ogc.openapi import generate_openapi
 from geo.registry import REGISTRY, LayerSpec
@@ -130,7 +131,9 @@ async def item(layer_id: str, identifier: str, request: Request) -> Response:
     # The feature text ends with its closing brace: pygeoapi's members go in before it.
     members = _members({"prev": found.prev, "next": found.next, "links": links})
     body = b"".join((found.feature[:-1], b",", members, b"}"))
-    return Response(body, headers=_headers(request), media_type=_media_type(request))
+    # The ETag a Part 4 write sends back in If-Match (geo/editing.py).
+    headers = {**_headers(request), "ETag": etag(found.feature)}
+    return Response(body, headers=headers, media_type=_media_type(request))
 
 
 def _format(request: Request) -> str | None:

@@ -85,6 +85,14 @@ def require_on_report(principal: Principal, permission: str, report: Mapping[str
         )
 
 
+def require_on_layer(principal: Principal, permission: str, layer_id: str, owner: str | None) -> None:
+    """Forbidden unless the principal holds ``permission`` and the layer is within its scope (its department's)."""
+    require(principal, permission)
+    if principal.spec.scope != "city" and (owner is None or principal.department != owner):
+        keeper = f"department {owner} and the GIS administrators" if owner else "the GIS administrators"
+        raise Forbidden(f"layer {layer_id} is maintained by {keeper}; {principal.describe()} may not act on it")
+
+
 def require_action(principal: Principal, action: str) -> str:
     """The permission ``action`` needs, checked against the role (not yet the report); Forbidden if missing."""
     permission = ACTION_PERMISSIONS.get(action)

@@ -3,7 +3,9 @@
 A role's ``scope`` says which reports its report permissions reach: ``unit`` (the reports a
 ward/commune handles), ``department`` (the reports routed to a city department), ``unit_or_department``
 (a unit head: whichever of the two the account names) or ``city`` (every report). Permissions
-that do not concern reports (disasters, hot spots, the hotline) are not scoped.
+that do not concern reports (disasters, hot spots, the hotline) are not scoped. Layer editing is
+scoped the same way over layers: a city-wide role edits every editable layer, a department's
+staff the layers their department owns (``LayerSpec.owner``).
 """
 
 from __future__ import annotations
@@ -27,8 +29,13 @@ DISASTERS = "disasters.write"  # create, update and cancel zones; flood exercise
 HOTSPOTS = "hotspots.run"  # hot-spot runs and backtests (they publish layers)
 LAYERS_IMPORT = "layers.import"  # import city files into layers, create and remove imported layers
 OPEN311 = "open311.create"  # Open311 POST requests
+# Layer permissions (scoped over layers by LayerSpec.owner).
+EDIT_LAYERS = "layers.edit"  # create, replace, patch, delete features (OGC API Features Part 4); read history
+RESTORE_FEATURES = "layers.restore"  # put a feature back to an earlier version from its history
 
 OFFICER = frozenset({READ_REPORTS, HANDLE_REPORTS, ROUTE_REPORTS, REPORTER_DATA})
+# A department's staff also maintain the layers it owns; ward officers do not edit layers.
+DEPARTMENT_STAFF = OFFICER | {EDIT_LAYERS}
 
 
 @dataclass(frozen=True)
@@ -46,11 +53,16 @@ ROLES: dict[str, Role] = {
     role.name: role
     for role in (
         Role("ward_officer", "Ward/commune officer: their unit's reports", OFFICER, "unit"),
-        Role("department_officer", "Department officer: reports routed to their department", OFFICER, "department"),
+        Role(
+            "department_officer",
+            "Department officer: reports routed to their department, and the layers it owns",
+            DEPARTMENT_STAFF,
+            "department",
+        ),
         Role(
             "unit_head",
             "Head of a ward/commune or department: as its officers, and decides extensions",
-            OFFICER | {DECIDE_EXTENSIONS},
+            DEPARTMENT_STAFF | {DECIDE_EXTENSIONS},
             "unit_or_department",
         ),
         Role(
@@ -62,8 +74,8 @@ ROLES: dict[str, Role] = {
         Role("emergency_officer", "Emergency officer: disaster zones and flood exercises", frozenset({DISASTERS})),
         Role(
             "gis_admin",
-            "GIS administrator: hot-spot runs, published analysis layers, city file imports",
-            frozenset({HOTSPOTS, LAYERS_IMPORT}),
+            "GIS administrator: edits every editable layer and restores its history; hot-spot runs; city file imports",
+            frozenset({HOTSPOTS, EDIT_LAYERS, RESTORE_FEATURES, LAYERS_IMPORT}),
         ),
         Role(
             "open311_client",

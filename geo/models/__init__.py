@@ -24,6 +24,7 @@ from geo.models.disasters import (
     Raster,
     StormExposure,
 )
+from geo.models.editing import EDIT_ACTIONS, FeatureChange
 from geo.models.hotspots import (
     EHSA_PATTERNS,
     HOTSPOT_PERIODS,
@@ -57,6 +58,14 @@ from geo.models.layers import (
     WaterArea,
 )
 from geo.models.ops import KpiUnitMonth, LayerLoad, LayerVersion
+from geo.models.planning import (
+    CHECK_VERDICTS,
+    CONFLICT_SUBJECTS,
+    RULE_SUBJECTS,
+    VERDICTS,
+    PlanningConflict,
+    PlanningRule,
+)
 from geo.models.reports import (
     CHANNELS,
     EXTENSION_STATUSES,
@@ -80,6 +89,9 @@ __all__ = [
     "CAP_STATUSES",
     "CAP_URGENCIES",
     "CHANNELS",
+    "CHECK_VERDICTS",
+    "CONFLICT_SUBJECTS",
+    "EDIT_ACTIONS",
     "EHSA_PATTERNS",
     "EXTENSION_STATUSES",
     "FACILITY_TYPES",
@@ -97,10 +109,12 @@ __all__ = [
     "RASTER_KINDS",
     "REPORT_STATUSES",
     "RESPONSIBLE_LEVELS",
+    "RULE_SUBJECTS",
     "SCHOOL_LEVELS",
     "SRID",
     "STAFF_ROLES",
     "STAFF_SCOPE_CHECK",
+    "VERDICTS",
     "ZONE_TYPES",
     "AdminUnit",
     "ApiKey",
@@ -113,6 +127,7 @@ __all__ = [
     "DisasterMessage",
     "DisasterZone",
     "EmergingHotspot",
+    "FeatureChange",
     "FloodScenario",
     "ForecastCell",
     "HealthFacility",
@@ -128,6 +143,8 @@ __all__ = [
     "LayerMixin",
     "LayerVersion",
     "Place",
+    "PlanningConflict",
+    "PlanningRule",
     "PlanningZone",
     "Raster",
     "ReportCategory",

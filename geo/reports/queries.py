@@ -16,6 +16,7 @@ from geo.auth.policy import Principal, may_see_reporter, queue_scope, require_on
 from geo.auth.roles import READ_REPORTS
 from geo.db import fetch_all, fetch_one, load_sql
 from geo.errors import InvalidInput
+from geo.planning import REPORT_CATEGORY, report_planning
 
 MAX_PAGE = 1000
 # Deep paging costs a scan of every skipped row (and past 2**63 PostgreSQL overflows): narrow the filter instead.
@@ -87,11 +88,14 @@ async def staff_queue(
 
 
 async def staff_report(conn: AsyncConnection, *, code: str, principal: Principal) -> dict:
-    """A report with its full audit trail, and its reporter for the unit or department handling it."""
+    """A report with its full audit trail, its reporter for the unit or department handling it, and
+    for a construction violation its planning check."""
     report = await fetch_one(conn, "reports/staff_detail", {"code": code}, missing=f"no report with code {code!r}")
     require_on_report(principal, READ_REPORTS, report)
     report["reporter_visible"] = may_see_reporter(principal, report)
     if not report["reporter_visible"]:
         report["reporter"] = None  # personal data: only for the handlers of the report
     report["events"] = await fetch_all(conn, "reports/staff_events", {"code": code})
+    # Construction violations: the zone and parcel there, the nearest permit and whether it fits the zone.
+    report["planning"] = await report_planning(conn, code=code) if report["category"] == REPORT_CATEGORY else None
     return report
