@@ -242,6 +242,8 @@ async def drop_layer(conn: AsyncConnection, layer_id: str) -> None:
         raise NotFound(f"no imported layer {layer_id!r}; imported layers here: {known}")
     await conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(layer_id)))
     await conn.execute("DELETE FROM layer_versions WHERE layer_id = %s", (layer_id,))
+    # Its features' edit history goes with it: a new layer of the same id numbers its features afresh.
+    await conn.execute("DELETE FROM feature_history WHERE layer_id = %s", (layer_id,))
     await notify(conn, layer_id)
 
 

@@ -71,6 +71,7 @@ def drop(settings: Settings, *layer_ids: str) -> None:
             conn.execute("DELETE FROM imported_layers WHERE id = %s", (layer_id,))
             conn.execute(f'DROP TABLE IF EXISTS "{layer_id}"')
             conn.execute("DELETE FROM layer_versions WHERE layer_id = %s", (layer_id,))
+            conn.execute("DELETE FROM feature_history WHERE layer_id = %s", (layer_id,))
 
 
 def nothing_written(db: psycopg.Connection, layer_id: str) -> bool:
@@ -323,6 +324,35 @@ def test_api_import_publishes_the_layer_at_once(client: httpx.Client, staff_head
     assert not [path for path in openapi["paths"] if path.startswith("/collections/api_points")]
     assert "/collections/schools/items" in openapi["paths"]  # the others stay
     assert client.delete("/api/layers/schools", headers=admin).status_code == 409
+
+
+def test_an_imported_layer_is_edited_over_ogc_api_features(client: httpx.Client, staff_headers, db,
+                                                           truth_geojson: Path) -> None:  # fmt: skip
+    """Part 4 on a layer imported a moment ago: a GIS administrator creates and patches with If-Match; a
+    department officer is refused; the history lists both changes; removing the layer removes its history."""
+    admin, officer = staff_headers("gis_admin"), staff_headers("department_officer", department="so_y_te")
+    assert _post(client, "edited_points", truth_geojson, admin).status_code == 201
+    try:
+        items = "/ogc/collections/edited_points/items"
+        assert "POST" in client.options(items).headers["Allow"]
+        point = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [107.5795, 16.468]},
+                 "properties": {"name": "Kỳ Đài", "address": "Huế"}}  # fmt: skip
+        json_type = {"Content-Type": "application/geo+json"}
+        assert client.post(items, json=point, headers={**officer, **json_type}).status_code == 403
+        created = client.post(items, json=point, headers={**admin, **json_type})
+        assert created.status_code == 201, created.text
+        fid = created.headers["Location"].rsplit("/", 1)[1]
+        assert client.get(items).json()["numberMatched"] == len(TRUTH) + 1
+        etag = client.get(f"{items}/{fid}").headers["ETag"]
+        merge = {**admin, "Content-Type": "application/merge-patch+json", "If-Match": etag}
+        patched = client.patch(f"{items}/{fid}", json={"properties": {"name": "Kỳ Đài Huế"}}, headers=merge)
+        assert patched.status_code == 200, patched.text
+        assert patched.json()["properties"]["name"] == "Kỳ Đài Huế"
+        versions = client.get(f"/api/layers/edited_points/features/{fid}/history", headers=admin).json()["versions"]
+        assert [v["action"] for v in versions] == ["create", "patch"]
+    finally:
+        assert client.delete("/api/layers/edited_points", headers=admin).status_code == 204
+    assert db.execute("SELECT count(*) FROM feature_history WHERE layer_id = 'edited_points'").fetchone() == (0,)
 
 
 def test_cli_import_is_published_by_the_running_app(server: str, loaded: Settings, client, staff_headers, tmp_path,
