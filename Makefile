@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SYSTEM_PACKAGES := gdal-bin chromium wrk python3-qgis qgis-providers
 
-.PHONY: help install system venv run setup test lint typecheck bench clean
+.PHONY: help install system venv run setup test lint typecheck bench scale-bench clean
 
 help:  ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -44,6 +44,10 @@ lint: venv  ## Ruff, mypy and the import contracts (cli > api > tiles > layers >
 bench: install  ## Benchmark against tipg, pygeoapi and raw SQL (BENCH_ARGS="--duration 20"; docs/benchmarks.md)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+scale-bench: install  ## The 0.2 M / 2 M report curve, one database each (SCALE_ARGS="--sizes 200000,2000000,20000000"; docs/scaling.md)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python -m bench.scale $(SCALE_ARGS)
 
 clean:  ## Stop the local cluster and delete it with the virtualenv
 	-$(BIN)/huegis db stop

@@ -57,13 +57,14 @@ STATUS: dict[type[HueGISError], int] = {
 }
 
 
-def error_body(status: int, detail: str) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"detail": detail})
+def error_body(status: int, detail: str, code: str | None = None) -> JSONResponse:
+    """``{"detail": ...}``, with the problem's ``code`` when it has one (clients translate it)."""
+    return JSONResponse(status_code=status, content={"detail": detail} | ({"code": code} if code else {}))
 
 
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 500)
-    response = error_body(status, str(exc))
+    response = error_body(status, str(exc), getattr(exc, "code", None))
     response.headers.update(getattr(exc, "headers", {}))
     return response
 

@@ -1,4 +1,5 @@
-"""Abuse limits and edge checks: request rates per IP and per device or account, the body cap, NUL characters.
+"""Abuse limits and edge checks: request rates, sign-in throttling, authentication before the body,
+per-route body caps, and text PostgreSQL cannot store (NUL, lone surrogates) or JSON nested too deep.
 
 Rates are counted in memory with moving windows (the ``limits`` library), **per process**: with
 several uvicorn workers or hosts each one counts on its own, so a client can get up to that many
@@ -16,17 +17,22 @@ import json
 import math
 import re
 import time
-from collections.abc import Iterable
-from typing import NamedTuple
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
+import psycopg
 from fastapi import Request
+from fastapi.security.utils import get_authorization_scheme_param
 from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
+from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import NUL_TEXT, RateLimited
+from api.deps import authenticate
+from api.errors import NUL_TEXT, RateLimited, database_failure
 from geo.errors import InvalidInput
 from geo.settings import Settings
 
@@ -91,6 +97,9 @@ class RateLimits:
             "intake": parse_rates(settings.rate_limit_intake),
             "device": parse_rates(settings.rate_limit_device),
             "login": parse_rates(settings.rate_limit_login),
+            "login_failures": parse_rates(settings.rate_limit_login_failures),
+            "login_user": parse_rates(settings.rate_limit_login_user),
+            "login_backoff": parse_rates(settings.rate_limit_login_backoff),
         }
         self._window = MovingWindowRateLimiter(MemoryStorage())
 
@@ -98,13 +107,9 @@ class RateLimits:
         peer = request.client.host if request.client else None
         return client_address(peer, request.headers.get("x-forwarded-for"), self.trusted_proxies)
 
-    def hit(self, action: str, counters: Iterable[Counter]) -> None:
-        """Count one ``action`` on every counter, or on none and raise RateLimited when one is full.
-
-        Test-then-hit has no ``await`` in between, so it is atomic within the process's event loop.
-        """
-        pairs = [(item, c) for c in counters for item in self.rules[c.rule]]
-        for item, counter in pairs:
+    def check(self, action: str, counters: Iterable[Counter]) -> None:
+        """Raise RateLimited when one of the counters is full (counting nothing)."""
+        for item, counter in self._items(counters):
             if not self._window.test(item, counter.rule, counter.key):
                 reset_at = self._window.get_window_stats(item, counter.rule, counter.key).reset_time
                 retry_after = max(1, math.ceil(reset_at - time.time()))
@@ -113,8 +118,27 @@ class RateLimits:
                     f"{_window_name(item)}; try again in {retry_after} s",
                     retry_after,
                 )
-        for item, counter in pairs:
+
+    def hit(self, action: str, counters: Iterable[Counter]) -> None:
+        """Count one ``action`` on every counter, or on none and raise RateLimited when one is full.
+
+        Test-then-hit has no ``await`` in between, so it is atomic within the process's event loop.
+        """
+        counters = list(counters)
+        self.check(action, counters)
+        self.count(counters)
+
+    def count(self, counters: Iterable[Counter]) -> None:
+        """Add one to every counter (full or not)."""
+        for item, counter in self._items(counters):
             self._window.hit(item, counter.rule, counter.key)
+
+    def full(self, counter: Counter) -> bool:
+        """True when one of the counter's rates is used up."""
+        return any(not self._window.test(item, counter.rule, counter.key) for item, _ in self._items([counter]))
+
+    def _items(self, counters: Iterable[Counter]) -> Iterator[tuple[RateLimitItem, Counter]]:
+        return ((item, c) for c in counters for item in self.rules[c.rule])
 
 
 def _window_name(item: RateLimitItem) -> str:
@@ -152,27 +176,105 @@ async def limit_open311_post(request: Request) -> None:
     limits.hit("service requests", counters)
 
 
+def _login_counters(limits: RateLimits, ip: str, username: str) -> tuple[Counter, Counter, Counter]:
+    """The failure counters of one sign-in: (user name and address), (same, in backoff), (user name)."""
+    pair = f"{username}|{ip}"
+    return (Counter("login_failures", "this address for this user name", pair),
+            Counter("login_backoff", "this address for this user name", pair),
+            Counter("login_user", "this user name", username))  # fmt: skip
+
+
+def _login_name(username: object) -> str:
+    return username.strip().lower() if isinstance(username, str) else ""
+
+
 async def limit_login(request: Request) -> None:
-    """Login attempts: per client IP and per user name (the OAuth2 password form's ``username``)."""
+    """Sign-in attempts: per client IP (all attempts), and per (user name, IP) for failed ones.
+
+    Failures are counted per user name too; past ``rate_limit_login_user`` the user name is in backoff:
+    each address may fail on it only ``rate_limit_login_backoff``. An address that has not failed on the
+    name still gets its attempt, so a correct password from a new address signs in: guessing from many
+    addresses is slowed down and nobody can lock an officer out.
+    """
     limits = _limits(request)
-    counters = [Counter("login", "this address", limits.client_ip(request))]
+    ip = limits.client_ip(request)
+    limits.hit("sign-in attempts", [Counter("login", "this address", ip)])
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type in OPEN311_FORM_TYPES:
-        username = (await request.form()).get("username")
-        if isinstance(username, str) and username.strip():
-            counters.append(Counter("login", "this user name", "user:" + username.strip().lower()))
-    limits.hit("login attempts", counters)
+    if content_type not in OPEN311_FORM_TYPES:
+        return
+    username = _login_name((await request.form()).get("username"))
+    if username:
+        pair, backoff, user = _login_counters(limits, ip, username)
+        limits.check("failed sign-ins", [backoff if limits.full(user) else pair])
 
 
-async def refuse_nul(request: Request) -> None:
-    """Every route: 400 naming the query or path parameter that holds a NUL character (0x00).
+def count_failed_login(request: Request, username: str) -> None:
+    """A wrong password (or unknown or disabled account): one more failure for the name and its address."""
+    limits = _limits(request)
+    if name := _login_name(username):
+        limits.count(_login_counters(limits, limits.client_ip(request), name))
 
-    PostgreSQL cannot store NUL in text, so such a value could only fail later, as a 500.
+
+MAX_JSON_DEPTH = 32  # no body of ours nests deeper than a few levels (GeoJSON multipolygons: 5)
+SURROGATE = re.compile("[\ud800-\udfff]")  # left in a str only by an unpaired \\ud800-style escape
+_JSON_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+JSON_TYPES = ("application/json", "application/geo+json")
+
+
+async def refuse_bad_text(request: Request) -> None:
+    """Every route: 400 for text PostgreSQL cannot store, or a JSON body nested deeper than ``MAX_JSON_DEPTH``.
+
+    A NUL character (0x00) in a query or path parameter, or a lone UTF-16 surrogate (``"\\ud800"``)
+    or deep nesting in a JSON body, could only fail later, as a 500 (encoding, RecursionError).
     """
     for where, items in (("query", request.query_params.multi_items()), ("path", request.path_params.items())):
         for name, value in items:
             if isinstance(value, str) and "\x00" in value:
                 raise InvalidInput(f"{where} parameter {name!r}: {NUL_TEXT}")
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if request.method in ("POST", "PUT", "PATCH") and content_type in JSON_TYPES:
+        read_json(await request.body())
+
+
+def read_json(body: bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """The JSON value of a body; InvalidInput for malformed JSON, nesting past ``max_depth`` or a lone surrogate."""
+    if body.count(b"[") + body.count(b"{") > max_depth and _depth(body) > max_depth:
+        raise InvalidInput(f"body: JSON nested more than {max_depth} levels deep")
+    try:
+        value = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"body is not valid JSON: {exc}") from exc
+    if where := _lone_surrogate(value):
+        raise InvalidInput(f"body: {where} holds a lone UTF-16 surrogate (e.g. \\ud800), which is not text")
+    return value
+
+
+def _depth(body: bytes) -> int:
+    """The deepest nesting of arrays and objects, skipping strings (which may hold brackets)."""
+    depth = deepest = 0
+    for token in _JSON_TOKEN.finditer(body):
+        symbol = token[0]
+        if symbol in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif symbol in (b"]", b"}"):
+            depth -= 1
+    return deepest
+
+
+def _lone_surrogate(value: Any, where: str = "") -> str | None:
+    """Where (``field.sub[2]``) a string or key holds a surrogate code point, or None."""
+    if isinstance(value, str):
+        return (where or "value") if SURROGATE.search(value) else None
+    items: Iterable[tuple[Any, Any]] = ()
+    if isinstance(value, dict):
+        for key in value:
+            if SURROGATE.search(key):
+                return f"a key of {where or 'the body'}"
+        items = ((f"{where}.{k}" if where else k, v) for k, v in value.items())
+    elif isinstance(value, list):
+        items = ((f"{where}[{i}]", v) for i, v in enumerate(value))
+    return next((found for path, item in items if (found := _lone_surrogate(item, path))), None)
 
 
 class BodyTooLarge(HTTPException):
@@ -186,33 +288,47 @@ def _size(n: int) -> str:
     return f"{n / 2**20:g} MiB" if n >= 2**20 else f"{n / 2**10:g} KiB" if n >= 2**10 else f"{n} bytes"
 
 
-class BodyLimit:
-    """Pure ASGI middleware: refuse request bodies over ``max_bytes`` with 413 before they are read whole.
+@dataclass(frozen=True)
+class BodyRule:
+    """A route allowed a body cap other than the default: its path (a regular expression) and cap in bytes.
 
-    A declared ``Content-Length`` over the cap fails on the first read (nothing is received); a
-    chunked body fails as soon as the bytes received pass it. ``larger`` gives some paths their
-    own cap (e.g. a staff CSV upload); ``patterns`` do the same for paths with parameters.
+    ``multipart``: the cap holds only for multipart bodies (uploads); other bodies there get the default.
     """
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        max_bytes: int,
-        larger: dict[str, int] | None = None,
-        patterns: dict[re.Pattern[str], int] | None = None,
-    ) -> None:
+    path: str
+    max_bytes: int
+    multipart: bool = False
+
+    def applies(self, path: str, content_type: bytes) -> bool:
+        return re.fullmatch(self.path, path) is not None and (
+            not self.multipart or content_type.startswith(b"multipart/form-data")
+        )
+
+
+class BodyLimit:
+    """Pure ASGI middleware: refuse request bodies over their route's cap with 413 before they are read whole.
+
+    Every body gets ``max_bytes`` unless one of ``rules`` names its route (uploads, zone polygons). A
+    declared ``Content-Length`` over the cap fails on the first read (nothing is received); a chunked
+    body fails as soon as the bytes received pass it. A cap of 0 means none.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, rules: Iterable[BodyRule] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.larger = larger or {}
-        self.patterns = patterns or {}
+        self.rules = tuple(rules)
 
-    def _limit(self, path: str) -> int:
-        if path in self.larger:
-            return self.larger[path]
-        return next((cap for pattern, cap in self.patterns.items() if pattern.fullmatch(path)), self.max_bytes)
+    def limit(self, scope: Scope) -> int:
+        """The cap of this request's body (0: none)."""
+        if scope["type"] != "http":
+            return 0
+        headers = dict(scope["headers"])
+        content_type = headers.get(b"content-type", b"").lower()
+        path = scope.get("path", "")
+        return next((rule.max_bytes for rule in self.rules if rule.applies(path, content_type)), self.max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        limit = self._limit(scope.get("path", "")) if scope["type"] == "http" else 0
+        limit = self.limit(scope)
         if not limit:
             await self.app(scope, receive, send)
             return
@@ -245,8 +361,55 @@ class BodyLimit:
             await _send_json(send, exc.status_code, exc.detail)
 
 
-async def _send_json(send: Send, status: int, detail: str) -> None:
+class AuthFirst:
+    """Pure ASGI middleware: a staff route authenticates its caller before anything reads the body.
+
+    Anonymous or badly signed requests are refused (401) without receiving a byte of their body, so
+    they cannot make the app parse megabytes. The principal is kept on ``request.state.principal`` for
+    the route's ``get_principal`` dependency (the account is looked up once). Staff routes are the
+    operations of the app's OpenAPI document that name a security scheme (those depending on
+    ``api.deps.get_principal``), read on first use.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._staff: list[tuple[str, re.Pattern[str]]] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self._is_staff(scope):
+            await self.app(scope, receive, send)
+            return
+        app = scope["app"]
+        request = Request(scope)
+        scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
+        try:
+            async with app.state.pool.connection() as conn:
+                principal = await authenticate(conn, app.state.settings, token if scheme.lower() == "bearer" else None,
+                                               request.headers.get("x-api-key"))  # fmt: skip
+        except HTTPException as exc:
+            await _send_json(send, exc.status_code, exc.detail, exc.headers)
+            return
+        except (PoolTimeout, psycopg.OperationalError) as exc:
+            message, retry_after = database_failure(request, exc)
+            await _send_json(send, 503, message, {"Retry-After": retry_after})
+            return
+        scope.setdefault("state", {})["principal"] = principal
+        await self.app(scope, receive, send)
+
+    def _is_staff(self, scope: Scope) -> bool:
+        """True when the request's method and path are those of a secured operation."""
+        if self._staff is None:
+            paths = scope["app"].openapi()["paths"]
+            self._staff = [(method.upper(), re.compile(re.sub(r"\\{\w+\\}", "[^/]+", re.escape(path))))
+                           for path, operations in paths.items() for method, operation in operations.items()
+                           if isinstance(operation, dict) and operation.get("security")]  # fmt: skip
+        method, path = scope["method"], scope["path"]
+        return any(method == m and pattern.fullmatch(path) for m, pattern in self._staff)
+
+
+async def _send_json(send: Send, status: int, detail: str, extra: Mapping[str, str] | None = None) -> None:
     body = json.dumps({"detail": detail}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    headers += [(name.lower().encode(), value.encode()) for name, value in (extra or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

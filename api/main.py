@@ -10,15 +10,16 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from cachetools import LRUCache
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
-from fastapi.staticfiles import StaticFiles
 from psycopg_pool import AsyncConnectionPool
 
+from api.compression import CompressedStaticFiles, install_compression
+from api.consistency import WritePositions
 from api.errors import install_error_handlers
-from api.limits import BodyLimit, RateLimits, refuse_nul
+from api.limits import AuthFirst, BodyLimit, BodyRule, RateLimits, refuse_bad_text
 from api.publication import listen_for_layers
 from api.routers import (
     auth,
@@ -43,10 +44,14 @@ from api.routers import (
 )
 from api.routers.raster_tiles import router as raster_tiles_router
 from api.routers.tiles import router as tiles_router
-from geo.db import create_pool
+from api.security import SecurityHeaders, install_access_log_redaction
+from geo.db import KEEPALIVES, Pools
+from geo.disasters.signing import load_signer
+from geo.jobs import JobGroup
 from geo.ogc.features import count_cache
 from geo.reports.workflow import escalate_overdue
 from geo.settings import Settings, get_settings
+from layers.simulator import CityRounds
 from tiles.cache import TileStore
 
 STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
@@ -78,26 +83,32 @@ ROUTERS = (
 log = logging.getLogger("huegis")
 
 
-async def escalate_periodically(pool: AsyncConnectionPool, interval_s: int) -> None:
-    """The scheduled SLA job: escalate overdue reports every ``interval_s`` seconds (0: never)."""
-    while interval_s > 0:
-        await asyncio.sleep(interval_s)
-        try:
-            async with pool.connection() as conn:
-                escalated = await escalate_overdue(conn)
-            if escalated:
-                log.info("escalated %d overdue reports", escalated)
-        except Exception:  # an outage must not kill the job; the next run retries
-            log.exception("SLA escalation run failed")
+async def escalate(pool: AsyncConnectionPool) -> None:
+    """The scheduled SLA job: escalate overdue reports (run by one process: geo/jobs.py)."""
+    async with pool.connection() as conn:
+        escalated = await escalate_overdue(conn)
+    if escalated:
+        log.info("escalated %d overdue reports", escalated)
+
+
+MiB = 1024 * 1024
+# Disaster zones are the one JSON body that may be large: a detailed flood polygon.
+ZONE_BODY_BYTES = 4 * MiB
 
 
 def install_abuse_limits(app: FastAPI, settings: Settings) -> None:
-    """The request body cap, and CORS for the configured browser origins only (none: no CORS headers)."""
-    # The staff hot-spot backtest takes a CSV larger than any report with photos.
-    larger = {"/api/hotspots/backtest": hotspots.MAX_UPLOAD_BYTES + 1024 * 1024}
-    # A city's GIS file (zipped shapefile, GeoPackage...) is streamed up to its own cap.
-    patterns = {data.IMPORT_PATH: settings.import_max_bytes}
-    app.add_middleware(BodyLimit, max_bytes=settings.body_limit_bytes, larger=larger, patterns=patterns)
+    """Authentication before the body on staff routes, body caps per route, and CORS for the configured
+    browser origins only (none: no CORS headers)."""
+    rules = (
+        BodyRule("/api/reports", settings.body_limit_bytes, multipart=True),  # photos
+        BodyRule("/api/hotspots/backtest", hotspots.MAX_UPLOAD_BYTES + MiB, multipart=True),  # a city's events
+        BodyRule(r"/api/disasters(/\d+)?", ZONE_BODY_BYTES),
+        BodyRule(data.IMPORT_PATH, settings.import_max_bytes, multipart=True),  # a city's GIS file
+    )
+    app.add_middleware(AuthFirst)  # inside the body cap: an anonymous upload is refused before a byte is read
+    app.add_middleware(BodyLimit, max_bytes=settings.max_json_bytes, rules=rules)
+    # Outside the limits: their 401/413 answers carry the headers too.
+    app.add_middleware(SecurityHeaders, basemap_url=settings.basemap_pmtiles_url)
     if settings.cors_origins:  # added last: outermost, so 413/429 answers carry CORS headers too
         app.add_middleware(
             CORSMiddleware,
@@ -118,17 +129,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = create_pool(settings)
+        pools = Pools(settings)
         # Do not wait for the database: the app starts (and /healthz says 503) while it is down.
-        await pool.open(wait=False)
-        app.state.pool = pool
-        # The in-process caches, each keyed by the layer versions it depends on.
-        app.state.tile_store = TileStore(pool)
-        app.state.feature_counts = count_cache()
+        await pools.open()
+        pool = pools.primary
+        app.state.pools, app.state.pool = pools, pool
+        # The in-process caches, each keyed by the layer versions it depends on: every worker
+        # process holds its own, and each stays correct because a write changes the key.
+        app.state.tile_store = TileStore(pools)
+        app.state.feature_counts = count_cache(settings.feature_counts)
         app.state.map_pages = LRUCache(maxsize=maps.MAX_PAGES)
-        escalation = asyncio.create_task(escalate_periodically(pool, settings.escalation_interval_s))
+        # Background jobs run in one process of all those on this database (workers, hosts).
+        jobs = JobGroup(settings.conninfo(**KEEPALIVES))
+        jobs.add("sla-escalation", settings.escalation_interval_s, lambda: escalate(pool))
+        if settings.simulating:  # development: the city lives on (synthetic; off in production and tests)
+            jobs.add("city-simulator", settings.simulate_interval_s, CityRounds(pool, settings))
+        app.state.jobs = jobs
+        tasks = [asyncio.create_task(jobs.run(), name="jobs")]
         # Layers imported from the city's files: published now and whenever an import commits.
-        publication = asyncio.create_task(listen_for_layers(app, settings))
+        tasks.append(asyncio.create_task(listen_for_layers(app, settings), name="layer-publication"))
+        if pools.replicas:
+            await pools.check()  # know the replicas before the first request
+            tasks.append(asyncio.create_task(pools.watch(), name="replica-watch"))
         # Everything loaded so far (pygeoapi, pandas, shapely, the registry...) lives as long as
         # the app: keep it out of the collector, whose full passes over it stalled every request
         # for ~0.5 s (measured: item-by-id p99 0.73 s -> see docs/benchmarks.md).
@@ -137,9 +159,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            escalation.cancel()
-            publication.cancel()
-            await pool.close()
+            for task in tasks:
+                task.cancel()
+            await pools.close()
 
     app = FastAPI(
         title="HueGIS API",
@@ -147,28 +169,35 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         docs_url=None,  # served below from the vendored Swagger UI: no CDN
-        dependencies=[Depends(refuse_nul)],
+        dependencies=[Depends(refuse_bad_text)],
     )
 
     @app.get("/docs", include_in_schema=False)
-    async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
+    async def docs(request: Request) -> HTMLResponse:
+        page = get_swagger_ui_html(
             openapi_url=app.openapi_url or "/openapi.json",
             title="HueGIS API",
             swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
             swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
             swagger_favicon_url="/static/vendor/leaflet/images/marker-icon.png",
         )
+        # FastAPI's page starts Swagger UI from an inline script (its own text, no data): let it run.
+        nonce = request.state.csp_nonce
+        return HTMLResponse(bytes(page.body).replace(b"<script>", f'<script nonce="{nonce}">'.encode()))
 
     app.state.settings = settings
     app.state.rate_limits = RateLimits(settings)
+    app.state.cap_signer = load_signer(settings)  # generates the development pair on first start
+    install_access_log_redaction()
     install_error_handlers(app)
+    app.add_middleware(WritePositions)  # read-your-writes with replicas (a no-op without)
     install_abuse_limits(app, settings)
     # The OGC fast path first (the hottest routes match first) and before the /ogc mount: JSON items
     # come from PostgreSQL bytes, everything else falls through to pygeoapi.
     for router in ROUTERS:
         app.include_router(router)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", CompressedStaticFiles(directory=STATIC_DIR), name="static")
     app.mount(ogc.PREFIX, ogc.create_ogc_app(settings), name="ogc")
     editing.advertise_part4()
+    install_compression(app)
     return app

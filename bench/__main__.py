@@ -11,8 +11,13 @@ Prints a table per scenario (rate, p50/p99 latency, errors, ours/this) and write
 
 Scenarios: items (bbox, limit 1000), paging (limit 100, 50 offsets), feature (by id), tiles
 (z12-z16, cold and warm), kpi (by ward, a year), gistar (250 m grid, a month), intake
-(POST /api/reports, counted afterwards and deleted). Groups: features = items,paging,feature;
+(POST /api/reports, counted afterwards and deleted), scaling (1 and 2 workers, without and with a
+streaming replica: bbox, warm tiles, intake). Groups: features = items,paging,feature;
 analytics = kpi,gistar. Full description: docs/benchmarks.md.
+
+Our items pages reuse an exact count cached per layer version; tipg and pygeoapi count on every
+request, so ours also runs a second time counting every request ("ours-count",
+HUEGIS_FEATURE_COUNTS=0): the like-for-like table compares that one with them.
 """
 
 from __future__ import annotations
@@ -24,11 +29,12 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from bench import report, scenarios, servers
+from bench import report, scaling, scenarios, servers
 from bench.load import pick_loader
 from geo.settings import Settings
 
 PEERS = ("tipg", "pygeoapi", "raw")
+SCENARIOS = {**scenarios.SCENARIOS, "scaling": scaling.scaling}
 
 
 def _names(text: str, known: tuple[str, ...], groups: dict[str, tuple[str, ...]], what: str) -> list[str]:
@@ -52,8 +58,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=15, help="seconds of load per server and scenario (15)")
     parser.add_argument("--warmup", type=float, default=3, help="seconds of warm-up before each load (3)")
     parser.add_argument("--concurrency", type=int, default=8, help="requests (or SQL connections) in flight (8)")
-    parser.add_argument("--scenarios", default="all", help="comma list: items,paging,feature,tiles,kpi,gistar,intake, "
-                        "features, analytics, all (all)")  # fmt: skip
+    parser.add_argument("--scenarios", default="all", help="comma list: items,paging,feature,tiles,kpi,gistar,intake,"
+                        "scaling, features, analytics, all (all)")  # fmt: skip
     parser.add_argument("--peers", default="all", help="comma list: tipg,pygeoapi,raw, all (all); ours always runs")
     parser.add_argument("--loader", choices=("auto", "wrk", "httpx"), default="auto",
                         help="load generator for GET scenarios: wrk if installed (auto), or httpx")  # fmt: skip
@@ -67,7 +73,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.duration <= 0 or args.warmup < 0 or args.concurrency < 1:
         parser.error("--duration must be > 0, --warmup >= 0 and --concurrency >= 1")
-    args.scenario_names = _names(args.scenarios, tuple(scenarios.SCENARIOS), scenarios.GROUPS, "scenario")
+    args.scenario_names = _names(args.scenarios, tuple(SCENARIOS), scenarios.GROUPS, "scenario")
     args.peer_names = _names(args.peers, PEERS, {}, "peer")
     return args
 
@@ -88,11 +94,15 @@ async def run(args: argparse.Namespace) -> int:
         servers.prepare_database(settings)
     running: dict[str, servers.Server] = {}
     unavailable: dict[str, str] = {}
-    starters = {"ours": servers.start_ours, "tipg": servers.start_tipg, "pygeoapi": servers.start_pygeoapi}
+    starters = {"ours": servers.start_ours, "ours-count": servers.start_ours_counting, "tipg": servers.start_tipg,
+                "pygeoapi": servers.start_pygeoapi}  # fmt: skip
+    counting = {"items", "paging"} & set(args.scenario_names)
     results: list[scenarios.ScenarioResult] = []
     try:
         for name, start in starters.items():
-            if name != "ours" and name not in args.peer_names:
+            if name == "ours-count" and not counting:
+                continue
+            if name not in ("ours", "ours-count") and name not in args.peer_names:
                 continue
             where = f" (tipg {servers.TIPG_VERSION} in {servers.TIPG_VENV})" if name == "tipg" else ""
             log(f"starting {name}{where}")
@@ -111,7 +121,7 @@ async def run(args: argparse.Namespace) -> int:
             f"concurrency {args.concurrency}")  # fmt: skip
         for name in args.scenario_names:
             log(f"scenario {name}")
-            outcome = await scenarios.SCENARIOS[name](ctx)
+            outcome = await SCENARIOS[name](ctx)
             for result in outcome if isinstance(outcome, list) else [outcome]:
                 results.append(result)
                 print(report.table(result), flush=True)
@@ -136,6 +146,9 @@ async def run(args: argparse.Namespace) -> int:
     }
     report.write_json(json_path, record)
     print("\nSummary\n" + report.markdown(results))
+    print("\nLike for like (each of our figures against the row doing the same work)\n" + report.like_for_like(results))
+    if scaled := report.scaling_table(results):
+        print("\nScaling (ours; rate and p99 latency)\n" + scaled)
     flagged = [f"{r.id}: {flag}" for r in results for flag in r.flags]
     for name, reason in unavailable.items():
         print(f"\n!! {name} did not run: {reason}")

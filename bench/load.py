@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 
 WRK_SCRIPT = Path(__file__).with_name("wrk.lua")
+WRK_INTAKE_SCRIPT = Path(__file__).with_name("intake.lua")
 REQUEST_TIMEOUT_S = 60
 
 
@@ -156,6 +157,33 @@ def wrk_load(server: str, base: str, paths: Sequence[str], *, concurrency: int, 
                        "wrk", detail={"bytes": s["bytes"], "max_ms": s["max_us"] / 1000})  # fmt: skip
 
 
+def wrk_intake(base: str, *, key_prefix: str, categories: Sequence[str], concurrency: int, duration: float,
+               rate: float | None = None) -> tuple[Measurement, list[str]]:  # fmt: skip
+    """POST reports with wrk (``bench/intake.lua``) for ``duration`` s; the measurement and every 201's code.
+
+    ``rate``: pace the connections to about this many reports per second (each waits
+    ``concurrency / rate`` s between its requests); None: as fast as the server answers.
+    """
+    delay_ms = round(concurrency * 1000 / rate) if rate else 0
+    threads = max(1, min(2, concurrency))
+    argv = ["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{max(1, round(duration))}s",
+            f"--timeout={REQUEST_TIMEOUT_S}s", "-s", str(WRK_INTAKE_SCRIPT), base, "--", key_prefix, str(delay_ms),
+            ",".join(categories)]  # fmt: skip
+    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    codes = [code for line in out.splitlines() if line.startswith("WRK_CODES ") for code in line.split()[1:]]
+    line = next((x for x in out.splitlines() if x.startswith("WRK_JSON ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk printed no summary:\n{out[-2000:]}")
+    s = json.loads(line.removeprefix("WRK_JSON "))
+    errors = s["refused"] + s["connect_errors"] + s["read_errors"] + s["write_errors"] + s["timeouts"]
+    refused: dict[str, int] = {}
+    for status in (x for line in out.splitlines() if line.startswith("WRK_REFUSED ") for x in line.split()[1:]):
+        refused[status] = refused.get(status, 0) + 1
+    detail = {"created": s["created"], "refused": refused, "max_ms": s["max_us"] / 1000, "delay_ms": delay_ms}
+    return Measurement("ours", s["requests"], s["duration_us"] / 1e6, errors, s["p50_us"] / 1000, s["p99_us"] / 1000,
+                       "wrk", detail=detail), codes  # fmt: skip
+
+
 async def http_load(
     server: str, base: str, paths: Sequence[str], *, loader: str, concurrency: int, duration: float, warmup: float
 ) -> Measurement:
@@ -171,12 +199,14 @@ async def http_load(
 
 @dataclass
 class Checked:
-    """What one pass over the paths answered: statuses, bytes and the JSON bodies (when JSON)."""
+    """What one pass over the paths answered: statuses, bytes, the JSON bodies (when JSON) and our
+    tile cache's verdicts (``X-Tile-Cache``: hit, miss, bypass)."""
 
     statuses: dict[int, int]
     bytes: int
     bodies: list[Any]
     invalid_json: list[str] = field(default_factory=list)
+    tile_cache: dict[str, int] = field(default_factory=dict)
 
     @property
     def non_2xx(self) -> int:
@@ -186,6 +216,7 @@ class Checked:
 async def check_paths(base: str, paths: Sequence[str], *, concurrency: int = 4, keep_json: bool = True) -> Checked:
     """GET every distinct path once: the statuses and bodies the load run will get."""
     statuses: dict[int, int] = {}
+    cache: dict[str, int] = {}
     bodies: list[Any] = []
     invalid: list[str] = []
     size = 0
@@ -197,6 +228,9 @@ async def check_paths(base: str, paths: Sequence[str], *, concurrency: int = 4, 
             async with semaphore:
                 response = await client.get(path)
             statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+            if "x-tile-cache" in response.headers:
+                verdict = response.headers["x-tile-cache"]
+                cache[verdict] = cache.get(verdict, 0) + 1
             size += len(response.content)
             if keep_json and "json" in response.headers.get("content-type", "") and response.status_code == 200:
                 try:
@@ -205,4 +239,4 @@ async def check_paths(base: str, paths: Sequence[str], *, concurrency: int = 4, 
                     invalid.append(f"{path}: {exc}; {response.text[:200]!r}")
 
         await asyncio.gather(*(one(p) for p in dict.fromkeys(paths)))
-    return Checked(statuses, size, bodies, invalid)
+    return Checked(statuses, size, bodies, invalid, cache)

@@ -96,8 +96,8 @@ def _ratio(ours: Measurement | None, other: Measurement) -> str:
 
 
 def table(result: ScenarioResult) -> str:
-    """The scenario as a fixed-width table with the ratio ours / each other row."""
-    ours = next((m for m in result.measurements if m.server == "ours"), None)
+    """The scenario as a fixed-width table with the ratio ours / each other row (unless not comparable)."""
+    ours = None if result.no_ratio else next((m for m in result.measurements if m.server == "ours"), None)
     lines = [f"\n{result.id}: {result.title}"]
     lines += [f"  · {check}" for check in result.checks]
     header = f"  {'server':10} {result.unit:>10} {'p50 ms':>9} {'p99 ms':>9} {'errors':>7} {'ours/this':>10}  loader"
@@ -105,6 +105,8 @@ def table(result: ScenarioResult) -> str:
     for m in result.measurements:
         lines.append(f"  {m.server:10} {_rate(m.rate):>10} {m.p50_ms:9.1f} {m.p99_ms:9.1f} {m.errors:7d} "
                      f"{_ratio(ours, m):>10}  {m.loader}")  # fmt: skip
+    if result.no_ratio:
+        lines.append(f"  (no ratio: {result.no_ratio})")
     lines += [f"  !! {flag}" for flag in result.flags]
     return "\n".join(lines)
 
@@ -116,10 +118,70 @@ def markdown(results: list[ScenarioResult]) -> str:
         "|---|---|---:|---:|---:|---:|---:|",
     ]
     for result in results:
-        ours = next((m for m in result.measurements if m.server == "ours"), None)
+        ours = None if result.no_ratio else next((m for m in result.measurements if m.server == "ours"), None)
         for m in result.measurements:
             lines.append(f"| {result.id} | {m.server} | {_rate(m.rate)} {result.unit} | {m.p50_ms:,.1f} | "
                          f"{m.p99_ms:,.1f} | {m.errors} | {_ratio(ours, m)} |")  # fmt: skip
+    return "\n".join(lines)
+
+
+# Which of our rows does the same work as which other row, and why (the like-for-like table).
+PAIRS: tuple[tuple[str, str, str, str], ...] = (
+    (
+        "items-bbox",
+        "ours-count",
+        "tipg",
+        "exact numberMatched on every request (tipg cannot skip it)",
+    ),
+    ("items-bbox", "ours-count", "pygeoapi", "exact numberMatched counted on every request (0.21 cannot skip it)"),
+    ("items-bbox", "ours", "raw SQL", "no count (ours reuses its cached count), 7 decimals, same properties"),
+    ("items-paging", "ours-count", "tipg", "exact numberMatched counted on every request"),
+    ("items-paging", "ours-count", "pygeoapi", "exact numberMatched counted on every request"),
+    ("items-paging", "ours", "raw SQL", "no count (ours reuses its cached count), 7 decimals"),
+    ("feature", "ours", "tipg", "one feature by the report code"),
+    ("feature", "ours", "pygeoapi", "one feature by the report code"),
+    ("feature", "ours", "raw SQL", "one feature, 7 decimals"),
+    ("tiles-cold", "ours", "tipg", "every tile rendered (our cache invalidated before each pass; tipg has none)"),
+    ("tiles-cold", "ours", "raw SQL", "the same ST_AsMVT statement without HTTP"),
+    ("kpi", "ours", "raw SQL", "the same KPI statement without HTTP"),
+    ("gistar", "ours", "esda", "the same Gi* on the same counts and weights"),
+)
+LABELS = {"ours": "ours", "ours-count": "ours, counting every request"}
+
+
+def like_for_like(results: list[ScenarioResult]) -> str:
+    """Markdown: each of our figures against the row that does the same work, and the cache hit figure apart."""
+    by_id = {r.id: {m.server: m for m in r.measurements} for r in results}
+    units = {r.id: r.unit for r in results}
+    lines = ["| scenario | ours | rate | compared with | rate | ours / it | the same work |",
+             "|---|---|---:|---|---:|---:|---|"]  # fmt: skip
+    for scenario, mine, other, why in PAIRS:
+        rows = by_id.get(scenario, {})
+        if mine in rows and other in rows:
+            a, b = rows[mine], rows[other]
+            lines.append(f"| {scenario} | {LABELS[mine]} | {_rate(a.rate)} {units[scenario]} | {other} | "
+                         f"{_rate(b.rate)} | {_ratio(a, b)} | {why} |")  # fmt: skip
+    warm = by_id.get("tiles-warm", {}).get("ours")
+    if warm:
+        lines.append(f"| tiles-warm | ours, cache hits | {_rate(warm.rate)} tiles/s | (no peer caches tiles) | | | "
+                     "a cache hit rate, not a comparison |")  # fmt: skip
+    return "\n".join(lines)
+
+
+def scaling_table(results: list[ScenarioResult]) -> str:
+    """Markdown: one row per configuration, the rate (and p99) of each scaling measurement."""
+    parts = [r for r in results if r.id.startswith("scale-") and r.measurements]
+    if not parts:
+        return ""
+    names = list(dict.fromkeys(m.server for r in parts for m in r.measurements))
+    header = "| configuration | " + " | ".join(f"{r.id.removeprefix('scale-')} ({r.unit}, p99 ms)" for r in parts)
+    lines = [header + " |", "|---|" + "---:|" * len(parts)]
+    for name in names:
+        cells = []
+        for r in parts:
+            m = next((m for m in r.measurements if m.server == name), None)
+            cells.append(f"{_rate(m.rate)} ({m.p99_ms:,.1f})" if m else "")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

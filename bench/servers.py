@@ -120,12 +120,18 @@ def _start(name: str, argv: list[str], env: dict[str, str], ready_path: str, por
     raise SystemExit(f"{name} did not become ready on {base}{ready_path}; last lines of {log}:\n{tail}")
 
 
-def _uvicorn_args(port: int) -> list[str]:
-    return ["--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--no-access-log", "--log-level", "warning"]
+def _uvicorn_args(port: int, workers: int = 1) -> list[str]:
+    return ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--no-access-log",
+            "--log-level", "warning"]  # fmt: skip
 
 
-def start_ours(settings: Settings) -> Server:
-    """HueGIS as deployed (one worker), with the abuse limits off: the bench is one client at full speed."""
+def start_ours(settings: Settings, *, name: str = "ours", workers: int = 1,
+               extra_env: dict[str, str] | None = None) -> Server:  # fmt: skip
+    """HueGIS as deployed (``workers`` processes), with the abuse limits off: the bench is one client at full speed.
+
+    ``extra_env``: more settings, e.g. ``HUEGIS_FEATURE_COUNTS=0`` (count on every request) or
+    ``HUEGIS_LOCAL_REPLICAS=1`` (public reads from a streaming replica).
+    """
     port = free_port()
     env = {
         **os.environ,
@@ -137,9 +143,17 @@ def start_ours(settings: Settings) -> Server:
         "HUEGIS_RATE_LIMIT_DEVICE": "0",
         "HUEGIS_RATE_LIMIT_LOGIN": "0",
         "HUEGIS_RATE_LIMIT_ENABLED": "false",
+        **(extra_env or {}),
     }
-    argv = [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_app", *_uvicorn_args(port)]
-    return _start("ours", argv, env, "/healthz", port, PROJECT_DIR)
+    # Startup on a busy machine can take longer than uvicorn's 5 s worker health check.
+    argv = [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_app", *_uvicorn_args(port, workers),
+            "--timeout-worker-healthcheck", "60"]  # fmt: skip
+    return _start(name, argv, env, "/healthz", port, PROJECT_DIR)
+
+
+def start_ours_counting(settings: Settings) -> Server:
+    """HueGIS counting numberMatched on every request, as tipg and pygeoapi do (the like-for-like setting)."""
+    return start_ours(settings, name="ours-count", extra_env={"HUEGIS_FEATURE_COUNTS": "0"})
 
 
 def _db_url(settings: Settings) -> str:

@@ -17,10 +17,13 @@ def load(
     force: Annotated[bool, typer.Option(help="Reload even when the input has not changed.")] = False,
 ) -> None:
     """Load Huế's layers (shipped real data and seeded synthetic layers); unchanged inputs are skipped."""
+    from layers.bulletins import load_bulletins
     from layers.loaders import load_layers
 
     try:
         results = load_layers(get_settings(), only=only, force=force)
+        # The past storm warnings read storm_tracks: after the layers, whenever disaster_zones is wanted.
+        bulletins = load_bulletins(get_settings(), force=force) if not only or "disaster_zones" in only else None
     except (HueGISError, KeyError) as exc:
         raise fail(exc) from exc
     for result in results:
@@ -28,9 +31,28 @@ def load(
         if result.kept_edits:
             state = f"kept: {result.kept_edits} staff edits since the last load (--force overwrites them)"
         typer.echo(f"{result.layer_id:22} {result.rows:>7} rows  {state}")
+    if bulletins:
+        state = f"{bulletins.messages} bulletins, loaded" if bulletins.loaded else "unchanged"
+        typer.echo(f"{'past storm warnings':22} {bulletins.zones:>7} zones {state}")
 
 
 kpis_app = typer.Typer(help="Report KPIs: the kpi_unit_month choropleth layer.", no_args_is_help=True)
+
+
+def hotspots_first_run() -> None:
+    """Run the hot-spot analyses once when none exist, so their three layers are not empty."""
+    from cli.common import cli_actor, with_connection
+    from layers.simulator import refresh_hotspots
+
+    typer.echo("hot spots: computing the first run unless one exists (a few minutes, once) ...", err=True)
+    try:
+        result = with_connection(lambda conn: refresh_hotspots(conn, actor=cli_actor()))
+    except HueGISError as exc:
+        raise fail(exc) from exc
+    if result is None:
+        typer.echo("hot spots: a run exists; `huegis hotspots run` computes a new one")
+    else:
+        typer.echo(f"hot spots: run {result['run_id']}: " + ", ".join(f"{k} {v}" for k, v in result["rows"].items()))
 
 
 @kpis_app.command("refresh")
@@ -53,7 +75,11 @@ def synth_reports(
     count: Annotated[int | None, typer.Option(help="Reports (default: HUEGIS_HISTORY_COUNT, 183000).")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed (default: HUEGIS_SEED).")] = None,
     until: Annotated[
-        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Day after the last one (default: 2026-11-01).")
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="Day after the last one (default: where the database's history ends; today for a new one).",
+        ),
     ] = None,
     slow_unit: Annotated[
         list[str] | None, typer.Option("--slow-unit", help="Ward/commune or department code made slow (repeatable).")
@@ -86,3 +112,34 @@ def synth_reports(
         typer.echo(describe(load_history(settings, params, force=force)))
     except (HueGISError, ValueError) as exc:
         raise fail(exc) from exc
+
+
+@synth_app.command("national")
+def synth_national(
+    reports: Annotated[int, typer.Option(min=1000, help="Reports over the 34 provinces, e.g. 2000000.")] = 2_000_000,
+    events: Annotated[bool, typer.Option(help="Also the workflow events (~5.7 rows per report).")] = True,
+    force: Annotated[bool, typer.Option(help="Reload even when nothing changed.")] = False,
+) -> None:
+    """A national-scale history for scaling measurements: Huế's generator per province (docs/scaling.md).
+
+    Replaces the synthetic history (Huế's too) and adds translated copies of Huế's units per province.
+    """
+    from tqdm import tqdm
+
+    from layers.national import load_national
+
+    with tqdm(total=reports, desc="Generating and loading", unit=" reports", unit_scale=True) as bar:
+
+        def step(province: str, written: int) -> None:
+            bar.set_postfix_str(province)
+            bar.update(written)
+
+        try:
+            result = load_national(get_settings(), reports, events=events, force=force, progress=step)
+        except HueGISError as exc:
+            raise fail(exc) from exc
+    if not result.loaded:
+        typer.echo(f"national history unchanged ({result.reports:,} reports); --force reloads it")
+        return
+    typer.echo(f"loaded {result.reports:,} reports and {result.events:,} events in {result.provinces} provinces "
+               f"in {result.seconds:.0f} s; run `huegis kpis refresh` for the KPI layer")  # fmt: skip

@@ -5,7 +5,9 @@ Backup errors are the operator's to fix (a wrong file, a full disk), so they exi
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +22,12 @@ from geo.errors import HueGISError
 from geo.settings import Settings, get_settings
 
 db_app = typer.Typer(help="The PostGIS database: local cluster lifecycle and migrations.", no_args_is_help=True)
+replica_app = typer.Typer(
+    help="Streaming replicas of the local cluster (pg_basebackup -R), for development and tests; "
+    "production replicas go in HUEGIS_DB_REPLICA_URLS.",
+    no_args_is_help=True,
+)
+db_app.add_typer(replica_app, name="replica")
 
 
 def local_cluster(settings: Settings) -> LocalCluster:
@@ -220,3 +228,71 @@ def db_fingerprint(
         typer.echo(f"{table:40} {print_.rows:>10} {print_.md5}")
     for sequence, value in sequences.items():
         typer.echo(f"{sequence:40} {'' if value is None else value:>10} (sequence)")
+
+
+# --- replicas ---------------------------------------------------------------------------------
+
+Count = Annotated[
+    int | None,
+    typer.Option("--count", "-n", min=1, max=8, help="How many (default: HUEGIS_LOCAL_REPLICAS, or those made)."),
+]
+
+
+def _replicas(count: int | None, *, at_least_one: bool = False) -> list:
+    from geo.replicas import local_replicas
+
+    replicas = local_replicas(local_cluster(get_settings()), count)
+    if not replicas and at_least_one:
+        replicas = local_replicas(local_cluster(get_settings()), 1)
+    return replicas
+
+
+@replica_app.command("start")
+def replica_start(count: Count = None) -> None:
+    """Start the replicas, copying the primary first where none exists (the primary must run)."""
+    try:
+        for replica in _replicas(count, at_least_one=True):
+            created = not replica.initialised
+            replica.start()
+            done = "copied and running" if created else "running"
+            typer.echo(f"{replica.name} {done} in {replica.dir} on port {replica.port}")
+    except HueGISError as exc:
+        raise fail(exc) from exc
+
+
+@replica_app.command("stop")
+def replica_stop(
+    count: Count = None,
+    immediate: Annotated[bool, typer.Option(help="Crash-stop (pg_ctl -m immediate), as in an outage.")] = False,
+    remove: Annotated[bool, typer.Option(help="Also delete the copies (the next start copies afresh).")] = False,
+) -> None:
+    """Stop the replicas (the primary keeps running)."""
+    try:
+        for replica in _replicas(count):
+            replica.stop("immediate" if immediate else "fast")
+            if remove:
+                shutil.rmtree(replica.dir, ignore_errors=True)
+            typer.echo(f"{replica.name} {'removed' if remove else 'stopped'}")
+    except HueGISError as exc:
+        raise fail(exc) from exc
+
+
+@replica_app.command("status")
+def replica_status(
+    count: Count = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON list (port, pid, state, lag).")] = False,
+) -> None:
+    """Each replica's port, postmaster pid, state and replay lag (exit 3 if one is not streaming)."""
+    try:
+        found = [replica.status() for replica in _replicas(count)]
+    except HueGISError as exc:
+        raise fail(exc) from exc
+    if as_json:
+        typer.echo(json.dumps(found, indent=1))
+    elif not found:
+        typer.echo("no replicas (HUEGIS_LOCAL_REPLICAS=0 and none made); `huegis db replica start` makes one")
+    for row in [] if as_json else found:
+        lag = "" if row["lag_s"] is None else f", lag {row['lag_s']:.3f} s / {row['lag_bytes']} bytes"
+        typer.echo(f"{row['name']:8} port {row['port']}  pid {row['pid'] or '-':>7}  {row['state']}{lag}")
+    if any(row["state"] != "streaming" for row in found):
+        raise typer.Exit(code=3)

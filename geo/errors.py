@@ -2,7 +2,15 @@
 
 
 class HueGISError(Exception):
-    """Base of every error the platform raises on purpose."""
+    """Base of every error the platform raises on purpose.
+
+    ``code`` (optional) names the problem for programs, e.g. ``outside_city``: the portal shows
+    its own Vietnamese or English text for it, while the message stays for people reading the API.
+    """
+
+    def __init__(self, *args: object, code: str | None = None) -> None:
+        super().__init__(*args)
+        self.code = code
 
 
 class ClusterError(HueGISError):

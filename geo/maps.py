@@ -37,6 +37,8 @@ DETAIL_TOLERANCE_DEG = 0.00003  # ~3 m: thematic polygons and lines (planning zo
 # Too many features to embed beside the rest (8,010 parcels, 5,484 permits): each has its own map.
 DETAIL_LAYERS = ("land_parcels", "construction_permits")
 TOOLTIP_FIELDS = 6
+# Rows a map draws (default: all): the warning zones in force now, not every past storm's.
+ROWS = {"disaster_zones": "src.onset <= now() AND now() < src.expires AND src.cancelled_at IS NULL"}
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,9 @@ class MapSpec:
     density: bool = False  # population density choropleth by ward (until the KPI table lands)
     analytics: bool = False  # hotspot and forecast cells, when their tables exist
     hidden: tuple[str, ...] = field(default=())  # overlays listed in the control but off at first
+    # Only these overlays are on at first (None: all): a page with everything drawn at once is slow
+    # to open and hard to read; the layer control switches the others on.
+    shown: tuple[str, ...] | None = None
 
     def sources(self) -> tuple[str, ...]:
         """Tables the map reads (its page changes when one of them does)."""
@@ -114,6 +119,7 @@ MAPS: dict[str, MapSpec] = {
             layers=(*(layer for layer in _thematic() if layer not in DETAIL_LAYERS), "disaster_zones"),
             density=True,
             analytics=True,
+            shown=("density", "disaster_zones", "health_facilities", "schools"),
         ),
         MapSpec(
             name="density",
@@ -211,7 +217,8 @@ async def _features(conn: AsyncConnection, table: str, fields: tuple[str, ...] |
     else:
         pairs = sql.SQL(", ").join(sql.SQL("{}, src.{}").format(sql.Literal(f), sql.Identifier(f)) for f in fields)
         properties = sql.SQL("json_build_object({})").format(pairs)
-    query = sql.SQL(load_sql("maps/features")).format(properties=properties, table=sql.Identifier(table))
+    where = sql.SQL(ROWS.get(table, "true"))
+    query = sql.SQL(load_sql("maps/features")).format(properties=properties, table=sql.Identifier(table), where=where)
     async with conn.cursor() as cur:
         await cur.execute(query, {"tolerance": tolerance})
         return _text(await cur.fetchone())
@@ -222,6 +229,18 @@ def _text(row: tuple[Any, ...] | None) -> str:
 
 
 # --- building -------------------------------------------------------------------------------
+
+
+class MetricScale(MacroElement):
+    """Leaflet's scale bar in metres and kilometres only (folium's also shows miles)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
 
 
 class Legend(MacroElement):
@@ -243,6 +262,7 @@ class Legend(MacroElement):
 
 PAGE_CSS = """
 <link rel="icon" href="data:,">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
   .folium-map.leaflet-container { background: #f3efe6; }
   .huegis-title { position: absolute; z-index: 1000; top: 10px; left: 56px; max-width: 60%;
@@ -261,29 +281,35 @@ def build_map(
     spec: MapSpec, data: MapData, *, assets: Assets, lang: Lang = "vi", home: str | None = None
 ) -> folium.Map:
     """The folium map of ``spec`` drawing ``data``; assets point at ``assets`` only."""
-    fmap = folium.Map(location=CENTRE, zoom_start=10, tiles=None, prefer_canvas=True, control_scale=True)
+    fmap = folium.Map(location=CENTRE, zoom_start=10, tiles=None, prefer_canvas=True, control_scale=False)
     _use_local_assets(fmap, assets)
     root: Figure = fmap.get_root()  # type: ignore[assignment]
     root.header.add_child(Element(PAGE_CSS), name="huegis_css")
     title, description = (spec.title_vi, spec.description_vi) if lang == "vi" else (spec.title, spec.description)
+    root.title = f"HueGIS — {_escape(title)}"
+    fmap.add_child(MetricScale())
     back = f' · <a href="{home}">{"Các bản đồ" if lang == "vi" else "All maps"}</a>' if home else ""
     root.html.add_child(
         Element(f'<div class="huegis-title"><h1>{_escape(title)}</h1><p>{_escape(description)}{back}</p></div>')
     )
     _add_basemap(fmap, data.basemap, lang)
+
+    def shown(name: str) -> bool:
+        return name not in spec.hidden and (spec.shown is None or name in spec.shown)
+
     if data.density is not None:
-        _add_density(fmap, data.density, lang)
+        _add_density(fmap, data.density, lang, show=shown("density"))
     for layer_id, geojson in data.layers.items():
-        _add_layer(fmap, REGISTRY[layer_id], geojson, lang, show=layer_id not in spec.hidden)
+        _add_layer(fmap, REGISTRY[layer_id], geojson, lang, show=shown(layer_id))
     for table, geojson in data.analytics.items():
-        _add_cells(fmap, table, geojson, lang)
+        _add_cells(fmap, table, geojson, lang, show=shown(table))
     folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
     return fmap
 
 
-def render_html(fmap: folium.Map) -> str:
-    """The page's HTML; ``RuntimeError`` if any script or stylesheet would come from another host."""
-    html = fmap.get_root().render()
+def render_html(fmap: folium.Map, lang: Lang = "vi") -> str:
+    """The page's HTML in ``lang``; ``RuntimeError`` if any script or stylesheet would come from another host."""
+    html = fmap.get_root().render().replace("<html>", f'<html lang="{lang}">', 1)
     external = EXTERNAL_ASSET.findall(html)
     if external:
         raise RuntimeError(f"map page would load assets from outside the platform: {', '.join(sorted(set(external)))}")
@@ -296,7 +322,7 @@ async def render_map(
     """Read, build and render one map: the HTML page."""
     spec = get_map(name)
     data = await fetch_map_data(conn, spec)
-    return render_html(build_map(spec, data, assets=assets, lang=lang, home=home))
+    return render_html(build_map(spec, data, assets=assets, lang=lang, home=home), lang)
 
 
 def _use_local_assets(element: Any, assets: Assets) -> None:
@@ -341,7 +367,7 @@ def _road_style(feature: dict) -> dict:
     return {"color": colour, "weight": 1.5 if road_class == "railway" else 2.5}
 
 
-def _add_density(fmap: folium.Map, geojson: str, lang: Lang) -> None:
+def _add_density(fmap: folium.Map, geojson: str, lang: Lang, *, show: bool = True) -> None:
     data = json.loads(geojson)
     values = [f["properties"]["density"] for f in data["features"] if f["properties"]["density"] is not None]
     low, high = (min(values), max(values)) if values else (0.0, 1.0)
@@ -358,18 +384,19 @@ def _add_density(fmap: folium.Map, geojson: str, lang: Lang) -> None:
     folium.GeoJson(
         data,
         name=name,
+        show=show,
         style_function=style,
         highlight_function=lambda _: {"weight": 2.5, "color": "#5b2c6f"},
         tooltip=folium.GeoJsonTooltip(fields=["name", "population", "area_km2", "density"], aliases=list(labels)),
     ).add_to(fmap)
     steps = [low + (high - low) * i / 4 for i in range(5)]
-    swatches = "<br>".join(f'<i style="background:{colours(v)}"></i>{v:,.0f}' for v in steps)
+    swatches = "<br>".join(f'<i style="background:{colours(v)}"></i>{format_number(v, lang)}' for v in steps)
     fmap.add_child(Legend(f"<b>{_escape(name)}</b><br>{swatches}"))
 
 
 def _add_layer(fmap: folium.Map, spec: LayerSpec, geojson: str, lang: Lang, *, show: bool) -> None:
     data = json.loads(geojson)
-    name = f"{spec.title_vi if lang == 'vi' else spec.title} ({len(data['features'])})"
+    name = f"{spec.title_vi if lang == 'vi' else spec.title} ({format_number(len(data['features']), lang)})"
     fields = list(_popup_fields(spec))[:TOOLTIP_FIELDS]
     tooltip = folium.GeoJsonTooltip(fields=fields) if data["features"] and fields else None
     style = spec.style
@@ -394,7 +421,7 @@ CELL_TOOLTIPS = {
 }
 
 
-def _add_cells(fmap: folium.Map, table: str, geojson: str, lang: Lang) -> None:
+def _add_cells(fmap: folium.Map, table: str, geojson: str, lang: Lang, *, show: bool = True) -> None:
     data = json.loads(geojson)
     spec = REGISTRY.get(table)
     names = {"hotspot_cells": ("Điểm nóng phản ánh", "Report hot spots"), "forecast_cells": ("Dự báo", "Forecast")}
@@ -410,10 +437,17 @@ def _add_cells(fmap: folium.Map, table: str, geojson: str, lang: Lang) -> None:
 
     folium.GeoJson(
         data,
-        name=f"{vi if lang == 'vi' else en} ({len(data['features'])})",
+        name=f"{vi if lang == 'vi' else en} ({format_number(len(data['features']), lang)})",
+        show=show,
         style_function=style,
         tooltip=folium.GeoJsonTooltip(fields=fields) if fields else None,
     ).add_to(fmap)
+
+
+def format_number(value: float, lang: Lang) -> str:
+    """A whole number as each language writes it: 15.294 (vi-VN), 15,294 (en-US)."""
+    text = f"{value:,.0f}"
+    return text.replace(",", ".") if lang == "vi" else text
 
 
 def _constant(style: dict) -> Callable[[dict], dict]:

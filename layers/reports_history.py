@@ -12,7 +12,11 @@ The history (:func:`layers.synth.reports.generate_report_history`) is written to
 * is skipped when the checksum of its inputs, code and parameters equals the one recorded in
   ``layer_loads`` under :data:`HISTORY_ID` (``force`` reloads);
 * writes the generator's manifest (parameters, injected slow units, KPIs) next to the data, in
-  ``<data_dir>/report-history-<db>.json`` (see :func:`manifest_path`).
+  ``<data_dir>/report-history-<db>.json`` (see :func:`manifest_path`);
+* ends, unless told otherwise, on the day of the first setup: that end is kept in
+  ``simulation_clock`` so later setups regenerate the same history (deterministic for a seed and
+  an end date, both in the manifest), and the simulator (:mod:`layers.simulator`) carries the
+  city on from there.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import json
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +42,7 @@ from geo.errors import Conflict, DatabaseUnavailable
 from geo.reports import intake, sla, workflow
 from geo.reports.catalogue import CATALOGUE_FILE
 from geo.settings import Settings
+from geo.times import TZ
 from layers.loaders import SYNTH_DIR
 from layers.sources import (
     GEONAMES_FILE,
@@ -47,7 +53,7 @@ from layers.sources import (
     read_tourism_sites,
     synth_context,
 )
-from layers.synth.reports import DEFAULT_UNTIL, HistoryParams, ReportHistory, generate_report_history
+from layers.synth.reports import HistoryParams, ReportHistory, generate_report_history
 
 # The history's row in layer_loads: not "citizen_reports", whose live rows no loader owns.
 HISTORY_ID = "citizen_reports_history"
@@ -84,11 +90,40 @@ class HistoryLoad:
 
 
 def history_params(settings: Settings, **changes: Any) -> HistoryParams:
-    """The history that ``huegis setup`` loads (settings ``history_count``, ``seed``, ``history_until``), changed."""
-    base = HistoryParams(
-        count=settings.history_count, seed=settings.seed, until=settings.history_until or DEFAULT_UNTIL
-    )
+    """The history that ``huegis setup`` loads (settings ``history_count``, ``seed``, ``history_until``), changed.
+
+    Without ``history_until`` it ends where the database's history already ends, or today (Huế time)
+    for a new database: a living city has its past up to the first start, not up to a fixed day.
+    """
+    until = settings.history_until or recorded_until(settings) or datetime.now(TZ).date()
+    base = HistoryParams(count=settings.history_count, seed=settings.seed, until=until)
     return replace(base, **changes)
+
+
+def recorded_until(settings: Settings) -> date | None:
+    """The end of the history loaded in the database (``simulation_clock``), if any and reachable."""
+    try:
+        with psycopg.connect(settings.conninfo(), autocommit=True) as conn:
+            row = conn.execute("SELECT history_until FROM simulation_clock WHERE id = 1").fetchone()
+    except (psycopg.OperationalError, psycopg.errors.UndefinedTable):
+        return None
+    return row[0] if row else None
+
+
+def history_end(until: date) -> datetime:
+    """The instant the history ends: midnight (Huế) starting ``until``."""
+    return datetime.combine(until, datetime.min.time(), TZ)
+
+
+def _set_clock(conn: psycopg.Connection, until: date, *, reset: bool) -> None:
+    """Record the history's end; ``reset`` (a new history) also restarts the simulator there."""
+    conn.execute(
+        "INSERT INTO simulation_clock (id, history_until, simulated_until) VALUES (1, %(until)s, %(end)s) "
+        "ON CONFLICT (id) DO UPDATE SET history_until = EXCLUDED.history_until, "
+        "simulated_until = CASE WHEN %(reset)s THEN EXCLUDED.simulated_until "
+        "ELSE simulation_clock.simulated_until END, updated_at = now()",
+        {"until": until, "end": history_end(until), "reset": reset},
+    )
 
 
 def history_checksum(params: HistoryParams) -> str:
@@ -142,6 +177,7 @@ def load_history(
     with conn:
         previous = conn.execute("SELECT checksum, rows FROM layer_loads WHERE layer_id = %s", (HISTORY_ID,)).fetchone()
         if previous and previous[0] == digest and not force:
+            _set_clock(conn, params.until, reset=False)
             manifest = json.loads(path.read_text()) if path.exists() else None
             return HistoryLoad(params, digest, loaded=False, reports=previous[1], manifest=manifest,
                                manifest_path=path if manifest else None)  # fmt: skip
@@ -161,6 +197,7 @@ def load_history(
                 "loaded_at = now()",
                 (HISTORY_ID, digest, len(history.reports)),
             )
+            _set_clock(conn, params.until, reset=True)  # simulated reports went with the old history
         for table in ("citizen_reports", "report_events", "reporters", "hotline_calls"):
             conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
         loaded = time.perf_counter()

@@ -57,9 +57,16 @@ def ensure_account(
     return username
 
 
+def token_version(settings: Settings, username: str) -> int:
+    """The account's current token version (bumped by every password, role or disabled change)."""
+    with psycopg.connect(settings.conninfo(), autocommit=True) as conn:
+        row = conn.execute("SELECT token_version FROM staff_users WHERE username = %s", (username,)).fetchone()
+    return row[0] if row else 0
+
+
 def bearer(settings: Settings, username: str, role: str) -> dict[str, str]:
-    """Fresh Authorization headers for an existing account."""
-    token = issue_token(username=username, role=role, settings=settings)
+    """Fresh Authorization headers for an existing account (at its current token version)."""
+    token = issue_token(username=username, role=role, version=token_version(settings, username), settings=settings)
     return {"Authorization": f"Bearer {token.access_token}"}
 
 

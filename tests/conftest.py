@@ -28,10 +28,13 @@ TEST_HISTORY_COUNT = 3000
 
 # The suite's own traffic must not trip the rate limits: every server a test starts inherits this
 # environment (tests/test_limits.py serves its own app with tight limits).
-UNLIMITED = {"HUEGIS_RATE_LIMIT_INTAKE": "0", "HUEGIS_RATE_LIMIT_DEVICE": "0", "HUEGIS_RATE_LIMIT_LOGIN": "0"}
+UNLIMITED = {"HUEGIS_RATE_LIMIT_INTAKE": "0", "HUEGIS_RATE_LIMIT_DEVICE": "0", "HUEGIS_RATE_LIMIT_LOGIN": "0",
+             "HUEGIS_RATE_LIMIT_LOGIN_FAILURES": "0", "HUEGIS_RATE_LIMIT_LOGIN_USER": "0",
+             "HUEGIS_RATE_LIMIT_LOGIN_BACKOFF": "0"}  # fmt: skip
 # No scheduled SLA escalation in the suite's servers: it would write report_events in the middle of
 # tests that prove reads change nothing (escalation on reading a queue is tested in test_reports).
-QUIET = {"HUEGIS_ESCALATION_INTERVAL_S": "0"}
+# Nor the simulator: tests see only the data they made (test_simulator.py runs it itself).
+QUIET = {"HUEGIS_ESCALATION_INTERVAL_S": "0", "HUEGIS_SIMULATE": "false"}
 # The suite uploads small files: a 4 MiB import cap (512 MiB by default) lets the cap test stream
 # a few MiB past it instead of half a gigabyte.
 SMALL_IMPORTS = {"HUEGIS_IMPORT_MAX_BYTES": str(4 * 1024 * 1024)}
@@ -65,11 +68,13 @@ def loaded(settings: Settings) -> Settings:
     """The test database migrated and loaded with every layer."""
     from alembic import command
 
+    from layers.bulletins import load_bulletins
     from layers.loaders import load_layers
     from layers.reports_history import history_params, load_history
 
     command.upgrade(alembic_config(settings.sqlalchemy_url()), "heads")
     load_layers(settings)
+    load_bulletins(settings)  # past storm warnings, as `huegis load` writes them
     # The generated report history, small (183,000 in `make run`) so the suite stays fast.
     load_history(settings, history_params(settings, count=TEST_HISTORY_COUNT), progress=False)
     generate_openapi(settings)

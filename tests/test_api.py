@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 
 from geo.registry import REGISTRY
 
 
-def test_healthz_reports_postgis(client: httpx.Client) -> None:
-    response = client.get("/healthz")
+def test_healthz_reports_postgis_to_staff(client: httpx.Client, staff_headers: Callable[..., dict]) -> None:
+    response = client.get("/healthz", headers=staff_headers("city_leader"))  # the public gets no versions
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"

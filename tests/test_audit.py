@@ -90,10 +90,11 @@ def test_disaster_zone_edits_are_in_the_audit_log(client: httpx.Client, loaded: 
         ]
         assert rows[1][5] == {"fields": ["severity"], "note": "Nước lên"}
         assert all(a[6] <= b[6] for a, b in itertools.pairwise(rows))
-        # The CAP messages name the same actor; a refused edit wrote nothing.
+        # The CAP messages (public) name the role; the audit log the person. A refused edit wrote nothing.
         messages = db.execute("SELECT msg_type, actor FROM disaster_messages WHERE zone_id = %s ORDER BY version",
                               (zone["id"],)).fetchall()  # fmt: skip
-        assert messages == [("Alert", "audit.duty"), ("Update", "audit.duty"), ("Cancel", "audit.duty")]
+        role = "emergency_officer"
+        assert messages == [("Alert", role), ("Update", role), ("Cancel", role)]
     finally:
         db.execute("DELETE FROM disaster_zones WHERE id = ANY(%s)", ([zone["id"], exercise.json()["id"]],))
 

@@ -19,8 +19,10 @@ from typer.testing import CliRunner
 
 from cli.main import app as cli
 from geo import models
-from geo.auth import roles
+from geo import settings as settings_module
+from geo.auth import roles, tokens
 from geo.auth.tokens import issue_token
+from geo.reports.intake import follow_token
 from geo.reports.workflow import STEPS
 from geo.settings import PROJECT_DIR, Settings, get_settings
 
@@ -76,10 +78,10 @@ def test_missing_expired_and_tampered_tokens_are_401(client: httpx.Client, loade
     name = auth_helpers.ensure_account(loaded, "city_leader", username=unique("leader"))
     assert client.get("/api/staff/queue").headers["www-authenticate"] == "Bearer"
     past = datetime.now(UTC) - timedelta(hours=1)
-    expired = issue_token(username=name, role="city_leader", settings=loaded, now=past).access_token
+    expired = issue_token(username=name, role="city_leader", version=0, settings=loaded, now=past).access_token
     response = client.get("/api/staff/queue", headers={"Authorization": f"Bearer {expired}"})
     assert response.status_code == 401 and "expired" in response.json()["detail"]
-    good = issue_token(username=name, role="city_leader", settings=loaded).access_token
+    good = issue_token(username=name, role="city_leader", version=0, settings=loaded).access_token
     header, _, signature = good.split(".")
     claims = jwt.decode(good, options={"verify_signature": False})
     forged_payload = jwt.encode({**claims, "sub": "someone.else"}, "k" * 32).split(".")[1]
@@ -88,7 +90,7 @@ def test_missing_expired_and_tampered_tokens_are_401(client: httpx.Client, loade
         assert response.status_code == 401 and "invalid access token" in response.json()["detail"]
     # Signed with another secret: refused too.
     other = Settings(secret_key="another-secret-of-at-least-thirty-two-chars")
-    foreign = issue_token(username=name, role="city_leader", settings=other).access_token
+    foreign = issue_token(username=name, role="city_leader", version=0, settings=other).access_token
     assert client.get("/api/staff/queue", headers={"Authorization": f"Bearer {foreign}"}).status_code == 401
     assert client.get("/api/staff/queue", headers={"Authorization": f"Bearer {good}"}).status_code == 200
 
@@ -104,12 +106,62 @@ def test_a_disabled_account_is_refused_at_once(client: httpx.Client, loaded: Set
     assert sign_in(client, name, auth_helpers.PASSWORD).status_code == 401
 
 
+def forge(settings: Settings, username: str, lifetime: timedelta, secret: str | None = None, **extra: object) -> str:
+    """A token signed like the app's (or with ``secret``), with any lifetime and claims."""
+    now = datetime.now(UTC)
+    claims = {"sub": username, "role": "city_leader", "ver": 0, "iss": "huegis", "iat": now, "exp": now + lifetime}
+    other = Settings.model_construct(secret_key=secret) if secret else settings
+    return jwt.encode({**claims, **extra}, tokens._signing_key(other), algorithm="HS256")
+
+
+def test_a_token_lasting_longer_than_the_configured_lifetime_is_refused(client: httpx.Client,
+                                                                       loaded: Settings) -> None:  # fmt: skip
+    """Finding: a correctly signed token with a 10-year exp was accepted."""
+    name = auth_helpers.ensure_account(loaded, "city_leader", username=unique("leader"))
+    decade = forge(loaded, name, timedelta(days=3650))
+    response = client.get("/api/staff/queue", headers={"Authorization": f"Bearer {decade}"})
+    assert response.status_code == 401 and "at most 900 s" in response.json()["detail"], response.text
+    fine = forge(loaded, name, timedelta(seconds=900))
+    assert client.get("/api/staff/queue", headers={"Authorization": f"Bearer {fine}"}).status_code == 200
+    now = datetime.now(UTC)
+    claims = {"sub": name, "role": "city_leader", "iss": "huegis", "iat": now, "exp": now + timedelta(minutes=5)}
+    unversioned = jwt.encode(claims, tokens._signing_key(loaded))
+    assert client.get("/api/staff/queue", headers={"Authorization": f"Bearer {unversioned}"}).status_code == 401
+
+
+@pytest.mark.parametrize("change", ["password", "disable_enable", "role", "scope"])
+def test_earlier_tokens_end_when_the_account_changes(cli_db: CliRunner, client: httpx.Client, loaded: Settings,
+                                                     db: psycopg.Connection, change: str) -> None:  # fmt: skip
+    """Finding: a token outlived a password change. Any change of password, role, scope or state ends it."""
+    name = auth_helpers.ensure_account(loaded, "ward_officer", unit="19753", username=unique("officer"))
+    before = sign_in(client, name, auth_helpers.PASSWORD).json()["access_token"]
+    old = {"Authorization": f"Bearer {before}"}
+    assert client.get("/api/staff/queue", headers=old).status_code == 200
+    commands = {
+        "password": [["users", "password", name, "--password-stdin"]],
+        "disable_enable": [["users", "disable", name], ["users", "enable", name]],
+        "role": [["users", "role", name, "unit_head", "--unit", "19753"]],
+        "scope": [["users", "role", name, "ward_officer", "--unit", "19774"]],
+    }[change]
+    for command in commands:
+        result = cli_db.invoke(cli, command, input="a brand new password\n")
+        assert result.exit_code == 0, result.output
+    response = client.get("/api/staff/queue", headers=old)
+    assert response.status_code == 401 and "before the account" in response.json()["detail"], response.text
+    password = "a brand new password" if change == "password" else auth_helpers.PASSWORD
+    after = sign_in(client, name, password)
+    assert after.status_code == 200, after.text
+    fresh = {"Authorization": f"Bearer {after.json()['access_token']}"}
+    assert client.get("/api/auth/me", headers=fresh).status_code == 200
+
+
 def test_a_role_change_takes_effect_at_once(client: httpx.Client, loaded: Settings, db: psycopg.Connection) -> None:
     name = auth_helpers.ensure_account(loaded, "city_leader", username=unique("leader"))
     headers = auth_helpers.bearer(loaded, name, "city_leader")
     assert client.get("/api/staff/queue", headers=headers).status_code == 200
-    db.execute("UPDATE staff_users SET role = 'gis_admin' WHERE username = %s", (name,))
-    response = client.get("/api/staff/queue", headers=headers)
+    db.execute("UPDATE staff_users SET role = 'gis_admin' WHERE username = %s", (name,))  # even by hand in SQL
+    assert client.get("/api/staff/queue", headers=headers).status_code == 401  # the old token ended
+    response = client.get("/api/staff/queue", headers=auth_helpers.bearer(loaded, name, "gis_admin"))
     assert response.status_code == 403 and "reports.read" in response.json()["detail"]
 
 
@@ -233,15 +285,39 @@ def test_cli_help_lists_the_roles(cli_db: CliRunner) -> None:
 
 
 @pytest.mark.parametrize("environment", ["production", "test"])
-def test_outside_development_the_default_secret_is_refused(environment: str) -> None:
+def test_outside_development_a_secret_must_be_set(environment: str, tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="HUEGIS_SECRET_KEY"):
-        Settings(environment=environment)
+        Settings(environment=environment, data_dir=tmp_path)
     with pytest.raises(ValidationError, match="HUEGIS_SECRET_KEY"):
-        Settings(environment=environment, secret_key="short")
-    with pytest.raises(ValidationError, match="HUEGIS_OPEN311_API_KEYS"):
-        Settings(environment=environment, secret_key="s" * 40)
-    assert Settings(environment=environment, secret_key="s" * 40, open311_api_keys=[]).environment == environment
-    assert Settings().environment == "development"  # the default secret is fine on a developer's machine
+        Settings(environment=environment, secret_key="short", data_dir=tmp_path)
+    settings = Settings(environment=environment, secret_key="s" * 40, data_dir=tmp_path)
+    assert settings.open311_api_keys == [] and list(tmp_path.iterdir()) == []  # nothing generated there
+
+
+def test_development_secrets_are_generated_once_private_and_random(tmp_path: Path) -> None:
+    """Finding: `make run` signed with the published 'dev-secret-change-me' and accepted 'dev-open311-key'."""
+    first = Settings(data_dir=tmp_path / "a")
+    again = Settings(data_dir=tmp_path / "a")
+    other = Settings(data_dir=tmp_path / "b")
+    assert first.secret_key == again.secret_key != other.secret_key and len(first.secret_key) >= 48
+    assert first.open311_api_keys == again.open311_api_keys != other.open311_api_keys
+    for name in ("secret_key", "open311_dev_key"):
+        assert (tmp_path / "a" / name).stat().st_mode & 0o777 == 0o600
+    assert Settings(data_dir=tmp_path / "a", open311_api_keys=[]).open311_api_keys == []  # explicit: kept
+    assert not hasattr(settings_module, "DEFAULT_SECRET_KEY") and not hasattr(settings_module, "DEFAULT_OPEN311_KEY")
+
+
+def test_the_old_well_known_secrets_prove_nothing(client: httpx.Client, loaded: Settings) -> None:
+    name = auth_helpers.ensure_account(loaded, "city_leader", username=unique("leader"))
+    token = forge(loaded, name, timedelta(minutes=5), secret="dev-secret-change-me")
+    assert client.get("/api/staff/queue", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    data = {"api_key": "dev-open311-key", "service_code": "garbage", "lat": CITADEL[1], "long": CITADEL[0],
+            "description": "Rác tồn đọng ở góc đường (khóa cũ)"}  # fmt: skip
+    assert client.post("/open311/v2/requests.json", data=data).status_code == 403
+    code = client.get("/api/reports", params={"limit": 1}).json()["features"][0]["id"]
+    rating = client.post(f"/api/reports/{code}/rating",
+                         json={"token": follow_token(code, "dev-secret-change-me"), "rating": 5})  # fmt: skip
+    assert rating.status_code == 403
 
 
 def test_the_app_refuses_to_start_in_production_with_the_default_secret(tmp_path: Path) -> None:

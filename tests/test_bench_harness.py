@@ -28,7 +28,8 @@ def test_arguments_expand_groups_and_refuse_unknown_names():
     args = parse_args(["--scenarios", "features,kpi", "--peers", "tipg,raw"])
     assert args.scenario_names == ["items", "paging", "feature", "kpi"]
     assert args.peer_names == ["tipg", "raw"]
-    assert parse_args([]).scenario_names == ["items", "paging", "feature", "tiles", "kpi", "gistar", "intake"]
+    every = ["items", "paging", "feature", "tiles", "kpi", "gistar", "intake", "scaling"]
+    assert parse_args([]).scenario_names == every
     with pytest.raises(SystemExit, match="unknown scenario 'tile'"):
         parse_args(["--scenarios", "tile"])
 

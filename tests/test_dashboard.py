@@ -14,7 +14,8 @@ def test_dashboard_renders_tiles_map_and_bottlenecks(page: tuple[Page, Recorder]
     tab.wait_for_function("() => document.body.dataset.ready || document.body.dataset.error", timeout=60_000)
     assert tab.evaluate("document.body.dataset.error") is None
     month = tab.evaluate("document.body.dataset.ready")
-    start, end = f"{month}-01", tab.evaluate(f"monthBounds('{month}').end")
+    start, end = tab.evaluate("() => [state.period.start, state.period.end]")
+    assert start == f"{month}-01"
     expected = client.get("/api/kpis", params={"start": start, "end": end}).json()["groups"][0]
     received = tab.locator("#tile-received .value").inner_text()
     assert received.replace(",", "") == str(expected["received"])

@@ -187,6 +187,6 @@ def test_emergency_page_in_both_languages_with_local_assets(client: httpx.Client
     assert client.get("/emergency", params={"lang": "fr"}).status_code == 422
     # Works offline: every script and stylesheet comes from this server.
     assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', vi.text)
-    assert assets and all(a.startswith("/static/") for a in assets), assets
+    assert assets and all(a.startswith(("/static/", "/ogc/static/")) for a in assets), assets
     for asset in assets:
         assert client.get(asset).status_code == 200, asset

@@ -24,7 +24,8 @@ from geo.reports.catalogue import read_catalogue
 from geo.reports.sla import add_working_hours, working_hours_between
 from geo.reports.workflow import OPEN_STATUSES, STEPS
 from geo.settings import Settings
-from layers.reports_history import HISTORY_ID, history_params, load_history, manifest_path
+from geo.times import TZ
+from layers.reports_history import HISTORY_ID, history_end, history_params, load_history, manifest_path, recorded_until
 from layers.sources import read_storm_tracks, read_tourism_sites, synth_context
 from layers.synth.context import to_utm
 from layers.synth.report_calendar import WorkCalendar
@@ -371,7 +372,7 @@ def test_history_is_loaded_and_recorded(db: psycopg.Connection, loaded: Settings
         "       (SELECT count(*) FROM hotline_calls WHERE synthetic AND direction = 'in'), "
         "       (SELECT count(*) FROM hotline_calls WHERE synthetic AND direction = 'out'), "
         "       (SELECT count(*) FROM reporters p JOIN citizen_reports r ON r.id = p.report_id WHERE r.synthetic)",
-        {"until": datetime(2026, 11, 1, tzinfo=UTC) - timedelta(hours=7)},
+        {"until": history_end(date.fromisoformat(manifest["period"]["until"]))},
     ).fetchone()
     assert counts == (
         manifest["counts"]["events"],
@@ -399,8 +400,17 @@ def test_loaded_points_route_like_intake_and_stay_off_water(db: psycopg.Connecti
     assert row is not None and row[:3] == (0, 0, 0) and row[3] == 3000
 
 
-def test_loaded_history_keeps_the_workflow_and_the_figures(db: psycopg.Connection) -> None:
-    until = datetime(2026, 11, 1, tzinfo=UTC) - timedelta(hours=7)
+def test_loaded_history_ends_on_the_day_of_setup_and_is_kept(loaded: Settings) -> None:
+    """A new database's history ends today (Huế time); later setups keep that end (same checksum)."""
+    until = recorded_until(loaded)
+    assert until is not None and abs((until - datetime.now(TZ).date()).days) <= 1  # a run across midnight
+    assert history_params(loaded).until == until
+    manifest = json.loads(manifest_path(loaded).read_text())
+    assert manifest["period"]["until"] == until.isoformat()
+
+
+def test_loaded_history_keeps_the_workflow_and_the_figures(db: psycopg.Connection, loaded: Settings) -> None:
+    until = history_end(recorded_until(loaded) or date.today())
     figures = db.execute(
         """
         SELECT 100.0 * count(*) FILTER (WHERE status IN ('resolved', 'closed', 'rejected', 'duplicate')
@@ -431,12 +441,12 @@ def test_loaded_history_keeps_the_workflow_and_the_figures(db: psycopg.Connectio
     assert (last["to_status"] == last["status"]).all()
 
 
-def snapshot(db: psycopg.Connection) -> tuple:
+def snapshot(db: psycopg.Connection, end: datetime) -> tuple:
     """Synthetic codes and counts, and every live row of the four tables, as they stand."""
     return (
         sorted(r[0] for r in db.execute("SELECT code FROM citizen_reports WHERE synthetic").fetchall()),
         # Events before the history's end: the app's escalation job may add later ones at any time.
-        db.execute("SELECT count(*) FROM report_events WHERE at < '2026-11-01T00:00:00+07:00'").fetchone(),
+        db.execute("SELECT count(*) FROM report_events WHERE at < %s", (end,)).fetchone(),
         db.execute("SELECT * FROM citizen_reports WHERE NOT synthetic ORDER BY id").fetchall(),
         db.execute(
             "SELECT e.* FROM report_events e JOIN citizen_reports r ON r.id = e.report_id "
@@ -460,10 +470,11 @@ def test_reload_replaces_only_the_synthetic_history(db: psycopg.Connection, load
     db.execute("INSERT INTO hotline_calls (direction, started_at, duration_s, operator, report_id) "
                "VALUES ('in', now(), 60, 'op', %s)", live)  # fmt: skip
     try:
-        before = snapshot(db)
+        end = history_end(params.until)
+        before = snapshot(db, end)
         again = load_history(loaded, params, force=True, progress=False)
         assert again.loaded and again.reports == 3000
-        assert snapshot(db) == before, "same synthetic history, live rows untouched"
+        assert snapshot(db, end) == before, "same synthetic history, live rows untouched"
         # A live report merged into a synthetic one would lose its target: the reload refuses.
         db.execute(
             "UPDATE citizen_reports SET duplicate_of = (SELECT min(id) FROM citizen_reports WHERE synthetic) "
@@ -472,7 +483,7 @@ def test_reload_replaces_only_the_synthetic_history(db: psycopg.Connection, load
         )
         with pytest.raises(Conflict, match="HUE-LIVETEST"):
             load_history(loaded, params, force=True, progress=False)
-        assert snapshot(db)[0] == before[0], "nothing changed"
+        assert snapshot(db, end)[0] == before[0], "nothing changed"
     finally:
         db.execute("DELETE FROM hotline_calls WHERE report_id = %s", live)
         db.execute("DELETE FROM citizen_reports WHERE id = %s", live)

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import auth_helpers
 import httpx
 import psycopg
 import pytest
@@ -29,10 +30,14 @@ ORIGIN = "https://portal.hue.gov.vn"
 TIGHT = {
     "HUEGIS_RATE_LIMIT_INTAKE": "3/minute",
     "HUEGIS_RATE_LIMIT_DEVICE": "2/minute",
-    "HUEGIS_RATE_LIMIT_LOGIN": "3/minute",
+    "HUEGIS_RATE_LIMIT_LOGIN": "12/minute",
+    "HUEGIS_RATE_LIMIT_LOGIN_FAILURES": "3/minute",
+    "HUEGIS_RATE_LIMIT_LOGIN_USER": "6/minute",
+    "HUEGIS_RATE_LIMIT_LOGIN_BACKOFF": "1/minute",
     # Only 127.0.0.1 is a proxy: clients connecting from 127.0.0.2 are "the internet".
     "HUEGIS_TRUSTED_PROXIES": '["127.0.0.1/32"]',
     "HUEGIS_MAX_BODY_BYTES": str(64 * 1024),
+    "HUEGIS_MAX_JSON_BYTES": str(64 * 1024),
     "HUEGIS_CORS_ORIGINS": json.dumps([ORIGIN]),
 }
 _addresses = (f"203.0.113.{n}" for n in itertools.count(1))  # TEST-NET-3: one fresh "client" per use
@@ -210,19 +215,46 @@ def test_open311_post_is_limited_per_account_and_per_ip(proxy: httpx.Client, loa
     assert response.status_code == 429 and "this address" in response.json()[0]["description"]
 
 
-def test_login_is_limited_per_ip_and_per_user_name(proxy: httpx.Client, outsider: httpx.Client) -> None:
+def sign_in(http: httpx.Client, user: str, password: str, address: str) -> httpx.Response:
+    return http.post("/api/auth/token", data={"username": user, "password": password},
+                     headers={"X-Forwarded-For": address})  # fmt: skip
+
+
+def test_wrong_passwords_cannot_lock_an_officer_out(proxy: httpx.Client, loaded: Settings) -> None:
+    """Finding 7: 10 wrong passwords from one address made the correct one fail from every address (429)."""
+    user = auth_helpers.ensure_account(loaded, "city_leader", username=f"locked.{uuid.uuid4().hex[:8]}")
+    attacker = next(_addresses)
+    answers = [sign_in(proxy, user, "wrong password!", attacker).status_code for _ in range(10)]
+    assert answers[:3] == [401] * 3 and set(answers[3:]) == {429}, answers  # the attacker's address is slowed
+    response = sign_in(proxy, user, auth_helpers.PASSWORD, attacker)
+    assert_limited(response, "this address for this user name", "3 per minute")  # even the right password there
+    officer = sign_in(proxy, user, auth_helpers.PASSWORD, next(_addresses))
+    assert officer.status_code == 200, officer.text  # the officer, from elsewhere, signs in
+
+
+def test_guessing_from_many_addresses_backs_off_per_user_name(proxy: httpx.Client, loaded: Settings) -> None:
+    user = auth_helpers.ensure_account(loaded, "city_leader", username=f"guessed.{uuid.uuid4().hex[:8]}")
+    botnet = [next(_addresses) for _ in range(4)]
+    for address in botnet[:3]:  # 2 failures each: 6 for the name, the per-name threshold
+        for _ in range(2):
+            assert sign_in(proxy, user, "wrong password!", address).status_code == 401
+    # The name is in backoff: an address that has failed on it may not try again this minute ...
+    assert_limited(sign_in(proxy, user, "wrong password!", botnet[0]), "this address for this user name",
+                   "1 per minute")  # fmt: skip
+    # ... a new address gets one attempt: a wrong guess counts, then it is refused too.
+    assert sign_in(proxy, user, "wrong password!", botnet[3]).status_code == 401
+    assert sign_in(proxy, user, "wrong password!", botnet[3]).status_code == 429
+    # The officer from an address that has not failed still signs in.
+    assert sign_in(proxy, user, auth_helpers.PASSWORD, next(_addresses)).status_code == 200
+
+
+def test_sign_ins_are_limited_per_address(outsider: httpx.Client) -> None:
+    """One address trying many user names (password spraying) is stopped by the per-address rate."""
     user = f"nobody-{uuid.uuid4().hex[:8]}"
-    for _ in range(3):  # wrong passwords from several addresses
-        response = proxy.post("/api/auth/token", data={"username": user, "password": "wrong"},
-                              headers={"X-Forwarded-For": next(_addresses)})  # fmt: skip
-        assert response.status_code == 401, response.text
-    response = proxy.post("/api/auth/token", data={"username": user, "password": "wrong"},
-                          headers={"X-Forwarded-For": next(_addresses)})  # fmt: skip
-    assert_limited(response, "this user name", "3 per minute")
-    for n in range(3):  # one address trying many user names
+    for n in range(12):
         outsider.post("/api/auth/token", data={"username": f"{user}-{n}", "password": "wrong"})
     response = outsider.post("/api/auth/token", data={"username": f"{user}-x", "password": "wrong"})
-    assert_limited(response, "this address", "3 per minute")
+    assert_limited(response, "this address", "12 per minute")
 
 
 def test_public_reads_are_not_rate_limited(outsider: httpx.Client) -> None:

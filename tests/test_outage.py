@@ -1,34 +1,26 @@
 """Outages: PostGIS crashes under a load of report submissions; no acknowledged report is lost.
 
-Runs against its own throwaway cluster and app server (never the shared dev cluster): a
-``LocalCluster`` in a temporary directory on a free port, set up with the project's CLI, and
-uvicorn on another free port. Eight clients file reports while the cluster is crash-stopped
-(``pg_ctl stop -m immediate``) and restarted; the same app process must answer 503 meanwhile and
-recover by itself, and every report it acknowledged must be in the database exactly once.
+Runs against its own throwaway cluster and app server (never the shared dev cluster, see
+``throwaway.py``), once with one app process and once with two workers and a streaming replica.
+Eight clients file reports while the primary is crash-stopped (``pg_ctl stop -m immediate``) and
+restarted; the same app must answer 503 to writes meanwhile and recover by itself, and every
+report it acknowledged must be in the database exactly once. With a replica, public reads go on
+through the outage.
 """
 
 from __future__ import annotations
 
-import os
 import random
-import shutil
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
-from app_server import app_server, free_port
-
-from geo import cluster
-from geo.settings import PROJECT_DIR, Settings
+from throwaway import Platform, throwaway_platform, wait_until
 
 CLIENTS = 8
 REQUEST_TIMEOUT_S = 10  # the clients' patience: every request must get an answer within it
@@ -38,63 +30,13 @@ OUTAGE_503S = 8  # failed submissions to see before the database comes back
 MARK = "outage-test"
 
 
-@dataclass
-class Platform:
-    """The throwaway cluster and the app server in front of it."""
-
-    settings: Settings
-    cluster: cluster.LocalCluster
-    url: str
-    app: subprocess.Popen
-
-
-def _setup_env(settings: Settings) -> dict[str, str]:
-    """The environment of our CLI and app processes: only this platform's settings."""
-    foreign = ("HUEGIS_", "PG", "DATABASE_URL")
-    env = {key: value for key, value in os.environ.items() if not key.startswith(foreign)}
-    return {
-        **env,
-        "HUEGIS_DATA_DIR": str(settings.data_dir),
-        "HUEGIS_DB_HOST": settings.db_host,
-        "HUEGIS_DB_PORT": str(settings.db_port),
-        "HUEGIS_DB_NAME": settings.db_name,
-        "HUEGIS_ESCALATION_INTERVAL_S": "0",
-        # Eight clients from one address are a load test, not abuse: no rate limits.
-        "HUEGIS_RATE_LIMIT_INTAKE": "0",
-        "HUEGIS_RATE_LIMIT_DEVICE": "0",
-    }
-
-
-def _huegis(env: dict[str, str], *args: str) -> None:
-    cli = Path(sys.executable).with_name("huegis")
-    done = subprocess.run([str(cli), *args], env=env, cwd=PROJECT_DIR, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"huegis {' '.join(args)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
-
-
-@pytest.fixture(scope="module")
-def platform() -> Iterator[Platform]:
-    """A cluster of our own with the admin units and report catalogue, and an app on it."""
-    # In /tmp rather than pytest's private tmp dir: as root the cluster runs as `postgres`,
-    # which must be able to reach its data directory.
-    data_dir = Path(tempfile.mkdtemp(prefix="huegis-outage-"))
-    data_dir.chmod(0o755)
-    settings = Settings(data_dir=data_dir, db_host="127.0.0.1", db_port=free_port(), db_name="huegis")
-    local = cluster.LocalCluster(settings)
-    env = _setup_env(settings)
-    try:
-        with pytest.MonkeyPatch.context() as mp:
-            for name in ("DATABASE_URL", "HUEGIS_DATABASE_URL", "PGHOST"):
-                mp.delenv(name, raising=False)  # this test's settings name the local cluster
-            _huegis(env, "db", "start")
-            _huegis(env, "db", "migrate")
-            _huegis(env, "load", "--only", "admin_units")  # loads the report catalogue too
-            _huegis(env, "ogc", "openapi")
-            with app_server(env, data_dir / "uvicorn.log") as app:
-                yield Platform(settings, local, app.url, app.process)
-    finally:
-        local.stop("immediate")  # throwaway: nothing to flush
-        shutil.rmtree(data_dir, ignore_errors=True)
+@pytest.fixture(scope="module", params=[(1, 0), (2, 1)], ids=["one process", "two workers and a replica"])
+def platform(request: pytest.FixtureRequest) -> Iterator[Platform]:
+    """A cluster of our own with the admin units and report catalogue, and an app on it
+    (one process; or two workers and a streaming replica)."""
+    workers, replicas = request.param
+    with throwaway_platform("huegis-outage-", workers=workers, replicas=replicas) as platform:
+        yield platform
 
 
 # --- the load ----------------------------------------------------------------------------
@@ -181,15 +123,6 @@ class Citizen(threading.Thread):
             self.tally.unexpected.append(f"never acknowledged: {key}")
 
 
-def wait_until(condition: Callable[[], bool], seconds: float = 60) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.2)
-    return True
-
-
 def ward_points(conn: psycopg.Connection) -> list[tuple[float, float]]:
     rows = conn.execute(
         "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM admin_units "
@@ -225,9 +158,16 @@ def test_outage_under_load_loses_nothing_and_recovers(platform: Platform) -> Non
             assert "database is unavailable" in layers.json()["detail"]
             assert layers.headers["Retry-After"]
             ogc = http.get("/ogc/collections/admin_units/items", params={"f": "json", "limit": 1})
-            # pygeoapi has its own engine; its failure is reported as ours.
-            assert ogc.status_code == 503
-            assert "database is unavailable" in ogc.json()["detail"]
+            if platform.settings.local_replicas:  # public reads go on from the replica
+                assert ogc.status_code == 200, ogc.text
+                assert len(ogc.json()["features"]) == 1
+            else:
+                assert ogc.status_code == 503
+                assert "database is unavailable" in ogc.json()["detail"]
+            # pygeoapi has its own engine (on the primary); its failure is reported as ours.
+            html = http.get("/ogc/collections/admin_units/items", params={"f": "html", "limit": 1})
+            assert html.status_code == 503
+            assert "database is unavailable" in html.json()["detail"]
             assert wait_until(lambda: tally.unavailable >= OUTAGE_503S, seconds=30)
         finally:
             local.start()

@@ -112,6 +112,9 @@ def test_pygeoapi_pages_use_our_templates_and_local_assets(client: httpx.Client,
 
 def test_pygeoapi_maps_draw_our_vector_basemap(client: httpx.Client, server: str) -> None:
     page = client.get("/ogc/collections/schools/items", params={"f": "html"}).text
-    assert "huegisBasemap(" in page and f"{server}/tiles/basemap/{{z}}/{{x}}/{{y}}.mvt" in page
+    # The map is drawn by huegis-pages.js (no inline script: CSP) from the page's JSON data block.
+    assert "/ogc/static/js/huegis-pages.js" in page and f"{server}/tiles/basemap/{{z}}/{{x}}/{{y}}.mvt" in page
+    pages = client.get("/ogc/static/js/huegis-pages.js")
+    assert pages.status_code == 200 and "huegisBasemap(" in pages.text
     script = client.get("/ogc/static/js/huegis-basemap.js")
     assert script.status_code == 200 and "L.vectorGrid.protobuf" in script.text

@@ -1,9 +1,13 @@
-"""Reporters' personal data never leaves through a public door, and only the report's handlers see it.
+"""Reporters' personal data and staff free text never leave through a public door; only the report's
+handlers see them.
 
 Reports are filed through every channel (web form, hotline operator, Open311 client) with a
-distinctive name, phone and email; then every public GET endpoint of our API (read from the OpenAPI
-document, path parameters filled with these reports), the OGC API collection, the vector tiles
-(decoded), the feeds and pages are scanned for those values. pygeoapi must stay read-only.
+distinctive name, phone and email; staff then write notes on them (assign, escalate), request an
+extension with a reason, resolve one with a public result, and the citizen rates it with a comment,
+each text carrying a marker (finding 1: notes, extension reasons and rating comments were public).
+Then every public GET endpoint of our API (read from the OpenAPI document, path parameters filled
+with these reports), the OGC API collection, the vector tiles (decoded), the feeds and pages are
+scanned for those values: only the published result may appear. pygeoapi must stay read-only.
 """
 
 from __future__ import annotations
@@ -35,6 +39,34 @@ class Filed:
     codes: list[str]
     secrets: list[str]
     zone_id: int
+    result: str  # the resolve note: written for the public
+    usernames: list[str]  # of the staff who acted: shown to staff, never to the public
+
+
+def handle(client: httpx.Client, loaded: Settings, codes: list[str], tag: str, token: str) -> tuple[list[str], str]:
+    """Staff work the reports with notes that name people; the citizen rates with a comment. (markers, result)"""
+    officer = auth_helpers.staff_headers(loaded, "ward_officer", unit=PHU_XUAN)
+    head = auth_helpers.staff_headers(loaded, "unit_head", unit=PHU_XUAN)
+    markers = [f"gọi ông Quý {tag} 0913{n}" for n in range(4)]
+    result = f"Đã thu gom rác, đường đã sạch ({tag})"
+    steps = [
+        (officer, {"action": "assign", "note": markers[0]}),
+        (officer, {"action": "start"}),
+        (officer, {"action": "request_extension", "hours": 8, "note": markers[1]}),
+        (head, {"action": "approve_extension", "note": markers[2]}),
+        (officer, {"action": "resolve", "note": result}),
+    ]
+    for headers, body in steps:
+        response = client.post(f"/api/reports/{codes[0]}/actions", json=body, headers=headers)
+        assert response.status_code == 200, response.text
+    rating = client.post(f"/api/reports/{codes[0]}/rating", json={"token": token, "rating": 4,
+                                                                  "comment": f"Cảm ơn anh Tâm {tag} 0988"})  # fmt: skip
+    assert rating.status_code == 200, rating.text
+    operator = auth_helpers.staff_headers(loaded, "operator")
+    escalated = client.post(f"/api/reports/{codes[1]}/actions", headers=operator,
+                            json={"action": "escalate", "note": markers[3]})  # fmt: skip
+    assert escalated.status_code == 200, escalated.text
+    return [*markers, f"anh Tâm {tag}"], result
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +99,11 @@ def filed(server: str, loaded: Settings) -> Iterator[Filed]:
         officer = auth_helpers.staff_headers(loaded, "emergency_officer")
         zone = client.post("/api/disasters", json=zone_body(RING), headers=officer)
         assert zone.status_code == 201, zone.text
-        yield Filed(codes, [name, phone, email, f"device-{tag}"], zone.json()["id"])
+        notes, result = handle(client, loaded, codes, tag, web.json()["follow_token"])
+        # The staff who acted: their usernames must not be public either (finding 3: actors in documents).
+        acted = (("emergency_officer", None), ("ward_officer", PHU_XUAN), ("unit_head", PHU_XUAN), ("operator", None))
+        usernames = [auth_helpers.account_name(role, unit) for role, unit in acted]
+        yield Filed(codes, [name, phone, email, f"device-{tag}", *notes], zone.json()["id"], result, usernames)
     with psycopg.connect(loaded.conninfo(), autocommit=True) as db:
         db.execute("DELETE FROM disaster_zones WHERE id = %s", (zone.json()["id"],))
 
@@ -117,12 +153,16 @@ def test_no_public_response_contains_a_reporter(client: httpx.Client, filed: Fil
         response = client.get(path)
         if response.status_code >= 500:
             found.append(f"{path}: {response.status_code}")
-        hits = leaks(response.content.decode("utf-8", "replace"), filed.secrets)
+        hits = leaks(response.content.decode("utf-8", "replace"), [*filed.secrets, *filed.usernames])
         if hits:
             found.append(f"{path}: {hits}")
     assert found == []
+    public = client.get(f"/api/reports/{filed.codes[0]}").json()
+    assert public["result_note"] == filed.result and public["status"] == "closed"
+    timeline = [(e["action"], e["note"]) for e in public["timeline"]]
+    assert ("resolve", filed.result) in timeline and all(n is None for a, n in timeline if a != "resolve"), timeline
     exposure = client.get(f"/api/disasters/{filed.zone_id}/exposure").text
-    assert all(code in exposure for code in filed.codes[:1]), "the scan saw the reports themselves"
+    assert all(code in exposure for code in filed.codes[1:]), "the scan saw the (open) reports themselves"
 
 
 @pytest.mark.parametrize("z", [10, 14, 17])
@@ -146,6 +186,8 @@ def test_staff_see_reporters_only_on_reports_they_handle(client: httpx.Client, f
     for code, handler in ((web, ward), (by_open311, ward), (by_phone, roads)):
         reporter = client.get(f"/api/staff/reports/{code}", headers=handler).json()["reporter"]
         assert reporter is not None and reporter["phone"] == filed.secrets[1]
+    trail = client.get(f"/api/staff/reports/{web}", headers=ward).json()["events"]
+    assert {e["note"] for e in trail} >= {filed.secrets[4], filed.secrets[5], filed.result}  # staff keep the notes
     for who in (
         staff_headers("operator"),
         staff_headers("city_leader"),
@@ -171,3 +213,23 @@ def test_pygeoapi_is_read_only(client: httpx.Client, filed: Filed, db: psycopg.C
         response = client.request(method, path, json=feature, headers={"Content-Type": "application/geo+json"})
         assert 400 <= response.status_code < 500, (method, path, response.status_code)
     assert db.execute("SELECT count(*), max(updated_at) FROM citizen_reports").fetchone() == before
+
+
+def test_the_filing_browser_rates_with_its_httponly_cookie(server: str, loaded: Settings) -> None:
+    """The portal need not keep follow tokens where scripts read them (localStorage): the intake sets an
+    HttpOnly cookie scoped to the report, and the rating reads it when the body carries no token."""
+    with httpx.Client(base_url=server, timeout=60) as browser, httpx.Client(base_url=server, timeout=60) as other:
+        filed = browser.post("/api/reports", json={"category": "garbage", "lon": CITADEL[0], "lat": CITADEL[1],
+                                                   "description": "Rác chất đống bên đường (cookie)"})  # fmt: skip
+        assert filed.status_code == 201, filed.text
+        code = filed.json()["code"]
+        cookie = filed.headers["set-cookie"]
+        assert f"huegis_follow_{code}=" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
+        assert f"Path=/api/reports/{code}" in cookie
+        officer = auth_helpers.staff_headers(loaded, "ward_officer", unit=PHU_XUAN)
+        for body in ({"action": "assign"}, {"action": "start"}, {"action": "resolve", "note": "Đã dọn"}):
+            assert browser.post(f"/api/reports/{code}/actions", json=body, headers=officer).status_code == 200
+        refused = other.post(f"/api/reports/{code}/rating", json={"rating": 5})
+        assert refused.status_code == 403 and "follow_token" in refused.json()["detail"]
+        rated = browser.post(f"/api/reports/{code}/rating", json={"rating": 5})
+        assert rated.status_code == 200 and rated.json()["status"] == "closed", rated.text

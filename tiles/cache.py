@@ -19,7 +19,7 @@ from cachetools import LRUCache
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
-from geo.db import load_sql
+from geo.db import PRIMARY, Pools, load_sql
 from tiles.grid import check_tile
 from tiles.vector import Tileset, render_tile
 
@@ -37,26 +37,32 @@ def tile_cache(max_bytes: int = DEFAULT_MAX_BYTES) -> TileCache:
 
 
 class LayerVersions:
-    """The latest ``layer_versions`` rows, re-read at most once per ``ttl_s``."""
+    """The latest ``layer_versions`` rows of each server, re-read at most once per ``ttl_s``.
+
+    Kept per server (the primary, each replica): a tile is rendered on the server whose versions
+    keyed it, and a server's data only moves forward, so cached bytes are never older than their key.
+    """
 
     def __init__(self, ttl_s: float = DEFAULT_VERSION_TTL_S) -> None:
         self.ttl_s = ttl_s
-        self._versions: dict[str, str] = {}
-        self._read_at = float("-inf")
+        self._memo: dict[str, tuple[float, dict[str, str]]] = {}
         self._lock = asyncio.Lock()
 
-    async def current(self, pool: AsyncConnectionPool, *, refresh: bool = False) -> dict[str, str]:
+    async def current(self, pool: AsyncConnectionPool, *, source: str = PRIMARY,
+                      refresh: bool = False) -> dict[str, str]:  # fmt: skip
         """layer id → version tag (counter and change time, so a recreated database never collides)."""
-        if not refresh and time.monotonic() - self._read_at < self.ttl_s:
-            return self._versions
+        read_at, versions = self._memo.get(source, (float("-inf"), {}))
+        if not refresh and time.monotonic() - read_at < self.ttl_s:
+            return versions
         async with self._lock:
-            if not refresh and time.monotonic() - self._read_at < self.ttl_s:
-                return self._versions  # another request refreshed while this one waited
+            read_at, versions = self._memo.get(source, (float("-inf"), {}))
+            if not refresh and time.monotonic() - read_at < self.ttl_s:
+                return versions  # another request refreshed while this one waited
             started = time.monotonic()
             async with pool.connection() as conn:
-                self._versions = await read_versions(conn)
-            self._read_at = started
-        return self._versions
+                versions = await read_versions(conn)
+            self._memo[source] = (started, versions)
+        return versions
 
 
 async def read_versions(conn: AsyncConnection) -> dict[str, str]:
@@ -77,42 +83,63 @@ class Tile:
 
 
 class TileStore:
-    """Tiles of every tileset from one pool, cached until a source layer changes."""
+    """Tiles of every tileset, read from a replica in rotation (else the primary) and cached until a
+    source layer changes."""
 
-    def __init__(
-        self, pool: AsyncConnectionPool, cache: TileCache | None = None, versions: LayerVersions | None = None
-    ):
-        self.pool = pool
+    def __init__(self, pools: Pools, cache: TileCache | None = None, versions: LayerVersions | None = None):
+        self.pools = pools
         self.cache = cache if cache is not None else tile_cache()
         self.versions = versions or LayerVersions()
 
-    async def version_key(self, tileset: Tileset, *, refresh: bool = False) -> str | None:
-        """The versions of the tileset's sources, or None when one of them is not tracked."""
-        versions = await self.versions.current(self.pool, refresh=refresh)
-        tags = [versions.get(source) for source in tileset.sources]
+    @property
+    def pool(self) -> AsyncConnectionPool:
+        """The primary's pool."""
+        return self.pools.primary
+
+    async def version_key(self, tileset: Tileset, *, refresh: bool = False, pool: AsyncConnectionPool | None = None,
+                          source: str = PRIMARY) -> str | None:  # fmt: skip
+        """The versions of the tileset's sources on ``source``, or None when one of them is not tracked."""
+        versions = await self.versions.current(pool or self.pools.primary, source=source, refresh=refresh)
+        tags = [versions.get(layer) for layer in tileset.sources]
         if any(tag is None for tag in tags):
             return None
         return ",".join(f"{s}={t}" for s, t in zip(tileset.sources, tags, strict=True))
 
-    async def etag(self, tileset: Tileset, *, refresh: bool = False) -> str | None:
-        """The ETag every tile of the tileset has now, without rendering; None if untracked."""
-        key = await self.version_key(tileset, refresh=refresh)
-        return None if key is None else _etag(tileset, key)
+    async def etag(self, tileset: Tileset, *, refresh: bool = False, after: int | None = None) -> str | None:
+        """The ETag every tile of the tileset has now, without rendering; None if untracked.
 
-    async def tile(self, tileset: Tileset, z: int, x: int, y: int, *, refresh: bool = False) -> Tile:
+        ``after``: a WAL position the answer must reflect (the client's last write), see ``geo.db.Pools``.
+        """
+
+        async def on(pool: AsyncConnectionPool, source: str) -> str | None:
+            key = await self.version_key(tileset, refresh=refresh, pool=pool, source=source)
+            return None if key is None else _etag(tileset, key)
+
+        return await self.pools.route(on, after=after)
+
+    async def tile(self, tileset: Tileset, z: int, x: int, y: int, *, refresh: bool = False,
+                   after: int | None = None) -> Tile:  # fmt: skip
         """One tile from the cache, or rendered by PostGIS and cached under the current versions."""
         check_tile(z, x, y)
-        version = await self.version_key(tileset, refresh=refresh)
+
+        async def on(pool: AsyncConnectionPool, source: str) -> Tile:
+            return await self._tile(pool, source, tileset, z, x, y, refresh=refresh)
+
+        return await self.pools.route(on, after=after)
+
+    async def _tile(self, pool: AsyncConnectionPool, source: str, tileset: Tileset, z: int, x: int, y: int, *,
+                    refresh: bool) -> Tile:  # fmt: skip
+        version = await self.version_key(tileset, refresh=refresh, pool=pool, source=source)
         if version is None:
-            async with self.pool.connection() as conn:
+            async with pool.connection() as conn:
                 content = await render_tile(conn, tileset, z, x, y)
             return Tile(content, _etag(tileset, hashlib.sha1(content).hexdigest()), "bypass")
-        # Versions are read before the data, so cached bytes are never older than their key.
+        # Versions are read before the data, on the same server, so cached bytes are never older than their key.
         key = (tileset.id, version, z, x, y)
         cached = self.cache.get(key)
         if cached is not None:
             return Tile(cached, _etag(tileset, version), "hit")
-        async with self.pool.connection() as conn:
+        async with pool.connection() as conn:
             content = await render_tile(conn, tileset, z, x, y)
         if len(content) <= self.cache.maxsize:  # larger than the whole cache: not kept
             self.cache[key] = content

@@ -18,10 +18,19 @@ LAND = "#f3efe6"
 WATER = "#a9d3e8"
 
 
-def basemap_style(base: str, lang: Literal["vi", "en"] = "vi") -> dict[str, Any]:
-    """A MapLibre GL style (spec v8) drawing our basemap tiles, labels in ``lang``."""
+def basemap_style(base: str, lang: Literal["vi", "en"] = "vi", *, pmtiles_url: str | None = None) -> dict[str, Any]:
+    """A MapLibre GL style (spec v8) drawing our basemap tiles, labels in ``lang``.
+
+    ``pmtiles_url``: read the basemap from a PMTiles archive on a static host instead
+    (``huegis tiles export basemap``; the page registers the ``pmtiles://`` protocol).
+    """
     place_name = ["coalesce", ["get", "name_vi"], ["get", "name"]] if lang == "vi" else ["get", "name"]
     source = "basemap"
+    tiles: dict[str, Any] = (
+        {"url": f"pmtiles://{pmtiles_url}"}
+        if pmtiles_url
+        else {"tiles": [tile_url(base, BASEMAP)], "minzoom": MIN_ZOOM, "maxzoom": MAX_ZOOM}
+    )
     return {
         "version": 8,
         "name": "HueGIS basemap" if lang == "en" else "Bản đồ nền HueGIS",
@@ -31,9 +40,7 @@ def basemap_style(base: str, lang: Literal["vi", "en"] = "vi") -> dict[str, Any]
         "sources": {
             source: {
                 "type": "vector",
-                "tiles": [tile_url(base, BASEMAP)],
-                "minzoom": MIN_ZOOM,
-                "maxzoom": MAX_ZOOM,
+                **tiles,
                 "bounds": list(BASEMAP.bounds),
                 "attribution": BASEMAP.attribution,
             }

@@ -9,7 +9,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
 from api.deps import ConnDep, PrincipalDep, SettingsDep, unauthorized
-from api.limits import limit_login
+from api.limits import count_failed_login, limit_login
 from geo.auth import Unauthenticated, accounts
 from geo.auth.tokens import issue_token
 
@@ -44,8 +44,11 @@ async def sign_in(
     try:
         principal = await accounts.authenticate(conn, username=form.username, password=form.password, client=client)
     except Unauthenticated as exc:
+        count_failed_login(request, form.username)
         raise unauthorized(str(exc)) from None
-    token = issue_token(username=principal.username, role=principal.role, settings=settings)
+    token = issue_token(
+        username=principal.username, role=principal.role, version=principal.token_version, settings=settings
+    )
     return TokenOut(access_token=token.access_token, token_type=token.token_type, expires_in=token.expires_in)
 
 

@@ -34,7 +34,7 @@ from layers.exports import FORMATS, MEDIA_TYPES, format_of, parse_bbox, read_lay
 from layers.imports import MODES, ImportOptions, ImportRefused, check_options, import_file
 
 router = APIRouter(tags=["layers"])
-IMPORT_PATH = re.compile(r"/api/layers/[^/]+/imports")
+IMPORT_PATH = r"/api/layers/[^/]+/imports"  # its body cap (api.main): HUEGIS_IMPORT_MAX_BYTES
 LayerId = Annotated[str, Path(description="Layer id (table name, OGC collection id)", max_length=63)]
 Importer = Annotated[Principal, Depends(requires(LAYERS_IMPORT))]
 CHUNK = 1024 * 1024

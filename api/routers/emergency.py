@@ -12,7 +12,9 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from api.deps import ConnDep
+from api.routers.portal import in_language, labels
 from geo import disasters
+from geo.db import fetch_all
 from geo.rasters import list_rasters
 from geo.times import TZ
 
@@ -28,16 +30,23 @@ async def emergency(
     lang: Annotated[Literal["vi", "en"], Query()] = "vi",
     status: Annotated[Literal["Actual", "Exercise", "Test"] | None, Query()] = None,
 ) -> HTMLResponse:
-    """Active zones (all statuses unless ``status`` is given), their exposure, and the hazard rasters."""
+    """Zones in force (all statuses unless ``status`` is given; only ``Actual`` ones count as active, as in the
+    CAP feed), their exposure, and the hazard rasters."""
     now = datetime.now(TZ)
     collection = await disasters.zones_geojson(conn, at=now, status=status)
-    zones = []
+    zones, times = [], {}
     for feature in collection["features"]:
         exposure = await disasters.zone_exposure(conn, zone_id=feature["id"])
         zones.append({"feature": feature, "exposure": exposure})
+        times[feature["id"]] = tuple(_when(feature["properties"][k], lang) for k in ("onset", "expires"))
     rasters = await list_rasters(conn)
-    return TEMPLATES.TemplateResponse(
-        request,
-        "emergency.html",
-        {"lang": lang, "zones": jsonable_encoder(zones), "rasters": rasters, "now": now, "status": status},
-    )
+    categories = {row["code"]: row[f"name_{lang}"] for row in await fetch_all(conn, "admin/category_names")}
+    context = {"lang": lang, "zones": jsonable_encoder(zones), "rasters": rasters, "now": now, "status": status,
+               "times": times, "labels": in_language(lang, labels())["values"], "categories": categories}  # fmt: skip
+    return TEMPLATES.TemplateResponse(request, "emergency.html", context)
+
+
+def _when(value: datetime | str, lang: str) -> str:
+    """A zone's time in Huế, as each language writes it."""
+    moment = (value if isinstance(value, datetime) else datetime.fromisoformat(value)).astimezone(TZ)
+    return moment.strftime("%H:%M %d/%m/%Y" if lang == "vi" else "%Y-%m-%d %H:%M")

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
 from pydantic import BaseModel, Field
 
-from api.deps import ConnDep, requires
+from api.deps import ConnDep, ReadConnDep, requires
 from api.routers.operations import period as parse_period
 from geo.analytics import hotspot_run
 from geo.analytics.backtest import run_backtest
@@ -92,7 +92,7 @@ async def backtest(
 
 @router.get("/grid", summary="Reports per hexagon (ST_HexagonGrid) and period, as GeoJSON")
 async def grid(
-    conn: ConnDep,
+    conn: ReadConnDep,
     start: Annotated[str | None, Query(description="YYYY-MM-DD or ISO 8601 (default: end - 30 days)")] = None,
     end: Annotated[str | None, Query(description="Exclusive end (default: now)")] = None,
     period: PeriodName = "week",
@@ -104,17 +104,17 @@ async def grid(
 
 
 @router.get("/runs/latest", summary="The latest run: parameters, study area, backtest report, rows published")
-async def latest_run(conn: ConnDep) -> dict[str, Any]:
+async def latest_run(conn: ReadConnDep) -> dict[str, Any]:
     return await hotspot_run.get_run(conn)
 
 
 @router.get("/runs/{run_id}", summary="One run")
-async def one_run(conn: ConnDep, run_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> dict[str, Any]:
+async def one_run(conn: ReadConnDep, run_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> dict[str, Any]:
     return await hotspot_run.get_run(conn, run_id)
 
 
 @router.get("/backtest/latest", summary="The latest run's backtest: hit rate, PAI, PEI per model and area")
-async def latest_backtest(conn: ConnDep) -> dict[str, Any]:
+async def latest_backtest(conn: ReadConnDep) -> dict[str, Any]:
     run_row = await hotspot_run.get_run(conn)
     return {"run_id": run_row["id"], **(run_row["backtest"] or {})}
 
@@ -124,7 +124,7 @@ Limit = Annotated[int, Query(ge=1, le=50_000)]
 
 @router.get("/now", summary="Gi* hot and cold spots of the latest run (GeoJSON)")
 async def hotspots_now(
-    conn: ConnDep,
+    conn: ReadConnDep,
     kind: Annotated[Literal["hot", "cold"] | None, Query(description="Only hot or only cold spots")] = None,
     min_class: Annotated[int, Query(ge=0, le=3, description="1: 90 %, 2: 95 %, 3: 99 % confidence")] = 1,
     limit: Limit = 5000,
@@ -134,7 +134,7 @@ async def hotspots_now(
 
 @router.get("/emerging", summary="Emerging hot spots of the latest run (GeoJSON)")
 async def emerging(
-    conn: ConnDep,
+    conn: ReadConnDep,
     pattern: Annotated[str | None, Query(description="e.g. new_hot, intensifying_hot, persistent_cold")] = None,
     limit: Limit = 5000,
 ) -> dict[str, Any]:
@@ -145,7 +145,7 @@ async def emerging(
 
 @router.get("/forecast", summary="Forecast cells of the latest run within the top share of the area (GeoJSON)")
 async def forecast(
-    conn: ConnDep,
+    conn: ReadConnDep,
     top_share: Annotated[float, Query(gt=0, le=0.2, description="Flagged area fraction, e.g. 0.05")] = 0.05,
     limit: Limit = 5000,
 ) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Annotated
@@ -18,6 +19,10 @@ TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "
 # A page reading an untracked table (analytics outputs) is rebuilt at most once a minute.
 UNTRACKED_TTL_S = 60
 MAX_PAGES = 64  # the app's LRU of rendered pages (app.state.map_pages)
+# folium writes its map code as inline scripts: each gets the request's CSP nonce. The cached page
+# keeps a slot where the nonce goes, filled per request (empty when no policy asks for one).
+NONCE_SLOT = "__HUEGIS_CSP_NONCE__"
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?=[\s>])")
 
 router = APIRouter(tags=["maps"], include_in_schema=False)
 
@@ -41,7 +46,8 @@ async def web_map(request: Request, conn: ConnDep, name: str, lang: Annotated[La
     pages = request.app.state.map_pages
     html = pages.get(key)
     if html is None:
-        html = pages[key] = await render_map(
-            conn, name, assets=Assets("/static/vendor"), lang=lang, home=f"/maps?lang={lang}"
-        )
-    return HTMLResponse(html, headers={"Cache-Control": "public, no-cache"})
+        rendered = await render_map(conn, name, assets=Assets("/static/vendor"), lang=lang, home=f"/maps?lang={lang}")
+        html = pages[key] = INLINE_SCRIPT.sub(f'<script nonce="{NONCE_SLOT}"', rendered)
+    nonce = getattr(request.state, "csp_nonce", None)
+    page = html.replace(NONCE_SLOT, nonce) if nonce else html.replace(f' nonce="{NONCE_SLOT}"', "")
+    return HTMLResponse(page, headers={"Cache-Control": "private, no-cache"})

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 
-from api.deps import ConnDep
+from api.deps import ReadConnDep
 from geo.admin import check_ward
 from geo.analytics.bottlenecks import BottleneckSettings, detect_bottlenecks, flag_to_dict
 from geo.analytics.kpis import GroupBy, KpiFilter, compute_kpis
@@ -41,7 +41,7 @@ Month = Annotated[str | None, Query(description="A calendar month YYYY-MM instea
 
 @router.get("/kpis", summary="Report KPIs for a period, grouped")
 async def kpis(
-    conn: ConnDep,
+    conn: ReadConnDep,
     start: Start = None,
     end: End = None,
     month: Month = None,
@@ -73,7 +73,7 @@ async def kpis(
 
 @router.get("/kpis/units/{code}", summary="One ward/commune: KPIs, monthly trend and categories")
 async def unit_kpis(
-    conn: ConnDep,
+    conn: ReadConnDep,
     code: Annotated[str, Path(pattern=r"^\d{5}$", description="Official 5-digit ward/commune code")],
     start: Start = None,
     end: End = None,
@@ -96,7 +96,7 @@ async def unit_kpis(
 
 @router.get("/bottlenecks", summary="Units and stages where work piles up")
 async def bottlenecks(
-    conn: ConnDep,
+    conn: ReadConnDep,
     window_days: Annotated[int, Query(ge=7, le=730)] = DEFAULTS.window_days,
     min_volume: Annotated[int, Query(ge=1, le=10_000)] = DEFAULTS.min_volume,
     alpha: Annotated[float, Query(gt=0, lt=1, description="False-discovery rate")] = DEFAULTS.alpha,

@@ -1,4 +1,4 @@
-"""Human pages: the home page (Vietnamese and English)."""
+"""Human pages: the home page and the dashboard (Vietnamese and English), and the favicon."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from geo.registry import published
 
-TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "web" / "templates")
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+TEMPLATES = Jinja2Templates(directory=WEB_DIR / "templates")
+FAVICON = WEB_DIR / "pygeoapi" / "static" / "img" / "favicon.ico"
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -26,3 +28,9 @@ async def home(request: Request, lang: Annotated[Literal["vi", "en"], Query()] =
 async def dashboard(request: Request, lang: Annotated[Literal["vi", "en"], Query()] = "vi") -> HTMLResponse:
     """City leaders' dashboard: headline KPIs, trend, ward choropleth, bottlenecks, drill-down."""
     return TEMPLATES.TemplateResponse(request, "dashboard.html", {"lang": lang})
+
+
+@router.get("/favicon.ico")
+async def favicon() -> FileResponse:
+    """The icon browsers ask for on every site (the same as the OGC pages')."""
+    return FileResponse(FAVICON, media_type="image/x-icon", headers={"Cache-Control": "public, max-age=86400"})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -11,11 +10,13 @@ from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from starlette.datastructures import UploadFile
 
-from api.deps import ConnDep, PrincipalDep, SettingsDep, requires
+from api.consistency import read_after
+from api.deps import ConnDep, PoolsDep, PrincipalDep, ReadConnDep, SettingsDep, requires
 from api.errors import UnsupportedMediaType
-from api.limits import limit_intake
+from api.limits import limit_intake, read_json
 from geo.auth import Principal
 from geo.auth.roles import READ_REPORTS, RUN_ESCALATIONS
+from geo.db import Pools
 from geo.errors import Forbidden, InvalidInput, NotFound
 from geo.reports import queries, workflow
 from geo.reports.intake import IntakeResult, ReporterIn, ReportIn, check_follow_token, create_report, follow_token
@@ -26,6 +27,9 @@ router = APIRouter(prefix="/api", tags=["reports"])
 staff = APIRouter(prefix="/api/staff", tags=["staff"])
 
 CODE = Path(description="Public tracking code, e.g. HUE-7K3QX9PA", pattern=r"^[A-Z0-9-]{4,16}$")
+# HttpOnly cookie holding a report's follow token for the browser that filed it (no localStorage needed).
+FOLLOW_COOKIE = "huegis_follow_{code}"
+FOLLOW_COOKIE_S = 180 * 24 * 3600
 
 
 class ReportSubmission(BaseModel):
@@ -75,10 +79,7 @@ async def _parse_submission(request: Request, settings: Settings) -> ReportIn:
     content_type = request.headers.get("content-type", "").split(";")[0].strip()
     try:
         if content_type == "application/json":
-            try:
-                body = json.loads(await request.body())
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise InvalidInput(f"body is not valid JSON: {exc}") from exc
+            body = read_json(await request.body())  # bounded in depth, no lone surrogates
             if not isinstance(body, dict):
                 raise InvalidInput("body must be a JSON object")
             return ReportSubmission.model_validate(body).to_report()
@@ -96,7 +97,7 @@ async def _parse_submission(request: Request, settings: Settings) -> ReportIn:
 
 
 async def _intake_response(conn: Any, result: IntakeResult, settings: Settings, replay: bool) -> JSONResponse:
-    report = await queries.public_report(conn, code=result.code)
+    report = result.report or await queries.public_report(conn, code=result.code)
     body = {
         "code": report["code"],
         "follow_token": follow_token(report["code"], settings.secret_key),
@@ -114,7 +115,12 @@ async def _intake_response(conn: Any, result: IntakeResult, settings: Settings, 
     headers = {"Location": f"/api/reports/{report['code']}"}
     if replay:
         headers["Idempotent-Replayed"] = "true"
-    return JSONResponse(body, status_code=200 if replay else 201, headers=headers)
+    response = JSONResponse(body, status_code=200 if replay else 201, headers=headers)
+    # The follow token for browsers, out of reach of scripts: sent back only with this report's rating.
+    response.set_cookie(FOLLOW_COOKIE.format(code=report["code"]), body["follow_token"], max_age=FOLLOW_COOKIE_S,
+                        path=f"/api/reports/{report['code']}", httponly=True, samesite="strict",
+                        secure=settings.public_url.startswith("https://"))  # fmt: skip
+    return response
 
 
 @router.post(
@@ -152,17 +158,24 @@ async def report_categories(conn: ConnDep) -> list[dict]:
     return await queries.list_categories(conn)
 
 
+async def read_public_report(request: Request, pools: Pools, code: str) -> dict:
+    """The public view of a report from a replica, or from the primary when the replica has not
+    replayed it yet (just filed) or the client's last write (``api.consistency``)."""
+    return await pools.run_read(lambda conn: queries.public_report(conn, code=code), after=read_after(request),
+                                missing=NotFound)  # fmt: skip
+
+
 @router.get("/reports/{code}", summary="Follow a report by its code")
-async def get_report(conn: ConnDep, code: Annotated[str, CODE]) -> dict:
+async def get_report(request: Request, pools: PoolsDep, code: Annotated[str, CODE]) -> dict:
     """Status, routing, deadline, result and timeline; no personal data."""
-    report = await queries.public_report(conn, code=code)
+    report = await read_public_report(request, pools, code)
     report["photos"] = [f"/api/reports/{code}/photos/{n}" for n in range(1, len(report["photos"]) + 1)]
     return report
 
 
 @router.get("/reports", summary="Public reports as GeoJSON", response_class=Response)
 async def list_reports(
-    conn: ConnDep,
+    conn: ReadConnDep,
     bbox: Annotated[str | None, Query(description="minLon,minLat,maxLon,maxLat (EPSG:4326)")] = None,
     status: Annotated[str | None, Query()] = None,
     category: Annotated[str | None, Query()] = None,
@@ -193,24 +206,31 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
 
 
 @router.get("/reports/{code}/photos/{n}", summary="A report photo (metadata stripped)", response_class=FileResponse)
-async def report_photo(conn: ConnDep, settings: SettingsDep, code: Annotated[str, CODE],
+async def report_photo(request: Request, pools: PoolsDep, settings: SettingsDep, code: Annotated[str, CODE],
                        n: Annotated[int, Path(ge=1, le=10)]) -> FileResponse:  # fmt: skip
-    report = await queries.public_report(conn, code=code)
+    report = await read_public_report(request, pools, code)
     if n > len(report["photos"]):
         raise NotFound(f"report {code} has {len(report['photos'])} photo(s)")
     return FileResponse(resolve_photo(settings, report["photos"][n - 1]), media_type="image/jpeg")
 
 
 class Rating(BaseModel):
-    token: str = Field(description="follow_token returned when the report was filed", min_length=8, max_length=64)
+    token: str | None = Field(
+        default=None, min_length=8, max_length=64, description="follow_token of the report (browsers: its cookie)"
+    )
     rating: int = Field(ge=1, le=5, description="1 (very unhappy) to 5 (very happy)")
     comment: str | None = Field(default=None, max_length=2000)
 
 
 @router.post("/reports/{code}/rating", summary="Rate the result (the citizen who filed it)")
-async def rate(conn: ConnDep, settings: SettingsDep, code: Annotated[str, CODE], body: Rating) -> dict:
-    """3-5 closes the report; 1-2 reopens it once."""
-    if not check_follow_token(code, body.token, settings.secret_key):
+async def rate(request: Request, conn: ConnDep, settings: SettingsDep, code: Annotated[str, CODE],
+               body: Rating) -> dict:  # fmt: skip
+    """3-5 closes the report; 1-2 reopens it once. The token comes in the body or, from the browser that
+    filed the report, in its HttpOnly cookie."""
+    token = body.token or request.cookies.get(FOLLOW_COOKIE.format(code=code))
+    if not token:
+        raise Forbidden(f"send the follow_token of report {code} (returned when it was filed)")
+    if not check_follow_token(code, token, settings.secret_key):
         raise Forbidden(f"the token does not belong to report {code}")
     status = await workflow.rate_report(conn, code=code, rating=body.rating, comment=body.comment)
     return {"code": code, "status": status}

@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from api.consistency import read_after
+from api.deps import public_base
 from geo.errors import NotFound
 from tiles import metadata as ogc
 from tiles.cache import TileStore
@@ -37,10 +39,6 @@ TILE_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
-
-
 def _wants_fresh(request: Request) -> bool:
     """A hard reload (``Cache-Control: no-cache``) re-reads layer versions instead of the memo."""
     directives = f"{request.headers.get('cache-control', '')},{request.headers.get('pragma', '')}".lower()
@@ -61,10 +59,11 @@ async def tile_response(request: Request, store: TileStore, tileset: Tileset, z:
     fresh = _wants_fresh(request)
     if_none_match = request.headers.get("if-none-match")
     headers = {"Cache-Control": tileset.cache_control, "Access-Control-Allow-Origin": "*"}
-    etag = await store.etag(tileset, refresh=fresh)
+    after = read_after(request)  # the client's last write: shown at once
+    etag = await store.etag(tileset, refresh=fresh, after=after)
     if etag is not None and _etag_matches(if_none_match, etag):
         return Response(status_code=304, headers={**headers, "ETag": etag})
-    tile = await store.tile(tileset, z, x, y)
+    tile = await store.tile(tileset, z, x, y, after=after)
     headers |= {"ETag": tile.etag, "X-Tile-Cache": tile.cache}
     if _etag_matches(if_none_match, tile.etag):
         return Response(status_code=304, headers=headers)
@@ -78,7 +77,7 @@ async def tile_response(request: Request, store: TileStore, tileset: Tileset, z:
 
 @router.get("", summary="OGC API - Tiles landing page")
 async def landing(request: Request) -> dict:
-    return ogc.landing(_base(request))
+    return ogc.landing(public_base(request))
 
 
 @router.get("/conformance", summary="OGC API - Tiles conformance classes")
@@ -88,7 +87,7 @@ async def conformance() -> dict:
 
 @router.get("/tileMatrixSets", summary="Tile matrix sets")
 async def tile_matrix_sets(request: Request) -> dict:
-    return ogc.tile_matrix_sets(_base(request))
+    return ogc.tile_matrix_sets(public_base(request))
 
 
 @router.get("/tileMatrixSets/{tms_id}", summary="A tile matrix set definition (OGC TMS 2.0)")
@@ -99,23 +98,23 @@ async def tile_matrix_set(tms_id: str) -> dict:
 
 @router.get("/collections", summary="Collections with vector tiles")
 async def collections(request: Request) -> dict:
-    return ogc.collections(_base(request))
+    return ogc.collections(public_base(request))
 
 
 @router.get("/collections/{layer}", summary="One collection with vector tiles")
 async def collection(request: Request, layer: str) -> dict:
-    return ogc.collection(_layer_tileset(layer), _base(request))
+    return ogc.collection(_layer_tileset(layer), public_base(request))
 
 
 @router.get("/collections/{layer}/tiles", summary="A collection's vector tilesets")
 async def collection_tilesets(request: Request, layer: str) -> dict:
-    return ogc.tilesets(_layer_tileset(layer), _base(request))
+    return ogc.tilesets(_layer_tileset(layer), public_base(request))
 
 
 @router.get("/collections/{layer}/tiles/{tms_id}", summary="A collection's tileset metadata")
 async def collection_tileset(request: Request, layer: str, tms_id: str) -> dict:
     _check_tms(tms_id)
-    return ogc.tileset_metadata(_layer_tileset(layer), _base(request))
+    return ogc.tileset_metadata(_layer_tileset(layer), public_base(request))
 
 
 @router.get(
@@ -134,13 +133,13 @@ async def collection_tile(
 
 @router.get("/tiles", summary="The dataset's vector tilesets (the basemap)")
 async def dataset_tilesets(request: Request) -> dict:
-    return ogc.tilesets(BASEMAP, _base(request))
+    return ogc.tilesets(BASEMAP, public_base(request))
 
 
 @router.get("/tiles/{tms_id}", summary="The basemap's tileset metadata")
 async def dataset_tileset(request: Request, tms_id: str) -> dict:
     _check_tms(tms_id)
-    return ogc.tileset_metadata(BASEMAP, _base(request))
+    return ogc.tileset_metadata(BASEMAP, public_base(request))
 
 
 @router.get(
@@ -162,12 +161,14 @@ async def dataset_tile(
 
 @router.get("/basemap/style.json", summary="MapLibre GL style of the basemap")
 async def style(request: Request, lang: Annotated[Literal["vi", "en"], Query()] = "vi") -> JSONResponse:
-    return JSONResponse(basemap_style(_base(request), lang), headers={"Cache-Control": "public, max-age=300"})
+    archive = request.app.state.settings.basemap_pmtiles_url
+    return JSONResponse(basemap_style(public_base(request), lang, pmtiles_url=archive),
+                        headers={"Cache-Control": "public, max-age=300"})  # fmt: skip
 
 
 @router.get("/{tileset_id}/tilejson.json", summary="TileJSON 3.0 of a layer or of the basemap")
 async def tilejson(request: Request, tileset_id: str) -> JSONResponse:
-    body = ogc.tilejson(get_tileset(tileset_id), _base(request))
+    body = ogc.tilejson(get_tileset(tileset_id), public_base(request))
     return JSONResponse(body, headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"})
 
 

@@ -318,7 +318,7 @@ async def store_run(conn: AsyncConnection, result: RunResult, *, actor: Actor) -
         await cur.execute(
             load_sql("hotspots/run_insert"),
             {
-                "actor": actor.name,
+                "actor": actor.role,  # published with the run: the role; audit_log names the person
                 "period": p.period,
                 "cell_m": p.cell_m,
                 "report_category": p.category,

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Literal
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any, Literal
 
+import numpy as np
 import psycopg
+import shapely
 from psycopg import AsyncConnection, sql
 from psycopg.rows import dict_row
 
 from geo.db import load_sql
 from geo.errors import InvalidInput
+from geo.times import TZ
 
 GroupBy = Literal["none", "unit", "level", "category", "channel", "month", "week"]
 
@@ -28,6 +33,9 @@ GROUP_KEYS: dict[str, str] = {
 # Internal: unit and month together, for the kpi_unit_month layer.
 _UNIT_MONTH = "r.admin_unit_code || '/' || " + GROUP_KEYS["month"]
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+# kpi_unit_month repeats each ward's polygon every month: drawn a few metres coarser (shared
+# edges simplified once, so neighbours still meet), a page of 1,000 rows is ~14 MB, not 53 MB.
+SHAPE_TOLERANCE_M = 5.0
 
 
 @dataclass(frozen=True)
@@ -75,14 +83,61 @@ def _empty_value(column: str) -> int | None:
     return None if undefined else 0
 
 
-def refresh_kpi_unit_month(conn: psycopg.Connection, *, now: datetime | None = None) -> int:
-    """Rebuild ``kpi_unit_month`` (every unit and month with reports) in one transaction; return its rows."""
+def refresh_kpi_unit_month(conn: psycopg.Connection, *, now: datetime | None = None, since: date | None = None) -> int:
+    """Rebuild ``kpi_unit_month`` (every unit and month with reports; from month ``since`` on) in one
+    transaction; return the rows written."""
+    rows = conn.execute(load_sql("analytics/unit_shapes")).fetchall()
+    query, params = _refresh(rows, now=now, since=since)
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute(load_sql("analytics/clear_kpi_unit_month"), params)
+        cur.execute(query, params)
+        return cur.rowcount
+
+
+async def refresh_kpi_months(conn: AsyncConnection, *, since: date, now: datetime | None = None) -> int:
+    """The same from month ``since`` on, for the app (the simulator keeps the current months fresh)."""
+    async with conn.cursor() as cur:
+        await cur.execute(load_sql("analytics/unit_shapes"))
+        rows = await cur.fetchall()
+    query, params = await asyncio.to_thread(_refresh, rows, now=now, since=since)
+    async with conn.transaction(), conn.cursor() as cur:
+        await cur.execute(load_sql("analytics/clear_kpi_unit_month"), params)
+        await cur.execute(query, params)
+        return cur.rowcount
+
+
+def _refresh(rows: list[tuple], *, now: datetime | None, since: date | None) -> tuple[sql.Composed, dict[str, Any]]:
+    """The insert statement and its parameters: KPIs by unit and month, simplified unit shapes."""
     kpis = sql.SQL(load_sql("analytics/kpis")).format(group_key=sql.SQL(_UNIT_MONTH))
     insert = sql.SQL(load_sql("analytics/refresh_kpi_unit_month")).format(kpis=kpis)
     now = now or datetime.now().astimezone()
-    params = {"start": EPOCH, "end": now + timedelta(days=1), "unit": None, "level": None, "category": None,
-              "channel": None, "now": now}  # fmt: skip
-    with conn.transaction(), conn.cursor() as cur:
-        cur.execute("DELETE FROM kpi_unit_month")
-        cur.execute(insert, params)
-        return cur.rowcount
+    since = since.replace(day=1) if since else None
+    codes = [row[0] for row in rows]
+    shapes = _simplified(tuple(bytes(row[1]) for row in rows))
+    start = datetime.combine(since, time(0), TZ) if since else EPOCH
+    params = {"start": start, "end": now + timedelta(days=1), "unit": None, "level": None, "category": None,
+              "channel": None, "now": now, "codes": codes, "shapes": list(shapes), "since": since}  # fmt: skip
+    return insert, params
+
+
+@lru_cache(maxsize=2)
+def _simplified(wkbs: tuple[bytes, ...]) -> tuple[bytes, ...]:
+    """The units' shapes simplified (cached: the same wards give the same shapes)."""
+    return tuple(shapely.to_wkb(simplify_coverage(shapely.from_wkb(list(wkbs)), SHAPE_TOLERANCE_M)))
+
+
+def simplify_coverage(polygons: np.ndarray, tolerance: float) -> np.ndarray:
+    """Polygons that tile an area, simplified by Douglas-Peucker without gaps or overlaps.
+
+    Every shared edge (between two junctions) is simplified once, ends fixed, and the faces are
+    rebuilt, so neighbours keep meeting exactly and no vertex moves more than ``tolerance`` (in
+    the polygons' units: metres in a projected CRS). Should a face vanish or a polygon come out
+    invalid, GEOS's coverage simplifier (Visvalingam-Whyatt, topology kept too) is used instead.
+    """
+    edges = shapely.get_parts(shapely.line_merge(shapely.union_all(shapely.boundary(polygons))))
+    faces = shapely.get_parts(shapely.polygonize(shapely.simplify(edges, tolerance, preserve_topology=False)))
+    face_index, polygon_index = shapely.STRtree(polygons).query(shapely.point_on_surface(faces), predicate="within")
+    out = np.array([shapely.union_all(faces[face_index[polygon_index == i]]) for i in range(len(polygons))])
+    if shapely.is_empty(out).any() or not shapely.is_valid(out).all():
+        return shapely.coverage_simplify(polygons, tolerance)
+    return out

@@ -23,6 +23,7 @@ from geo.auth.errors import Unauthenticated
 from geo.auth.passwords import hash_password, verify_password
 from geo.auth.policy import Principal, check_scope
 from geo.auth.roles import KEY_ROLES, ROLES, USER_ROLES
+from geo.auth.tokens import TokenClaims
 from geo.db import fetch_all, fetch_one, load_sql
 from geo.errors import Conflict, InvalidInput, NotFound
 
@@ -153,7 +154,8 @@ async def _account(conn: AsyncConnection, username: str) -> dict[str, Any] | Non
 
 
 def _principal(row: dict[str, Any]) -> Principal:
-    return Principal(row["username"], row["role"], row["unit_code"], row["department"], kind="user")
+    return Principal(row["username"], row["role"], row["unit_code"], row["department"], kind="user",
+                     token_version=row["token_version"])  # fmt: skip
 
 
 async def authenticate(conn: AsyncConnection, *, username: str, password: str, client: str | None = None) -> Principal:
@@ -187,11 +189,13 @@ async def authenticate(conn: AsyncConnection, *, username: str, password: str, c
     return _principal(row)
 
 
-async def principal_for_user(conn: AsyncConnection, username: str) -> Principal:
-    """The current role and scope of a token's account; Unauthenticated if it is gone or disabled."""
-    row = await _account(conn, username)
+async def principal_for_user(conn: AsyncConnection, claims: TokenClaims) -> Principal:
+    """The current role and scope of a token's account; Unauthenticated if it is gone, disabled or changed since."""
+    row = await _account(conn, claims.username)
     if row is None or row["disabled"]:
-        raise Unauthenticated(f"the account {username!r} is disabled or no longer exists")
+        raise Unauthenticated(f"the account {claims.username!r} is disabled or no longer exists")
+    if row["token_version"] != claims.version:
+        raise Unauthenticated("the access token was issued before the account's password or role changed")
     return _principal(row)
 
 

@@ -24,6 +24,8 @@ class Principal:
     unit_code: str | None = None
     department: str | None = None
     kind: Literal["user", "api_key"] = "user"
+    # The account's staff_users.token_version: tokens carry it, and a change to the account bumps it.
+    token_version: int = 0
 
     @property
     def spec(self) -> Role:

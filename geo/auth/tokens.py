@@ -1,4 +1,10 @@
-"""Short-lived signed access tokens (JWT, HS256) for staff accounts."""
+"""Short-lived signed access tokens (JWT, HS256) for staff accounts.
+
+A token carries its account's ``ver`` (``staff_users.token_version``): a password change, a disable
+or a role change bumps the version in the database, and every earlier token stops working. A token
+whose lifetime (``exp - iat``) is longer than ``Settings.access_token_ttl_s`` is refused, even when
+correctly signed.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from geo.settings import Settings
 
 ALGORITHM = "HS256"
 ISSUER = "huegis"
+LEEWAY_S = 30  # clocks of the machines that issue and check tokens may differ this much
 
 
 def _signing_key(settings: Settings) -> bytes:
@@ -29,29 +36,45 @@ class AccessToken:
     token_type: str = "bearer"
 
 
-def issue_token(*, username: str, role: str, settings: Settings, now: datetime | None = None) -> AccessToken:
-    """A token for ``username`` valid for ``settings.access_token_ttl_s`` seconds."""
+@dataclass(frozen=True)
+class TokenClaims:
+    """What a valid token says: whose it is and which version of the account it was issued for."""
+
+    username: str
+    version: int
+
+
+def issue_token(
+    *, username: str, role: str, version: int, settings: Settings, now: datetime | None = None
+) -> AccessToken:
+    """A token for ``username`` (at account ``version``) valid for ``settings.access_token_ttl_s`` seconds."""
     now = now or datetime.now(UTC)
     ttl = settings.access_token_ttl_s
-    claims = {"sub": username, "role": role, "iss": ISSUER, "iat": now, "exp": now + timedelta(seconds=ttl)}
+    claims = {"sub": username, "role": role, "ver": version, "iss": ISSUER, "iat": now,
+              "exp": now + timedelta(seconds=ttl)}  # fmt: skip
     return AccessToken(jwt.encode(claims, _signing_key(settings), algorithm=ALGORITHM), ttl)
 
 
-def read_token(token: str, *, settings: Settings) -> str:
-    """The username a valid token was issued to; Unauthenticated when it is expired, tampered or malformed."""
+def read_token(token: str, *, settings: Settings) -> TokenClaims:
+    """Whose a valid token is; Unauthenticated when it is expired, too long-lived, tampered or malformed."""
     try:
         claims = jwt.decode(
             token,
             _signing_key(settings),
             algorithms=[ALGORITHM],
             issuer=ISSUER,
-            options={"require": ["sub", "exp", "iat", "iss"]},
+            leeway=LEEWAY_S,
+            options={"require": ["sub", "exp", "iat", "iss", "ver"]},
         )
     except jwt.ExpiredSignatureError:
         raise Unauthenticated("the access token has expired: sign in again at /api/auth/token") from None
     except jwt.InvalidTokenError as exc:
         raise Unauthenticated(f"invalid access token ({exc})") from None
-    subject = claims["sub"]
+    subject, version, lifetime = claims["sub"], claims["ver"], claims["exp"] - claims["iat"]
     if not isinstance(subject, str) or not subject:
         raise Unauthenticated("invalid access token (no subject)")
-    return subject
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise Unauthenticated("invalid access token (no account version)")
+    if lifetime > (ttl := settings.access_token_ttl_s):
+        raise Unauthenticated(f"invalid access token (it claims to last {lifetime} s; tokens last at most {ttl} s)")
+    return TokenClaims(subject, version)

@@ -105,6 +105,8 @@ def _check_geojson(geometry: Any) -> dict[str, Any]:
                     or not all(isinstance(c, int | float) and math.isfinite(c) for c in position[:2])
                 ):
                     raise InvalidInput(f"geometry: {position!r} is not a [lon, lat] position")
+                if len(position) > 2:  # the zone column is 2-D: a height would fail in PostGIS
+                    raise InvalidInput(f"geometry: {position!r} has a height; send [lon, lat] positions only")
                 lon, lat = position[0], position[1]
                 if not (-180 <= lon <= 180 and -90 <= lat <= 90):
                     raise InvalidInput(f"geometry: [{lon}, {lat}] is not a WGS 84 lon/lat position")
@@ -153,7 +155,7 @@ async def get_zone(conn: AsyncConnection, *, zone_id: int, lock: bool = False) -
 async def _issue(conn: AsyncConnection, zone_id: int, msg_type: str, actor: Actor, note: str | None) -> None:
     await conn.execute(
         load_sql("disasters/insert_message"),
-        {"id": zone_id, "msg_type": msg_type, "prefix": IDENTIFIER_PREFIX, "actor": actor.name, "note": note},
+        {"id": zone_id, "msg_type": msg_type, "prefix": IDENTIFIER_PREFIX, "actor": actor.role, "note": note},
     )
 
 

@@ -57,7 +57,7 @@ from geo.models.layers import (
     TourismSite,
     WaterArea,
 )
-from geo.models.ops import KpiUnitMonth, LayerLoad, LayerVersion
+from geo.models.ops import KpiUnitMonth, LayerLoad, LayerVersion, SimulationClock
 from geo.models.planning import (
     CHECK_VERDICTS,
     CONFLICT_SUBJECTS,
@@ -153,6 +153,7 @@ __all__ = [
     "River",
     "Road",
     "School",
+    "SimulationClock",
     "StaffUser",
     "StormExposure",
     "StormTrack",

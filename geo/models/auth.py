@@ -35,6 +35,9 @@ class StaffUser(Base):
     department: Mapped[str | None] = mapped_column(sa.String(32), sa.ForeignKey("departments.code"))
     disabled: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, server_default=sa.false())
     created_at: Mapped[datetime] = now_column()
+    # Bumped by a trigger (migration 0012) when the password, role, scope or disabled flag changes:
+    # tokens carry the version they were issued for, so earlier tokens stop working.
+    token_version: Mapped[int] = mapped_column(sa.Integer, nullable=False, server_default="0")
 
 
 class ApiKey(Base):

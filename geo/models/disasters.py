@@ -91,6 +91,7 @@ class DisasterMessage(Base):
     msg_type: Mapped[str] = mapped_column(sa.String(8), nullable=False)
     identifier: Mapped[str] = mapped_column(sa.String(64), unique=True, nullable=False)
     sent: Mapped[datetime] = now_column()
+    # Published with the zone: the role that issued it ("emergency_officer", "cli"); the person is in audit_log.
     actor: Mapped[str] = mapped_column(sa.Text, nullable=False)
     note: Mapped[str | None] = mapped_column(sa.Text)
 

@@ -23,6 +23,7 @@ class HotspotRun(Base):
     __table_args__ = (one_of("period", HOTSPOT_PERIODS), sa.CheckConstraint("cell_m > 0", name="cell_positive"))
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
     created_at: Mapped[datetime] = now_column()
+    # Published with the run: the role that started it ("gis_admin", "cli"); the person is in audit_log.
     actor: Mapped[str] = mapped_column(sa.Text, nullable=False)
     period: Mapped[str] = mapped_column(sa.String(8), nullable=False)
     cell_m: Mapped[float] = mapped_column(sa.Float, nullable=False)

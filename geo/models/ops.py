@@ -1,4 +1,4 @@
-"""Bookkeeping the platform runs on: layer loads, layer versions (tile cache) and monthly KPIs."""
+"""Bookkeeping the platform runs on: layer loads, layer versions (tile cache), the simulation clock, monthly KPIs."""
 
 from __future__ import annotations
 
@@ -27,6 +27,22 @@ class LayerVersion(Base):
     layer_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     version: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, server_default="1")
     changed_at: Mapped[datetime] = now_column()
+
+
+class SimulationClock(Base):
+    """The living city's clock (one row): where the generated history ends, how far the simulator has come.
+
+    ``history_until`` is kept so that a later ``huegis setup`` regenerates the same history (same
+    seed, same end) instead of a new one each day; the simulator writes everything before
+    ``simulated_until`` and goes on from there (layers/simulator.py).
+    """
+
+    __tablename__ = "simulation_clock"
+    __table_args__ = (sa.CheckConstraint("id = 1", name="single_row"),)
+    id: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True, autoincrement=False)
+    history_until: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    simulated_until: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    updated_at: Mapped[datetime] = now_column()
 
 
 class KpiUnitMonth(Base):

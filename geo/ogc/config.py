@@ -30,6 +30,8 @@ DB = {
 # GDAL and QGIS page slowly at small page sizes: serve 1000 by default.
 DEFAULT_ITEMS = 1000
 MAX_ITEMS = 10000
+# HTML item lists are read by people: a short page (1,000 polygons made a 56 MB page).
+HTML_ITEMS = 50
 
 
 def server_section() -> dict[str, Any]:

@@ -154,12 +154,25 @@ class Item:
 CountCache = MutableMapping[tuple, tuple[str, int]]
 
 
+class NoCounts(dict):
+    """A count cache that keeps nothing: every page counts its matches (as tipg and pygeoapi do)."""
+
+    def __setitem__(self, key: tuple, value: tuple[str, int]) -> None:
+        pass
+
+
 def count_cache(max_entries: int = COUNT_CACHE_ENTRIES) -> CountCache:
-    """An empty LRU of exact counts, each valid while its layer's change tag is the same."""
-    return LRUCache(maxsize=max_entries)
+    """An empty LRU of exact counts, each valid while its layer's change tag is the same (0: no cache)."""
+    return LRUCache(maxsize=max_entries) if max_entries > 0 else NoCounts()
 
 
 # --- parameters ---------------------------------------------------------------------------------
+
+
+def unknown_parameters(layer: LayerSpec, params: Mapping[str, str]) -> list[str]:
+    """Query parameters of ``/items`` that are neither pygeoapi's nor a published property (a 400)."""
+    queryable = {*layer.fields, layer.id_field}
+    return sorted(name for name in params if name not in RESERVED and name not in queryable)
 
 
 def parse_items_query(layer: LayerSpec, params: Mapping[str, str]) -> ItemsQuery:
@@ -276,7 +289,7 @@ def _filters(layer: LayerSpec, params: Mapping[str, str]) -> tuple[tuple[str, An
     filters = []
     for name, text in params.items():
         if name in RESERVED or name not in kinds or name not in public:
-            continue  # like pygeoapi: names that are not published columns are ignored (no probing)
+            continue  # unknown names were refused before (unknown_parameters); unpublished ones look unknown too
         if kinds[name] is None:
             raise Unsupported(f"filter on {name}")
         filters.append((name, typed_value(kinds[name], text, name)))

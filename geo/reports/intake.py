@@ -16,7 +16,6 @@ from pathlib import Path
 
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb
 
 from geo.db import DictCursor, load_sql
 from geo.errors import Conflict, InvalidInput, NotFound
@@ -77,19 +76,21 @@ def validate(report: ReportIn, *, settings: Settings) -> list[bytes]:
     low, high = DESCRIPTION_RANGE
     length = len(report.description.strip())
     if not low <= length <= high:
-        raise InvalidInput(f"description must be {low}-{high} characters, got {length}")
+        raise InvalidInput(f"description must be {low}-{high} characters, got {length}", code="description_length")
     if report.channel not in CHANNELS:
-        raise InvalidInput(f"unknown channel {report.channel!r}; one of {', '.join(CHANNELS)}")
+        raise InvalidInput(f"unknown channel {report.channel!r}; one of {', '.join(CHANNELS)}", code="channel")
     if not (-180 <= report.lon <= 180 and -90 <= report.lat <= 90):
-        raise InvalidInput(f"lon={report.lon}, lat={report.lat} is not a WGS 84 position")
+        raise InvalidInput(f"lon={report.lon}, lat={report.lat} is not a WGS 84 position", code="outside_city")
     for name, value, limit in (("reporter_name", report.reporter.full_name, 200),
                                ("reporter_phone", report.reporter.phone, 32),
                                ("reporter_email", report.reporter.email, 320),
                                ("device_id", report.reporter.device_id, 200)):  # fmt: skip
         if value is not None and len(value) > limit:
-            raise InvalidInput(f"{name} must be at most {limit} characters, got {len(value)}")
+            raise InvalidInput(f"{name} must be at most {limit} characters, got {len(value)}", code="contact_length")
     if len(report.photos) > settings.photo_max_count:
-        raise InvalidInput(f"at most {settings.photo_max_count} photos per report, got {len(report.photos)}")
+        raise InvalidInput(
+            f"at most {settings.photo_max_count} photos per report, got {len(report.photos)}", code="too_many_photos"
+        )
     return [
         clean_photo(data, name=name, max_bytes=settings.photo_max_bytes, max_side=settings.photo_max_side_px)
         for name, data in report.photos
@@ -100,25 +101,16 @@ async def _category(cur: DictCursor, code: str) -> dict:
     await cur.execute(load_sql("reports/category"), {"code": code})
     row = await cur.fetchone()
     if row is None:
-        await cur.execute("SELECT string_agg(code, ', ' ORDER BY sort_order) AS codes FROM report_categories")
-        known = await cur.fetchone()
-        raise InvalidInput(f"unknown category {code!r}; known categories: {known['codes'] if known else ''}")
+        raise await _unknown_category(cur, code)
     return row
 
 
-async def _route(cur: DictCursor, report: ReportIn, category: dict) -> dict:
-    """Ward/commune where it happened and who must act."""
-    await cur.execute(load_sql("admin/unit_at_point"), {"lon": report.lon, "lat": report.lat})
-    unit = await cur.fetchone()
-    if unit is None:
-        raise InvalidInput(f"lon={report.lon}, lat={report.lat} is outside Thành phố Huế")
-    city_level = category["level"] == "city"
-    return {
-        "admin_unit_code": unit["code"],
-        "admin_unit_name": unit["name"],
-        "responsible_level": "city" if city_level else "ward",
-        "department": category["department"] if city_level else None,
-    }
+async def _unknown_category(cur: DictCursor, code: str) -> InvalidInput:
+    await cur.execute("SELECT string_agg(code, ', ' ORDER BY sort_order) AS codes FROM report_categories")
+    known = await cur.fetchone()
+    return InvalidInput(
+        f"unknown category {code!r}; known categories: {known['codes'] if known else ''}", code="unknown_category"
+    )
 
 
 async def _existing(cur: DictCursor, key: str, report: ReportIn) -> str:
@@ -160,6 +152,43 @@ class IntakeResult:
     code: str
     created: bool
     duplicates: list[dict]
+    # The public fields of a new report (code, status, category, priority, admin_unit,
+    # responsible_level, department, received_at, due_at); None for a replay.
+    report: dict | None = None
+
+
+# Category code -> SLA hours, per process: deadlines are computed before the one intake statement,
+# which refuses to write if the category's SLA is no longer the one used (then this is re-read).
+_sla_hours: dict[str, int] = {}
+
+
+async def _read_sla_hours(conn: AsyncConnection) -> None:
+    async with conn.cursor() as cur:
+        await cur.execute("SELECT code, sla_hours FROM report_categories")
+        rows: list[tuple[str, int]] = await cur.fetchall()
+    _sla_hours.clear()
+    _sla_hours.update(rows)
+
+
+async def _insert(conn: AsyncConnection, params: dict, *, now: datetime) -> dict:
+    """Run the intake statement with a deadline from the category's SLA (re-read once if it changed)."""
+    category = params["category"]
+    for attempt in (1, 2):
+        if category not in _sla_hours or attempt == 2:
+            await _read_sla_hours(conn)
+        sla = _sla_hours.get(category)
+        async with conn.cursor(row_factory=dict_row) as cur:
+            if sla is None:
+                raise await _unknown_category(cur, category)
+            await cur.execute(load_sql("reports/intake"),
+                              {**params, "sla_hours": sla, "due_at": add_working_hours(now, sla)})  # fmt: skip
+            row = await cur.fetchone()
+            assert row is not None  # the statement always returns its one row
+            if row["category_sla_hours"] is None:
+                raise await _unknown_category(cur, category)
+        if row["category_sla_hours"] == sla:
+            return row
+    raise Conflict(f"the SLA of category {category!r} is changing; retry")
 
 
 async def create_report(
@@ -169,8 +198,14 @@ async def create_report(
     settings: Settings,
     idempotency_key: str | None = None,
     now: datetime | None = None,
+    synthetic: bool = False,
 ) -> IntakeResult:
-    """Validate, route and store a report with its first event; one transaction, nothing on error."""
+    """Validate, route and store a report with its first event: one statement, nothing on error.
+
+    Intake is one round trip (``geo/sql/reports/intake.sql``), durable when it returns; a retry
+    with the same Idempotency-Key writes nothing and returns the first report. ``synthetic`` marks a
+    report the simulator files (layers/simulator.py), never a citizen's.
+    """
     photos = validate(report, settings=settings)
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 128:
         raise InvalidInput("Idempotency-Key must be 1-128 characters")
@@ -178,53 +213,41 @@ async def create_report(
     code = new_code()
     photo_dir = settings.photo_dir / code
     try:
-        async with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
-            category = await _category(cur, report.category)
-            route = await _route(cur, report, category)
-            stored = store_photos(photos, directory=photo_dir) if photos else []
-            params = {
-                "code": code,
-                "category": report.category,
-                "description": report.description.strip(),
-                "channel": report.channel,
-                "received_at": now,
-                "due_at": add_working_hours(now, category["sla_hours"]),
-                "photos": stored,
-                "idempotency_key": idempotency_key,
-                "lon": report.lon,
-                "lat": report.lat,
-                **route,
-            }
-            await cur.execute(load_sql("reports/insert"), params)
-            row = await cur.fetchone()
-            if row is None:  # the key was used before: return that report, write nothing
-                remove_photos(photo_dir)
-                first = await _existing(cur, idempotency_key or "", report)
-                duplicates = await find_duplicates(cur, report=report, category=category, code=first, now=now)
-                return IntakeResult(first, created=False, duplicates=duplicates)
-            if report.reporter.any():
-                reporter = {"report_id": row["id"], **vars(report.reporter)}
-                await cur.execute(load_sql("reports/insert_reporter"), reporter)
-            routed_to = route["department"] or route["admin_unit_code"]
-            await cur.execute(
-                load_sql("reports/insert_event"),
-                {
-                    "report_id": row["id"],
-                    "at": now,
-                    "actor": f"citizen:{report.channel}",
-                    "action": "receive",
-                    "from_status": None,
-                    "to_status": "received",
-                    "note": f"Routed to {route['admin_unit_name']}"
-                    + (f" / {route['department']}" if route["department"] else ""),
-                    "details": Jsonb({"routed_to": routed_to, **route}),
-                },
-            )
-            duplicates = await find_duplicates(cur, report=report, category=category, code=code, now=now)
+        params = {
+            "code": code,
+            "category": report.category,
+            "description": report.description.strip(),
+            "channel": report.channel,
+            "received_at": now,
+            "photos": store_photos(photos, directory=photo_dir) if photos else [],
+            "idempotency_key": idempotency_key,
+            "synthetic": synthetic,
+            "lon": report.lon,
+            "lat": report.lat,
+            **vars(report.reporter),
+        }
+        row = await _insert(conn, params, now=now)
+        if row["id"] is None:
+            remove_photos(photo_dir)
+            if row["unit_code"] is None:
+                raise InvalidInput(f"lon={report.lon}, lat={report.lat} is outside Thành phố Huế", code="outside_city")
+            return await _replay(conn, report=report, key=idempotency_key or "", now=now)
     except BaseException:
         remove_photos(photo_dir)
         raise
-    return IntakeResult(code, created=True, duplicates=duplicates)
+    duplicates = [{**d, "received_at": datetime.fromisoformat(d["received_at"])} for d in row.pop("duplicates")]
+    public = {k: row[k] for k in ("code", "status", "category", "priority", "admin_unit", "responsible_level",
+                                  "department", "received_at", "due_at")}  # fmt: skip
+    return IntakeResult(code, created=True, duplicates=duplicates, report=public)
+
+
+async def _replay(conn: AsyncConnection, *, report: ReportIn, key: str, now: datetime) -> IntakeResult:
+    """A retried submission: the first report filed with the key, and its likely duplicates."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        first = await _existing(cur, key, report)
+        category = await _category(cur, report.category)
+        duplicates = await find_duplicates(cur, report=report, category=category, code=first, now=now)
+    return IntakeResult(first, created=False, duplicates=duplicates)
 
 
 def photo_path(settings: Settings, relative: str) -> Path:

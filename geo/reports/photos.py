@@ -1,7 +1,10 @@
 """Report photos: sniff the type from the bytes, strip all metadata (GPS included), re-encode.
 
-Only the pixels survive: the image is decoded, turned upright by its EXIF orientation, shrunk
-to a maximum side and written as a fresh JPEG with no EXIF, XMP or ICC blocks.
+Only the pixels survive: the image's declared size is checked before any pixel is decoded
+(decompression bombs), then it is decoded, turned upright by its EXIF orientation, converted to
+sRGB when it carries a colour profile, shrunk to a maximum side, copied into a new image (so no
+``info`` travels with it) and written as a fresh baseline JPEG: no EXIF, XMP, ICC, comment or
+other application segment.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import io
 import shutil
 from pathlib import Path
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from geo.errors import InvalidInput, PayloadTooLarge
 
@@ -32,22 +35,48 @@ def sniff(data: bytes) -> str | None:
 def clean_photo(data: bytes, *, name: str, max_bytes: int, max_side: int) -> bytes:
     """Validate one upload and return it as a metadata-free JPEG."""
     if len(data) > max_bytes:
-        raise PayloadTooLarge(f"photo {name!r} is {len(data):,} bytes; the limit is {max_bytes:,}")
+        raise PayloadTooLarge(f"photo {name!r} is larger than {max_bytes:,} bytes", code="photo_too_large")
     kind = sniff(data)
     if kind is None:
-        raise InvalidInput(f"photo {name!r} is not a JPEG, PNG or WebP image")
+        raise InvalidInput(f"photo {name!r} is not a JPEG, PNG or WebP image", code="photo_type")
     try:
         with Image.open(io.BytesIO(data), formats=[kind]) as image:
+            # Image.open reads only the header: the declared size, before a pixel is decoded.
             if image.width * image.height > MAX_PIXELS:
-                raise InvalidInput(f"photo {name!r} is {image.width}x{image.height} pixels; too large")
+                raise InvalidInput(
+                    f"photo {name!r} declares {image.width}x{image.height} pixels; the limit is "
+                    f"{MAX_PIXELS:,} pixels (a decompression bomb, or a photo to shrink first)",
+                    code="photo_pixels",
+                )
             upright = ImageOps.exif_transpose(image)
             upright.thumbnail((max_side, max_side))
-            pixels = upright.convert("RGB")
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise InvalidInput(f"photo {name!r} cannot be decoded as {kind}: {exc}") from exc
+            pixels = _srgb(upright, image.info.get("icc_profile"))
+    except Image.DecompressionBombError as exc:  # Pillow's own guard, checked in open() for huge sizes
+        raise InvalidInput(
+            f"photo {name!r} declares too many pixels; the limit is {MAX_PIXELS:,} pixels (a decompression bomb, "
+            f"or a photo to shrink first): {exc}",
+            code="photo_pixels",
+        ) from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise InvalidInput(f"photo {name!r} cannot be decoded as {kind}: {exc}", code="photo_type") from exc
+    bare = Image.new("RGB", pixels.size)  # a new image: none of the original's info (comment, XMP, ICC)
+    bare.paste(pixels)
     out = io.BytesIO()
-    pixels.save(out, format="JPEG", quality=85, optimize=True)  # no exif= argument: nothing carried over
+    bare.save(out, format="JPEG", quality=85, optimize=True)
     return out.getvalue()
+
+
+def _srgb(image: Image.Image, icc_profile: bytes | None) -> Image.Image:
+    """The image's pixels in RGB, converted from its embedded colour profile to sRGB (then dropped)."""
+    rgb = image.convert("RGB")
+    if not icc_profile:
+        return rgb
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
+        converted = ImageCms.profileToProfile(rgb, source, ImageCms.createProfile("sRGB"), outputMode="RGB")
+    except (ImageCms.PyCMSError, OSError):
+        return rgb  # a broken profile: keep the pixels as they are
+    return converted or rgb
 
 
 def store_photos(photos: list[bytes], *, directory: Path) -> list[str]:

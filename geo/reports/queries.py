@@ -1,8 +1,9 @@
 """Read side of reports: the public view and timeline, public GeoJSON, staff queues and details.
 
 Staff reads take the ``Principal``: a queue is limited to its unit or department (city-wide roles
-see all), and a reporter's name, phone and email are shown only to the unit or department
-handling the report.
+see all), and a reporter's name, phone and email, staff notes, extension reasons and the rating
+comment (free text that may name people) are shown only to the unit or department handling the
+report. The public timeline carries no free text but the result of a resolve or reject.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from geo.errors import InvalidInput
 from geo.planning import REPORT_CATEGORY, report_planning
 
 MAX_PAGE = 1000
+# Actions whose note is the result written for the public (reports/timeline.sql says the same).
+PUBLIC_NOTES = ("resolve", "reject")
 # Deep paging costs a scan of every skipped row (and past 2**63 PostgreSQL overflows): narrow the filter instead.
 MAX_OFFSET = 1_000_000
 
@@ -93,9 +96,12 @@ async def staff_report(conn: AsyncConnection, *, code: str, principal: Principal
     report = await fetch_one(conn, "reports/staff_detail", {"code": code}, missing=f"no report with code {code!r}")
     require_on_report(principal, READ_REPORTS, report)
     report["reporter_visible"] = may_see_reporter(principal, report)
-    if not report["reporter_visible"]:
-        report["reporter"] = None  # personal data: only for the handlers of the report
     report["events"] = await fetch_all(conn, "reports/staff_events", {"code": code})
+    if not report["reporter_visible"]:  # personal data and free text: only for the handlers of the report
+        report["reporter"] = report["rating_comment"] = None
+        for event in report["events"]:
+            if event["action"] not in PUBLIC_NOTES:
+                event["note"] = None
     # Construction violations: the zone and parcel there, the nearest permit and whether it fits the zone.
     report["planning"] = await report_planning(conn, code=code) if report["category"] == REPORT_CATEGORY else None
     return report

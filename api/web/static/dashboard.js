@@ -1,11 +1,21 @@
 // HueIOC leaders' dashboard: every number comes from the platform's own API.
+// The page opens on the current month so far, compared with the same days of the previous month
+// (like for like): leaders watch this month while it runs, and a whole previous month against
+// a few days would mislead. A past month is compared with the whole month before it.
 "use strict";
 
 const LANG = document.body.dataset.lang || "vi";
+const LOCALE = LANG === "vi" ? "vi-VN" : "en-US";
 const T = (vi, en) => (LANG === "vi" ? vi : en);
 const OPEN = new Set(["received", "assigned", "in_progress", "reopened"]);
-const pct = (x) => (x === null || x === undefined ? "—" : `${(100 * x).toFixed(1)} %`);
-const num = (x) => (x === null || x === undefined ? "—" : Number(x).toLocaleString(LANG === "vi" ? "vi-VN" : "en-GB"));
+const numberFormat = new Intl.NumberFormat(LOCALE);
+const shareFormat = new Intl.NumberFormat(LOCALE, { style: "percent", minimumFractionDigits: 1, maximumFractionDigits: 1 });
+const pct = (x) => (x === null || x === undefined ? "—" : shareFormat.format(x));
+const num = (x) => (x === null || x === undefined ? "—" : numberFormat.format(x));
+const points = (x) => `${new Intl.NumberFormat(LOCALE, { maximumFractionDigits: 1 }).format(100 * x)} ${T("điểm %", "pts")}`;
+const HISTORY_START = "2019-01";
+const STOPS = ["#b71c1c", "#e64a19", "#f9a825", "#7cb342", "#2e7d32"];
+const state = { categories: {}, period: null, units: null };
 
 async function getJSON(url) {
   const response = await fetch(url);
@@ -13,169 +23,272 @@ async function getJSON(url) {
   return response.json();
 }
 
-function monthBounds(month) {
-  const [y, m] = month.split("-").map(Number);
-  const next = m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, "0")}`;
-  return { start: `${month}-01`, end: `${next}-01` };
-}
+// --- periods (dates are Huế days, YYYY-MM-DD) ---------------------------------------------------
 
+const pad = (n) => String(n).padStart(2, "0");
+const today = () => new Date().toLocaleDateString("en-CA", { timeZone: "Asia/Ho_Chi_Minh" });
+const thisMonth = () => today().slice(0, 7);
+function addDays(day, n) {
+  const d = new Date(`${day}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
+}
 function shiftMonth(month, delta) {
   const [y, m] = month.split("-").map(Number);
   const index = y * 12 + (m - 1) + delta;
-  return `${Math.floor(index / 12)}-${String((index % 12) + 1).padStart(2, "0")}`;
+  return `${Math.floor(index / 12)}-${pad((index % 12) + 1)}`;
+}
+const monthStart = (month) => `${month}-01`;
+const monthEnd = (month) => monthStart(shiftMonth(month, 1));
+const daysIn = (month) => (Date.parse(monthEnd(month)) - Date.parse(monthStart(month))) / 86400000;
+const monthName = (month) =>
+  new Date(`${month}-15T00:00:00Z`).toLocaleDateString(LOCALE, { month: "long", year: "numeric", timeZone: "UTC" });
+const dayName = (day) => new Date(`${day}T00:00:00Z`).toLocaleDateString(LOCALE, { day: "numeric", month: "numeric", timeZone: "UTC" });
+
+// The selected month and what it is compared with.
+function periodOf(month) {
+  if (month === thisMonth()) {
+    const end = addDays(today(), 1);
+    const days = Math.round((Date.parse(end) - Date.parse(monthStart(month))) / 86400000);
+    const previous = shiftMonth(month, -1);
+    const previousEnd = addDays(monthStart(previous), Math.min(days, daysIn(previous)));
+    return {
+      month, start: monthStart(month), end, running: true,
+      previous: { start: monthStart(previous), end: previousEnd },
+      note: T(`Tháng này tính đến hôm nay (${dayName(today())}), so với cùng kỳ tháng trước (${dayName(monthStart(previous))}–${dayName(addDays(previousEnd, -1))}): so sánh cùng số ngày mới công bằng.`,
+              `This month up to today (${dayName(today())}), compared with the same days of last month (${dayName(monthStart(previous))}–${dayName(addDays(previousEnd, -1))}): only the same number of days compares fairly.`),
+      versus: T("so với cùng kỳ tháng trước", "vs the same days last month"),
+    };
+  }
+  const previous = shiftMonth(month, -1);
+  return {
+    month, start: monthStart(month), end: monthEnd(month), running: false,
+    previous: { start: monthStart(previous), end: monthEnd(previous) },
+    note: T(`${monthName(month)}, cả tháng, so với cả ${monthName(previous)}.`, `${monthName(month)}, the whole month, compared with all of ${monthName(previous)}.`),
+    versus: T("so với tháng trước", "vs previous month"),
+  };
 }
 
-function setTile(id, value, previous, format, higherIsBetter = true) {
+// --- headline -----------------------------------------------------------------------------------
+
+function setTile(id, value, previous, format, diffFormat, higherIsBetter = true) {
   const tile = document.getElementById(id);
   tile.querySelector(".value").textContent = format(value);
   const delta = tile.querySelector(".delta");
   delta.className = "delta";
-  if (value === null || previous === null || previous === undefined || value === undefined) {
+  if (value === null || value === undefined || previous === null || previous === undefined) {
     delta.textContent = "";
     return;
   }
   const diff = value - previous;
-  delta.textContent = `${diff >= 0 ? "▲" : "▼"} ${format(Math.abs(diff))} ${T("so với tháng trước", "vs previous month")}`;
+  delta.textContent = `${diff > 0 ? "▲" : diff < 0 ? "▼" : "="} ${diffFormat(Math.abs(diff))} ${state.period.versus}`;
   if (diff !== 0) delta.classList.add((diff > 0) === higherIsBetter ? "up" : "down");
 }
 
-async function loadHeadline(month) {
-  const { start, end } = monthBounds(month);
-  const body = await getJSON(`/api/kpis?start=${start}&end=${end}`);
-  const k = body.groups[0] || {};
-  const p = (body.previous && body.previous.groups[0]) || {};
-  setTile("tile-received", k.received, p.received, num);
-  setTile("tile-processed", k.processed_share, p.processed_share, pct);
-  setTile("tile-on-time", k.on_time_share, p.on_time_share, pct);
-  setTile("tile-satisfied", k.satisfied_share, p.satisfied_share, pct);
-  const backlog = document.getElementById("tile-backlog");
-  backlog.querySelector(".value").textContent = `${num(k.backlog)} (${num(k.overdue)})`;
+async function loadHeadline(period) {
+  const [now, before] = await Promise.all([
+    getJSON(`/api/kpis?start=${period.start}&end=${period.end}&compare=false`),
+    getJSON(`/api/kpis?start=${period.previous.start}&end=${period.previous.end}&compare=false`),
+  ]);
+  const k = now.groups[0] || {};
+  const p = before.groups[0] || {};
+  setTile("tile-received", k.received, p.received, num, num);
+  setTile("tile-processed", k.processed_share, p.processed_share, pct, points);
+  setTile("tile-on-time", k.on_time_share, p.on_time_share, pct, points);
+  setTile("tile-satisfied", k.satisfied_share, p.satisfied_share, pct, points);
+  document.querySelector("#tile-backlog .value").textContent = `${num(k.backlog)} / ${num(k.overdue)}`;
+  document.querySelector("#tile-backlog .delta").textContent = T("của các phản ánh nhận trong kỳ", "of the reports received in the period");
+  document.getElementById("period-note").textContent = period.note;
   try {
-    const calls = await getJSON(`/api/hotline/stats?from=${start}&to=${end}&by=month`);
+    const calls = await getJSON(`/api/hotline/stats?from=${period.start}&to=${period.end}&by=month`);
     const total = calls.totals;
     document.querySelector("#tile-calls .value").textContent = `${num(total.in)} / ${num(total.out)}`;
-    document.querySelector("#tile-calls .delta").textContent =
-      `${pct(total.report_share)} ${T("thành phản ánh", "became reports")}`;
-  } catch (error) {
+    document.querySelector("#tile-calls .delta").textContent = `${pct(total.report_share)} ${T("thành phản ánh", "became reports")}`;
+  } catch {
     document.querySelector("#tile-calls .value").textContent = "—";
+    document.querySelector("#tile-calls .delta").textContent = T("chỉ cán bộ tổng đài xem được", "hotline staff only");
   }
+  return k;
 }
 
-function drawTrend(groups) {
+// --- 12-month trend -----------------------------------------------------------------------------
+
+function drawTrend(months, byKey, selected) {
   const svg = document.getElementById("trend");
-  const W = 640, H = 220, L = 40, R = 40, TOP = 10, B = 30;
+  const W = 640, H = 220, L = 48, R = 44, TOP = 10, B = 30;
+  const groups = months.map((m) => byKey[m] || { key: m, received: 0 });
   const maxReceived = Math.max(1, ...groups.map((g) => g.received));
   const x = (i) => L + (i * (W - L - R)) / Math.max(1, groups.length - 1);
   const yShare = (s) => TOP + (1 - s) * (H - TOP - B);
   const yCount = (c) => TOP + (1 - c / maxReceived) * (H - TOP - B);
+  const width = Math.max(4, (W - L - R) / groups.length - 6);
   const bars = groups.map((g, i) => {
-    const width = Math.max(4, (W - L - R) / groups.length - 6);
-    return `<rect x="${x(i) - width / 2}" y="${yCount(g.received)}" width="${width}" height="${H - B - yCount(g.received)}" fill="#e0e0e0"><title>${g.key}: ${g.received}</title></rect>`;
+    const fill = g.key === selected ? "#b39ddb" : "#d6d6d6";
+    return `<rect x="${x(i) - width / 2}" y="${yCount(g.received)}" width="${width}" height="${H - B - yCount(g.received)}" fill="${fill}"><title>${monthName(g.key)}: ${num(g.received)}</title></rect>`;
   });
+  // A month without reports has no share: the line breaks there instead of falling to 0 %.
   const line = (field, colour) => {
-    const points = groups
-      .map((g, i) => (g[field] === null ? null : `${x(i)},${yShare(g[field])}`))
-      .filter(Boolean)
-      .join(" ");
-    return `<polyline points="${points}" fill="none" stroke="${colour}" stroke-width="2.5"/>`;
+    const segments = [[]];
+    groups.forEach((g, i) => {
+      if (g[field] === null || g[field] === undefined) segments.push([]);
+      else segments[segments.length - 1].push(`${x(i)},${yShare(g[field])}`);
+    });
+    return segments.filter((s) => s.length).map((s) => `<polyline points="${s.join(" ")}" fill="none" stroke="${colour}" stroke-width="2.5"/>`).join("");
   };
-  const labels = groups.map((g, i) => `<text x="${x(i)}" y="${H - 10}" font-size="10" text-anchor="middle">${g.key.slice(2)}</text>`);
-  const axis = [0, 0.5, 1].map((s) => `<text x="${W - R + 4}" y="${yShare(s) + 4}" font-size="10">${s * 100}%</text>`);
-  svg.innerHTML = [...bars, line("processed_share", "#1565c0"), line("on_time_share", "#ef6c00"),
+  const labels = groups.map((g, i) => `<text x="${x(i)}" y="${H - 10}" font-size="10" text-anchor="middle" fill="#333">${g.key.slice(5)}/${g.key.slice(2, 4)}</text>`);
+  const axis = [0, 0.5, 1].map((s) => `<text x="${W - R + 4}" y="${yShare(s) + 4}" font-size="10" fill="#333">${shareFormat.format(s).replace(/[,.]0/, "")}</text>`);
+  svg.innerHTML = [...bars, line("processed_share", "#1565c0"), line("on_time_share", "#e65100"),
     line("satisfied_share", "#2e7d32"), ...labels, ...axis,
-    `<text x="2" y="${TOP + 8}" font-size="10">${maxReceived}</text>`].join("");
+    `<text x="2" y="${TOP + 8}" font-size="10" fill="#333">${num(maxReceived)}</text>`].join("");
 }
 
-async function loadTrend(month) {
-  const start = monthBounds(shiftMonth(month, -11)).start;
-  const end = monthBounds(month).end;
-  const body = await getJSON(`/api/kpis?start=${start}&end=${end}&group_by=month&compare=false`);
-  drawTrend(body.groups);
+async function loadTrend(period) {
+  const months = Array.from({ length: 12 }, (_, i) => shiftMonth(period.month, i - 11));
+  const body = await getJSON(`/api/kpis?start=${monthStart(months[0])}&end=${period.end}&group_by=month&compare=false`);
+  drawTrend(months, Object.fromEntries(body.groups.map((g) => [g.key, g])), period.month);
 }
 
-const map = L.map("map", { preferCanvas: true }).setView([16.35, 107.6], 9);
+// --- ward map -----------------------------------------------------------------------------------
+
+const map = L.map("map", { preferCanvas: true, zoomControl: false }).setView([16.35, 107.6], 9);
+L.control.zoom({ zoomInTitle: T("Phóng to", "Zoom in"), zoomOutTitle: T("Thu nhỏ", "Zoom out") }).addTo(map);
+map.attributionControl.setPrefix("Leaflet");
+L.control.scale({ imperial: false }).addTo(map);
 let unitsLayer = null;
 const unitsPromise = getJSON("/api/admin-units.geojson?tolerance_m=60");
 
 function colour(share) {
   if (share === null || share === undefined) return "#cfd8dc";
-  const stops = ["#b71c1c", "#e64a19", "#f9a825", "#9ccc65", "#2e7d32"];
-  return stops[Math.min(stops.length - 1, Math.floor(share * stops.length))];
+  return STOPS[Math.min(STOPS.length - 1, Math.floor(share * STOPS.length))];
 }
 
-async function loadMap(month) {
-  const { start, end } = monthBounds(month);
-  const [units, kpis] = await Promise.all([unitsPromise, getJSON(`/api/kpis?start=${start}&end=${end}&group_by=unit&compare=false`)]);
+function drawLegend() {
+  const items = STOPS.map((stop, i) => `<li><i style="background:${stop}"></i>${i * 20}–${(i + 1) * 20} %</li>`);
+  items.push(`<li><i style="background:#cfd8dc"></i>${T("chưa có phản ánh được giải quyết", "no report resolved yet")}</li>`);
+  document.getElementById("map-legend").innerHTML = `<strong>${T("Tỷ lệ đúng hạn", "On-time share")}</strong><ul>${items.join("")}</ul>`;
+}
+
+async function loadMap(period) {
+  const [units, kpis] = await Promise.all([unitsPromise, getJSON(`/api/kpis?start=${period.start}&end=${period.end}&group_by=unit&compare=false`)]);
   const byUnit = Object.fromEntries(kpis.groups.map((g) => [g.key, g]));
   if (unitsLayer) unitsLayer.remove();
   unitsLayer = L.geoJSON(units, {
-    style: (f) => ({ color: "#455a64", weight: 1, fillOpacity: 0.75, fillColor: colour((byUnit[f.properties.code] || {}).on_time_share) }),
+    style: (f) => ({ color: "#37474f", weight: 1, fillOpacity: 0.75, fillColor: colour((byUnit[f.properties.code] || {}).on_time_share) }),
     onEachFeature: (f, layer) => {
       const k = byUnit[f.properties.code] || {};
-      layer.bindTooltip(`<b>${f.properties.name}</b><br>${T("Tiếp nhận", "Received")}: ${num(k.received || 0)}<br>` +
+      layer.bindTooltip(`<b>${escapeHtml(f.properties.name)}</b><br>${T("Tiếp nhận", "Received")}: ${num(k.received || 0)}<br>` +
         `${T("Đúng hạn", "On time")}: ${pct(k.on_time_share)}<br>${T("Hài lòng", "Satisfied")}: ${pct(k.satisfied_share)}`);
-      layer.on("click", () => showUnit(f.properties.code, f.properties.name, month));
+      layer.on("click", () => showUnit(f.properties.code, f.properties.name));
     },
   }).addTo(map);
-  map.fitBounds(unitsLayer.getBounds());
+  if (!state.units) map.fitBounds(unitsLayer.getBounds());
+  state.units = units;
   document.getElementById("map").dataset.units = String(units.features.length);
 }
 
-async function loadBottlenecks(month) {
+// --- bottlenecks for the selected period ----------------------------------------------------------
+
+async function loadBottlenecks(period, headline) {
   const list = document.getElementById("bottlenecks");
-  const at = monthBounds(month).end;
-  const body = await getJSON(`/api/bottlenecks?at=${at}`);
+  const end = period.running ? new Date().toISOString() : `${period.end}T00:00:00+07:00`;
+  const days = Math.max(7, Math.round((Date.parse(period.end) - Date.parse(period.start)) / 86400000));
+  const body = await getJSON(`/api/bottlenecks?at=${encodeURIComponent(end)}&window_days=${days}`);
   list.innerHTML = "";
+  document.getElementById("bottleneck-note").textContent = T(
+    `Các phản ánh nhận trong ${days} ngày đến hết kỳ, so với chính đơn vị năm trước và các đơn vị cùng cấp.`,
+    `Reports received in the ${days} days to the end of the period, against the unit's own past year and its peers.`);
   if (!body.flags.length) {
-    list.innerHTML = `<li class="muted">${T("Không phát hiện điểm nghẽn.", "No bottleneck detected.")}</li>`;
+    const overdue = headline.overdue ? T(` Hiện có ${num(headline.overdue)} phản ánh của kỳ này đang quá hạn.`, ` ${num(headline.overdue)} reports of this period are overdue now.`) : "";
+    list.innerHTML = `<li class="muted">${T("Không đơn vị nào chậm hơn rõ rệt so với năm trước và các đơn vị cùng cấp.", "No unit is markedly slower than its past year and its peers.")}${overdue}</li>`;
     return;
   }
   for (const flag of body.flags) {
     const item = document.createElement("li");
     item.textContent = LANG === "vi" ? flag.message_vi : flag.message_en;
     item.dataset.handler = flag.handler;
-    if (/^\d{5}$/.test(flag.handler)) item.addEventListener("click", () => showUnit(flag.handler, flag.name_vi, month));
+    if (/^\d{5}$/.test(flag.handler)) {
+      item.tabIndex = 0;
+      item.addEventListener("click", () => showUnit(flag.handler, flag.name_vi));
+    }
     list.appendChild(item);
   }
 }
 
-async function showUnit(code, name, month) {
+// --- one ward/commune, for the selected period --------------------------------------------------
+
+async function showUnit(code, name) {
+  const period = state.period;
   const panel = document.getElementById("unit");
   panel.hidden = false;
-  document.getElementById("unit-title").textContent = `${name} (${code})`;
-  const body = await getJSON(`/api/kpis/units/${code}?month=${month}`);
+  Object.assign(panel.dataset, { code, name }); // a new month re-opens the same unit
+  document.getElementById("unit-title").textContent = `${name} — ${monthName(period.month)}${period.running ? T(" (đến nay)", " (so far)") : ""}`;
+  const last = addDays(period.end, -1);
+  const [body, items] = await Promise.all([
+    getJSON(`/api/kpis/units/${code}?start=${period.start}&end=${period.end}`),
+    getJSON(`/ogc/collections/citizen_reports/items?f=json&skipGeometry=true&limit=10000&admin_unit_code=${code}` +
+            `&properties=category,status,priority,received_at,due_at&datetime=${period.start}T00:00:00%2B07:00/${last}T23:59:59%2B07:00`),
+  ]);
   const k = body.kpis || {};
   const rows = [
     [T("Tiếp nhận", "Received"), num(k.received)], [T("Đã xử lý", "Processed"), pct(k.processed_share)],
     [T("Đúng hạn", "On time"), pct(k.on_time_share)], [T("Trễ có gia hạn", "Late, extension approved"), pct(k.late_with_extension_share)],
     [T("Hài lòng", "Satisfied"), pct(k.satisfied_share)], [T("Tồn đọng / quá hạn", "Backlog / overdue"), `${num(k.backlog)} / ${num(k.overdue)}`],
-    [T("Trung vị giờ xử lý", "Median hours to resolve"), k.median_hours_to_resolve === null ? "—" : Number(k.median_hours_to_resolve).toFixed(1)],
+    [T("Trung vị giờ xử lý", "Median hours to resolve"), k.median_hours_to_resolve === null || k.median_hours_to_resolve === undefined ? "—" : new Intl.NumberFormat(LOCALE, { maximumFractionDigits: 1 }).format(k.median_hours_to_resolve)],
   ];
-  document.getElementById("unit-kpis").innerHTML = rows.map(([label, value]) => `<tr><td>${label}</td><td><b>${value}</b></td></tr>`).join("");
-  const reports = await getJSON(`/api/reports?unit=${code}&limit=300`);
-  const open = reports.features.filter((f) => OPEN.has(f.properties.status)).slice(0, 30);
+  document.getElementById("unit-kpis").innerHTML = rows.map(([label, value]) => `<tr><th scope="row">${label}</th><td><b>${value}</b></td></tr>`).join("");
+  // The same reports as the backlog figure: received in the period, still open; overdue first.
+  const now = Date.now();
+  const open = items.features.filter((f) => OPEN.has(f.properties.status));
+  open.sort((a, b) => Date.parse(a.properties.due_at) - Date.parse(b.properties.due_at));
+  const overdue = open.filter((f) => Date.parse(f.properties.due_at) < now).length;
+  document.getElementById("unit-queue-title").textContent = T(`Phản ánh chưa xử lý nhận trong kỳ: ${num(open.length)} (quá hạn ${num(overdue)})`,
+    `Open reports received in the period: ${num(open.length)} (${num(overdue)} overdue)`);
   document.getElementById("unit-queue").innerHTML = open.length
-    ? open.map((f) => `<li><a href="/api/reports/${f.id}">${f.id}</a> · ${f.properties.category} · ${f.properties.status} · ${T("hạn", "due")} ${(f.properties.due_at || "").slice(0, 10)}</li>`).join("")
-    : `<li class="muted">${T("Không có phản ánh tồn đọng gần đây.", "No recent open reports.")}</li>`;
+    ? open.map((f) => {
+        const p = f.properties;
+        const late = Date.parse(p.due_at) < now ? ` class="overdue"` : "";
+        const category = state.categories[p.category] || p.category;
+        const due = new Date(p.due_at).toLocaleDateString(LOCALE, { timeZone: "Asia/Ho_Chi_Minh" });
+        return `<li${late}><a href="/api/reports/${encodeURIComponent(f.id)}">${escapeHtml(f.id)}</a> · ${escapeHtml(category)} · ${escapeHtml(STATUS[p.status] || p.status)} · ${T("hạn", "due")} ${due}</li>`;
+      }).join("")
+    : `<li class="muted">${T("Không có phản ánh tồn đọng trong kỳ.", "No open report from this period.")}</li>`;
+  panel.dataset.backlog = String(open.length);
+  panel.dataset.overdue = String(overdue);
   panel.scrollIntoView({ behavior: "smooth" });
 }
 
-async function loadMonth(month) {
-  await Promise.all([loadHeadline(month), loadTrend(month), loadMap(month), loadBottlenecks(month)]);
+const STATUS = {
+  received: T("Đã tiếp nhận", "Received"), assigned: T("Đã chuyển xử lý", "Assigned"),
+  in_progress: T("Đang xử lý", "In progress"), reopened: T("Mở lại", "Reopened"),
+};
+
+function escapeHtml(text) {
+  return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+}
+
+// --- the month picker ---------------------------------------------------------------------------
+
+async function loadPeriod(month) {
+  state.period = periodOf(month);
+  document.body.dataset.ready = "";
+  const headline = await loadHeadline(state.period);
+  await Promise.all([loadTrend(state.period), loadMap(state.period), loadBottlenecks(state.period, headline)]);
+  const unit = document.getElementById("unit");
+  if (!unit.hidden && unit.dataset.code) await showUnit(unit.dataset.code, unit.dataset.name);
   document.body.dataset.ready = month;
 }
 
 async function init() {
-  const today = new Date();
-  const start = `${today.getFullYear() - 2}-${String(today.getMonth() + 1).padStart(2, "0")}-01`;
-  const tomorrow = new Date(today.getTime() + 86400000).toISOString().slice(0, 10);
-  const body = await getJSON(`/api/kpis?start=${start}&end=${tomorrow}&group_by=month&compare=false`);
-  const months = body.groups.filter((g) => g.received > 0).map((g) => g.key).reverse();
+  drawLegend();
+  const categories = await getJSON("/api/report-categories");
+  state.categories = Object.fromEntries(categories.map((c) => [c.code, LANG === "vi" ? c.name_vi : c.name_en]));
   const select = document.getElementById("month");
-  const fallback = today.toISOString().slice(0, 7);
-  for (const m of months.length ? months : [fallback]) select.add(new Option(m, m));
-  select.addEventListener("change", () => loadMonth(select.value));
-  await loadMonth(select.value);
+  // Every month from the first report to this one, newest first: the picker and the trend agree.
+  const months = [];
+  for (let m = thisMonth(); m >= HISTORY_START; m = shiftMonth(m, -1)) months.push(m);
+  for (const m of months) select.add(new Option(m === thisMonth() ? `${monthName(m)} ${T("(đến nay)", "(so far)")}` : monthName(m), m));
+  select.addEventListener("change", () => loadPeriod(select.value));
+  await loadPeriod(select.value);
 }
 
 init().catch((error) => {

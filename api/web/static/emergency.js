@@ -1,45 +1,46 @@
-// Emergency view: Leaflet map of the active zones, what they expose and the reports inside.
-// Everything comes from this server (no CDN, no external basemap): the ward outlines and water
-// from /ogc, the zones and their exposure embedded in the page, raster tiles from /tiles/raster.
+// Emergency view: Leaflet map of the zones in force, what they expose and the reports inside.
+// Everything comes from this server (no CDN): the platform's vector basemap (Leaflet.VectorGrid),
+// the zones and their exposure embedded in the page, raster tiles from /tiles/raster.
 (function () {
   "use strict";
   const data = JSON.parse(document.getElementById("emergency-data").textContent);
   const vi = data.lang === "vi";
-  const map = L.map("map", { preferCanvas: true }).setView([16.46, 107.59], 10);
-  map.attributionControl.addAttribution("HueGIS · GSHHG · GeoNames CC BY 4.0");
-
-  function addOgc(collection, style) {
-    return fetch(`/ogc/collections/${collection}/items?f=json&limit=1000`)
-      .then((r) => r.json())
-      .then((fc) => L.geoJSON(fc, { style: style, interactive: false }).addTo(map).bringToBack());
-  }
-  addOgc("water_areas", { color: "#4fc3f7", weight: 0.5, fillOpacity: 0.5 });
-  addOgc("admin_units", { color: "#555", weight: 0.8, fill: false });
+  const map = L.map("map", { preferCanvas: true, zoomControl: false }).setView([16.46, 107.59], 10);
+  L.control.zoom({ zoomInTitle: vi ? "Phóng to" : "Zoom in", zoomOutTitle: vi ? "Thu nhỏ" : "Zoom out" }).addTo(map);
+  map.attributionControl.setPrefix("Leaflet").addAttribution("HueGIS · GSHHG · GeoNames CC BY 4.0");
+  L.control.scale({ imperial: false }).addTo(map);
+  huegisBasemap(data.basemap, { maxZoom: 18 }).addTo(map);
 
   const colours = { Extreme: "#6a0000", Severe: "#c62828", Moderate: "#ef6c00", Minor: "#f9a825", Unknown: "#777" };
   const kinds = {
-    health_facilities: { colour: "#c62828", vi: "Cơ sở y tế", en: "Health facility" },
-    schools: { colour: "#1565c0", vi: "Trường học", en: "School" },
-    tourism_sites: { colour: "#8e24aa", vi: "Điểm du lịch", en: "Tourism site" },
-    open_reports: { colour: "#2e7d32", vi: "Phản ánh", en: "Report" },
+    health_facilities: "#c62828",
+    schools: "#1565c0",
+    tourism_sites: "#8e24aa",
+    open_reports: "#2e7d32",
   };
   const zoneLayers = {};
   const bounds = L.latLngBounds([]);
   for (const item of data.zones) {
     const f = item.feature;
     const p = f.properties;
+    const drill = p.status !== "Actual";
     const layer = L.geoJSON(f, {
-      style: { color: colours[p.severity] || "#777", weight: 2, fillOpacity: 0.25, dashArray: p.status === "Actual" ? null : "6 4" },
-    }).bindPopup(`<b>${escapeHtml(vi ? p.headline_vi : p.headline_en)}</b><br>${p.severity} · ${p.urgency} · ${p.status}`);
+      style: { color: colours[p.severity] || "#777", weight: 2, fillOpacity: drill ? 0.08 : 0.25, dashArray: drill ? "6 4" : null },
+    }).bindPopup(
+      `<b>${escapeHtml(vi ? p.headline_vi : p.headline_en)}</b><br>` +
+        `${escapeHtml(data.labels.severity[p.severity] || p.severity)} · ${escapeHtml(data.labels.urgency[p.urgency] || p.urgency)}` +
+        (drill ? ` · ${escapeHtml(data.text.drill)}` : ""),
+    );
     layer.addTo(map);
     zoneLayers[f.id] = layer;
     bounds.extend(layer.getBounds());
-    for (const [key, kind] of Object.entries(kinds)) {
+    for (const [key, colour] of Object.entries(kinds)) {
       for (const row of item.exposure[key] || []) {
         if (!row.geometry) continue;
         const [lon, lat] = row.geometry.coordinates;
-        L.circleMarker([lat, lon], { radius: 5, color: kind.colour, weight: 1, fillOpacity: 0.8 })
-          .bindPopup(`${vi ? kind.vi : kind.en}: ${escapeHtml(row.name || row.code || "")}`)
+        const name = (vi && row.name_vi) || row.name || row.code || "";
+        L.circleMarker([lat, lon], { radius: 5, color: "#fff", weight: 1, fillColor: colour, fillOpacity: 0.9 })
+          .bindPopup(`${escapeHtml(data.text[key])}: ${escapeHtml(name)}`)
           .addTo(map);
       }
     }
@@ -64,6 +65,7 @@
     overlay = L.tileLayer(`/tiles/raster/${name}/{z}/{x}/{y}.png`, { opacity: 0.75, bounds: [[s, w], [n, e]], maxZoom: 18 });
     overlay.addTo(map);
   });
+  document.body.dataset.mapReady = "true";
 
   function escapeHtml(text) {
     return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);

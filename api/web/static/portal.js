@@ -5,29 +5,35 @@ import * as maplibregl from "/static/vendor/maplibre-gl/maplibre-gl.mjs";
 
 const config = JSON.parse(document.getElementById("portal-config").textContent);
 const T = config.text;
+const LABELS = config.labels;
 const LANG = config.lang;
-const LOCALE = LANG === "vi" ? "vi-VN" : "en-GB";
+const LOCALE = config.locale;
 const HUE = [107.585, 16.463];
-const STORE_KEY = "huegis.reports";
-const REPORT_COLOURS = [
-  "match", ["get", "status"],
-  "received", "#f57c00", "assigned", "#f9a825", "in_progress", "#1565c0", "reopened", "#ad1457",
-  "resolved", "#2e7d32", "closed", "#607d8b", "#9e9e9e",
-];
+const CODES_KEY = "huegis.reports"; // report codes and places of this browser (no secrets)
+const TOKENS_KEY = "huegis.tokens"; // follow tokens: this tab's session only, never kept on disk
+const IMAGE_TYPES = ["image/jpeg", "image/png", "image/webp"];
+const STATUS_COLOURS = {
+  received: "#e65100", assigned: "#f9a825", in_progress: "#1565c0", reopened: "#ad1457",
+  resolved: "#2e7d32", closed: "#607d8b", rejected: "#6d4c41", duplicate: "#9e9e9e",
+};
+const REPORT_COLOUR = ["match", ["get", "status"], ...Object.entries(STATUS_COLOURS).flat(), "#9e9e9e"];
+const REPORT_FIELDS = "category,status,priority,admin_unit_code,received_at,resolved_at";
 
 const $ = (id) => document.getElementById(id);
 const el = (tag, attrs = {}, ...children) => {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) {
     if (key === "class") node.className = value;
-    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
     else node.setAttribute(key, value);
   }
   for (const child of children) node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   return node;
 };
+const numberFormat = new Intl.NumberFormat(LOCALE, { maximumFractionDigits: 2 });
+const formatNumber = (value) => numberFormat.format(value);
 const formatTime = (value) =>
   value ? new Date(value).toLocaleString(LOCALE, { timeZone: "Asia/Ho_Chi_Minh", dateStyle: "short", timeStyle: "short" }) : "—";
+const formatDate = (value) => new Date(`${value}T00:00:00+07:00`).toLocaleDateString(LOCALE, { timeZone: "Asia/Ho_Chi_Minh" });
 const statusLabel = (status) => T.status[status] || status;
 // crypto.randomUUID needs a secure context; an intranet http:// address is not one.
 const randomKey = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
@@ -42,35 +48,73 @@ const map = new maplibregl.Map({
   minZoom: 7,
   maxZoom: 19,
   attributionControl: { compact: true },
+  locale: config.mapText, // the controls' titles in the page's language
 });
 map.addControl(new maplibregl.NavigationControl(), "top-left");
 map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");
 window.portal = { map }; // for the browser tests and for debugging
 
 const layersById = Object.fromEntries(config.layers.map((layer) => [layer.id, layer]));
-const mapLayerIds = (layer) => layer.paint.map((paint) => paint.id);
+// Layers fed as GeoJSON: the open and recent reports (clustered), the zones in force now.
+const GEOJSON = { citizen_reports: true, disaster_zones: true };
+const mapLayerIds = (layer) =>
+  layer.id === "citizen_reports" ? ["reports-clusters", "reports-count", "reports-points"] : layer.paint.map((paint) => paint.id);
 
 function addOverlay(layer) {
-  map.addSource(layer.id, {
-    type: "vector",
-    tiles: [`${location.origin}/tiles/${layer.id}/{z}/{x}/{y}.mvt`],
-    minzoom: 0,
-    maxzoom: 22,
-  });
+  const visibility = layer.visible ? "visible" : "none";
+  if (layer.id === "citizen_reports") return addReports(visibility);
+  if (GEOJSON[layer.id]) {
+    map.addSource(layer.id, { type: "geojson", data: "/feeds/disasters.geojson?status=Actual" }); // real warnings only
+  } else {
+    map.addSource(layer.id, { type: "vector", tiles: [`${location.origin}/tiles/${layer.id}/{z}/{x}/{y}.mvt`], minzoom: 0, maxzoom: 22 });
+  }
   for (const paint of layer.paint) {
     const spec = structuredClone(paint);
-    if (layer.id === "citizen_reports" && spec.type === "circle") {
-      spec.paint["circle-color"] = REPORT_COLOURS;
-      spec.paint["circle-radius"] = ["interpolate", ["linear"], ["zoom"], 10, 3, 16, 7];
-    }
-    spec.layout = { ...(spec.layout || {}), visibility: layer.visible ? "visible" : "none" };
+    if (GEOJSON[layer.id]) delete spec["source-layer"];
+    spec.layout = { ...(spec.layout || {}), visibility };
     map.addLayer(spec);
   }
 }
 
+function addReports(visibility) {
+  map.addSource("citizen_reports", { type: "geojson", data: { type: "FeatureCollection", features: [] }, cluster: true, clusterMaxZoom: 14, clusterRadius: 40 });
+  map.addLayer({
+    id: "reports-clusters", type: "circle", source: "citizen_reports", filter: ["has", "point_count"], layout: { visibility },
+    paint: { "circle-color": "#5b2c6f", "circle-opacity": 0.85, "circle-stroke-color": "#fff", "circle-stroke-width": 2,
+             "circle-radius": ["step", ["get", "point_count"], 14, 50, 18, 200, 24] },
+  });
+  map.addLayer({
+    id: "reports-count", type: "symbol", source: "citizen_reports", filter: ["has", "point_count"],
+    layout: { visibility, "text-field": ["get", "point_count_abbreviated"], "text-size": 12 },
+    paint: { "text-color": "#fff" },
+  });
+  map.addLayer({
+    id: "reports-points", type: "circle", source: "citizen_reports", filter: ["!", ["has", "point_count"]], layout: { visibility },
+    paint: { "circle-color": REPORT_COLOUR, "circle-radius": ["interpolate", ["linear"], ["zoom"], 12, 4, 17, 8],
+             "circle-stroke-color": "#fff", "circle-stroke-width": 1.5 },
+  });
+  loadReports();
+}
+
+async function loadReports() {
+  const since = new Date(Date.now() - config.recentDays * 86400000).toISOString().slice(0, 10);
+  const base = `/ogc/collections/citizen_reports/items?f=json&limit=10000&properties=${REPORT_FIELDS}`;
+  const urls = [`${base}&datetime=${since}/..`, ...config.openStatuses.map((status) => `${base}&status=${status}`)];
+  const pages = await Promise.all(urls.map((url) => fetch(url).then((r) => (r.ok ? r.json() : { features: [] }))));
+  const byCode = new Map();
+  for (const page of pages) for (const feature of page.features) byCode.set(feature.id, { ...feature, properties: { ...feature.properties, code: feature.id } });
+  map.getSource("citizen_reports").setData({ type: "FeatureCollection", features: [...byCode.values()] });
+  document.body.dataset.reports = String(byCode.size);
+}
+
 function setVisible(layer, visible) {
   layer.visible = visible;
-  for (const id of mapLayerIds(layer)) map.setLayoutProperty(id, "visibility", visible ? "visible" : "none");
+  for (const id of mapLayerIds(layer)) if (map.getLayer(id)) map.setLayoutProperty(id, "visibility", visible ? "visible" : "none");
+}
+
+function swatchColour(layer) {
+  const paint = layer.paint[0].paint;
+  return paint["circle-color"] || paint["fill-color"] || paint["line-color"];
 }
 
 function renderLayerList() {
@@ -83,56 +127,95 @@ function renderLayerList() {
       const box = el("input", { type: "checkbox", id: `layer-${layer.id}`, "data-layer": layer.id });
       box.checked = layer.visible;
       box.addEventListener("change", () => setVisible(layer, box.checked));
-      const swatch = el("i", { class: "swatch", style: `background:${layer.paint[0].paint["circle-color"] || layer.paint[0].paint["fill-color"] || layer.paint[0].paint["line-color"]}` });
+      const swatch = el("i", { class: "swatch" });
+      swatch.style.background = layer.id === "citizen_reports" ? STATUS_COLOURS.in_progress : swatchColour(layer);
       fieldset.append(el("label", { for: `layer-${layer.id}` }, box, swatch, LANG === "vi" ? layer.title_vi : layer.title));
+      if (layer.id === "citizen_reports") fieldset.append(reportsLegend());
+      if (layer.id === "disaster_zones") fieldset.append(el("p", { class: "legend-note" }, T.zonesLegend));
     }
     list.append(fieldset);
   }
 }
 
+function reportsLegend() {
+  const items = ["received", "assigned", "in_progress", "reopened", "resolved", "closed"].map((status) => {
+    const dot = el("i", { class: "dot" });
+    dot.style.background = STATUS_COLOURS[status];
+    return el("li", {}, dot, statusLabel(status));
+  });
+  return el("div", { class: "legend", id: "reports-legend" }, el("p", { class: "legend-note" }, T.reportsLegend), el("ul", {}, ...items));
+}
+
 function visibleMapLayers() {
-  return config.layers.filter((layer) => layer.visible).flatMap(mapLayerIds);
+  return config.layers.filter((layer) => layer.visible).flatMap(mapLayerIds).filter((id) => map.getLayer(id));
+}
+
+// --- details in words -----------------------------------------------------------------------
+
+function valueText(field, value) {
+  if (value === null || value === undefined || value === "") return "—";
+  if (field === "category" && categories[value]) return LANG === "vi" ? categories[value].name_vi : categories[value].name_en;
+  const words = LABELS.values[field];
+  if (words && words[String(value)] !== undefined) return words[String(value)];
+  if (typeof value === "boolean") return value ? T.yes : T.no;
+  if (typeof value === "number") return formatNumber(value);
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return formatDate(value);
+  if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(value)) return formatTime(value);
+  return String(value);
 }
 
 function showDetails(feature) {
-  const layer = layersById[feature.layer.source];
+  const layer = layersById[feature.source];
   if (!layer) return;
-  $("details").hidden = false;
   $("details-title").textContent = LANG === "vi" ? layer.title_vi : layer.title;
-  const table = $("details-table");
-  table.replaceChildren();
+  const rows = [];
   for (const [key, value] of Object.entries(feature.properties)) {
-    table.append(el("tr", {}, el("th", {}, key), el("td", {}, value === null ? "—" : value)));
+    if (LABELS.hidden.includes(key) || key.startsWith("point_") || key.endsWith(LANG === "vi" ? "_en" : "_vi")) continue;
+    rows.push(el("tr", {}, el("th", { scope: "row" }, LABELS.fields[key] || key), el("td", {}, valueText(key, value))));
   }
-  const id = layer.id_field === "id" ? feature.id : feature.properties[layer.id_field];
-  $("details-link").href = `/ogc/collections/${layer.id}/items/${encodeURIComponent(id)}?f=html`;
+  $("details-table").replaceChildren(...rows);
+  const id = layer.id_field === "id" || layer.id === "citizen_reports" ? feature.id ?? feature.properties.code : feature.properties[layer.id_field];
+  $("details-link").href = `/ogc/collections/${layer.id}/items/${encodeURIComponent(id)}?f=html&lang=${LANG}`;
   if (layer.id === "citizen_reports" && feature.properties.code) $("follow-code").value = feature.properties.code;
+  $("details").hidden = false;
+  document.body.dataset.details = layer.id;
 }
+
+$("details-close").addEventListener("click", () => {
+  $("details").hidden = true;
+  delete document.body.dataset.details;
+});
 
 map.on("load", () => {
   for (const layer of config.layers) addOverlay(layer);
   map.addSource("mine", { type: "geojson", data: myReportsGeoJSON() });
   map.addLayer({
-    id: "mine",
-    type: "circle",
-    source: "mine",
+    id: "mine", type: "circle", source: "mine",
     paint: { "circle-radius": 7, "circle-color": "#6a1b9a", "circle-stroke-color": "#fff", "circle-stroke-width": 2 },
   });
   document.body.dataset.mapReady = "true";
 });
 
-map.on("click", (event) => {
+map.on("click", async (event) => {
   if (mode === "report") {
     setPin(event.lngLat);
     return;
   }
-  const features = map.queryRenderedFeatures(event.point, { layers: visibleMapLayers().filter((id) => map.getLayer(id)) });
-  if (features.length) showDetails(features[0]);
+  // The topmost feature under the finger: a point drawn over a zone wins, as the eye expects.
+  const features = map.queryRenderedFeatures(event.point, { layers: visibleMapLayers() });
+  if (!features.length) return;
+  const top = features[0];
+  if (top.properties.cluster) {
+    const zoom = await map.getSource("citizen_reports").getClusterExpansionZoom(top.properties.cluster_id);
+    map.easeTo({ center: top.geometry.coordinates, zoom });
+    return;
+  }
+  showDetails(top);
 });
 
 map.on("mousemove", (event) => {
   if (mode === "report") return;
-  const hit = map.queryRenderedFeatures(event.point, { layers: visibleMapLayers().filter((id) => map.getLayer(id)) });
+  const hit = map.queryRenderedFeatures(event.point, { layers: visibleMapLayers() });
   map.getCanvas().style.cursor = hit.length ? "pointer" : "";
 });
 
@@ -146,13 +229,15 @@ function showPanel(name) {
   for (const section of document.querySelectorAll(".panel-section")) section.hidden = section.id !== `panel-${name}`;
   map.getCanvas().style.cursor = name === "report" ? "crosshair" : "";
   document.body.dataset.mode = name;
+  $("details").hidden = true;
 }
 for (const tab of document.querySelectorAll("[role=tab]")) tab.addEventListener("click", () => showPanel(tab.dataset.panel));
 
 // --- report a problem ---------------------------------------------------------------------
 
 let pin = null;
-let categories = {};
+let pinInside = null; // the ward/commune under the pin, false outside the city, null not known yet
+const categories = {};
 let idempotencyKey = randomKey();
 
 // A random id kept in this browser: the server limits submissions per device as well as per address.
@@ -176,20 +261,25 @@ function setPin(lngLat) {
   showPin(pin.getLngLat());
 }
 
-function showPin(lngLat) {
+async function showPin(lngLat) {
   $("location-value").textContent = `${T.pin}: ${lngLat.lat.toFixed(5)}, ${lngLat.lng.toFixed(5)}`;
   document.body.dataset.pinned = "true";
+  pinInside = null;
+  const response = await fetch(`/api/admin-units/at?lon=${lngLat.lng}&lat=${lngLat.lat}`);
+  pinInside = response.ok ? (await response.json()).name || true : response.status === 404 ? false : null;
+  if (pinInside) $("location-value").textContent += ` · ${pinInside}`;
+  fieldError("location", pinInside === false ? T.errors.outside_city : "");
 }
 
 $("use-location").addEventListener("click", () => {
-  if (!navigator.geolocation) return showError("report-error", T.noLocation);
+  if (!navigator.geolocation) return fieldError("location", T.noLocation);
   navigator.geolocation.getCurrentPosition(
     (position) => {
       const lngLat = { lng: position.coords.longitude, lat: position.coords.latitude };
       setPin(lngLat);
       map.flyTo({ center: lngLat, zoom: 16 });
     },
-    () => showError("report-error", T.noLocation),
+    () => fieldError("location", T.noLocation),
     { enableHighAccuracy: true, timeout: 15000 },
   );
 });
@@ -207,36 +297,69 @@ async function loadCategories() {
 $("category").addEventListener("change", () => {
   const category = categories[$("category").value];
   $("category-hint").textContent = category
-    ? `${T.handledBy}: ${departmentName(category) || T.level[category.level] || category.level} · ${T.dueAt}: ${category.sla_hours} ${T.slaHours}`
+    ? `${T.handledBy}: ${departmentName(category) || T.level[category.level] || category.level} · ${T.dueAt}: ${formatNumber(category.sla_hours)} ${T.slaHours}`
     : "";
 });
 
+$("description-max").textContent = formatNumber(4000);
 $("description").addEventListener("input", () => {
-  $("description-count").textContent = $("description").value.length;
+  $("description-count").textContent = formatNumber($("description").value.length);
 });
 
 function departmentName(category) {
   return LANG === "vi" ? category.department_name_vi : category.department_name_en;
 }
 
-function showError(id, message) {
-  const node = $(id);
+const FIELD_CONTROLS = { location: "use-location", category: "category", description: "description", photos: "photos" };
+
+function fieldError(field, message) {
+  const node = $(`${field}-error`);
   node.textContent = message;
   node.hidden = !message;
+  const control = $(FIELD_CONTROLS[field]);
+  if (message) control.setAttribute("aria-invalid", "true");
+  else control.removeAttribute("aria-invalid");
+}
+
+function showProblems(problems) {
+  for (const field of Object.keys(FIELD_CONTROLS)) fieldError(field, problems.filter((p) => p.field === field).map((p) => p.text).join(" "));
+  const box = $("report-error");
+  box.replaceChildren();
+  box.hidden = !problems.length;
+  if (problems.length) box.append(el("p", {}, T.fix), el("ul", {}, ...problems.map((p) => el("li", {}, p.text))));
+}
+
+// Every problem the browser can see before anything is sent, all at once.
+function problemsOf(description, photos) {
+  const problems = [];
+  const add = (field, code) => problems.push({ field, code, text: T.errors[code] });
+  if (!pin) add("location", "location");
+  else if (pinInside === false) add("location", "outside_city");
+  if (!$("category").value) add("category", "unknown_category");
+  if (description.length < 10 || description.length > 4000) add("description", "description_length");
+  if (photos.length > config.photoMaxCount) add("photos", "too_many_photos");
+  if (photos.some((file) => !IMAGE_TYPES.includes(file.type))) add("photos", "photo_type");
+  if (photos.some((file) => file.size > config.photoMaxBytes)) add("photos", "photo_too_large");
+  return problems;
+}
+
+const FIELD_OF = { outside_city: "location", unknown_category: "category", description_length: "description",
+                   too_many_photos: "photos", photo_type: "photos", photo_too_large: "photos", photo_pixels: "photos" };
+
+function refusal(status, body) {
+  const code = body.code || (status === 413 ? "too_large" : status === 429 ? "rate_limited" : "other");
+  if (status === 503) return { field: null, text: T.unavailable };
+  return { field: FIELD_OF[code] || null, text: T.errors[code] || T.errors.other };
 }
 
 $("report-form").addEventListener("submit", async (event) => {
   event.preventDefault();
-  showError("report-error", "");
   const form = $("report-form");
   const description = $("description").value.trim();
   const photos = Array.from($("photos").files);
-  if (!pin) return showError("report-error", T.needLocation);
-  if (!$("category").value) return showError("report-error", T.needCategory);
-  if (description.length < 10 || description.length > 4000) return showError("report-error", T.needDescription);
-  if (photos.length > 3 || photos.some((file) => !["image/jpeg", "image/png", "image/webp"].includes(file.type))) {
-    return showError("report-error", T.tooManyPhotos);
-  }
+  const problems = problemsOf(description, photos);
+  showProblems(problems);
+  if (problems.length) return;
   const body = new FormData();
   const { lng, lat } = pin.getLngLat();
   body.append("category", $("category").value);
@@ -255,10 +378,10 @@ $("report-form").addEventListener("submit", async (event) => {
   try {
     const response = await fetch("/api/reports", { method: "POST", body, headers: { "Idempotency-Key": idempotencyKey, "X-Device-Id": deviceId() } });
     const result = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(result.detail ? (typeof result.detail === "string" ? result.detail : JSON.stringify(result.detail)) : response.statusText);
+    if (!response.ok) return showProblems([refusal(response.status, result)]);
     reported(result, { lng, lat });
-  } catch (error) {
-    showError("report-error", `${T.failed}: ${error.message}`);
+  } catch {
+    showProblems([{ field: null, text: T.unavailable }]);
   } finally {
     button.disabled = false;
     button.textContent = T.send;
@@ -267,7 +390,7 @@ $("report-form").addEventListener("submit", async (event) => {
 
 function reported(result, lngLat) {
   idempotencyKey = randomKey();
-  rememberReport({ code: result.code, token: result.follow_token, lon: lngLat.lng, lat: lngLat.lat, status: result.status });
+  rememberReport({ code: result.code, lon: lngLat.lng, lat: lngLat.lat }, result.follow_token);
   $("report-form").hidden = true;
   $("report-result").hidden = false;
   $("report-code").textContent = result.code;
@@ -284,6 +407,7 @@ $("report-again").addEventListener("click", () => {
   $("report-form").reset();
   $("description-count").textContent = "0";
   $("location-value").textContent = "";
+  showProblems([]);
   $("report-form").hidden = false;
   $("report-result").hidden = true;
 });
@@ -294,20 +418,34 @@ $("follow-new").addEventListener("click", () => {
   follow($("report-code").textContent);
 });
 
-// --- my reports (this browser only) -------------------------------------------------------
+// --- my reports: codes in this browser, follow tokens for this session only ------------------
 
-function myReports() {
+function read(storage, key, fallback) {
   try {
-    return JSON.parse(localStorage.getItem(STORE_KEY)) || [];
+    return JSON.parse(storage.getItem(key)) || fallback;
   } catch {
-    return [];
+    return fallback;
   }
 }
 
-function rememberReport(report) {
+function myReports() {
+  // Entries kept by earlier versions held the follow token too: keep the code and place only.
+  return read(localStorage, CODES_KEY, []).map(({ code, lon, lat }) => ({ code, lon, lat }));
+}
+
+function tokenOf(code) {
+  return read(sessionStorage, TOKENS_KEY, {})[code];
+}
+
+function rememberReport(report, token) {
   const reports = myReports().filter((r) => r.code !== report.code);
   reports.unshift(report);
-  localStorage.setItem(STORE_KEY, JSON.stringify(reports.slice(0, 20)));
+  try {
+    localStorage.setItem(CODES_KEY, JSON.stringify(reports.slice(0, 20)));
+    sessionStorage.setItem(TOKENS_KEY, JSON.stringify({ ...read(sessionStorage, TOKENS_KEY, {}), [report.code]: token }));
+  } catch {
+    /* private browsing: the code is on screen */
+  }
   renderMyReports();
 }
 
@@ -322,8 +460,18 @@ function renderMyReports() {
   const list = $("my-reports");
   list.replaceChildren();
   for (const report of myReports()) {
-    list.append(el("li", {}, el("button", { type: "button", class: "link", onclick: () => { $("follow-code").value = report.code; follow(report.code); } }, report.code)));
+    const button = el("button", { type: "button", class: "link" }, report.code);
+    button.addEventListener("click", () => {
+      $("follow-code").value = report.code;
+      follow(report.code);
+    });
+    list.append(el("li", {}, button));
   }
+}
+try {
+  localStorage.setItem(CODES_KEY, JSON.stringify(myReports())); // drop tokens stored by earlier versions
+} catch {
+  /* storage unavailable */
 }
 
 // --- follow a report ----------------------------------------------------------------------
@@ -335,13 +483,25 @@ $("follow-form").addEventListener("submit", (event) => {
   follow($("follow-code").value.trim().toUpperCase());
 });
 
+function showError(id, message) {
+  const node = $(id);
+  node.textContent = message;
+  node.hidden = !message;
+}
+
 async function follow(code) {
   showError("follow-error", "");
   $("follow-result").hidden = true;
   const response = await fetch(`/api/reports/${encodeURIComponent(code)}`);
   if (response.status === 404 || response.status === 422) return showError("follow-error", T.notFound);
-  if (!response.ok) return showError("follow-error", `${T.failed}: ${response.status}`);
+  if (!response.ok) return showError("follow-error", T.unavailable);
   renderReport(await response.json());
+}
+
+function handler(report) {
+  const unit = report.admin_unit?.name;
+  const department = report.department ? LABELS.values.department[report.department] || report.department : null;
+  return [unit, department].filter(Boolean).join(" · ") || "—";
 }
 
 function renderReport(report) {
@@ -350,10 +510,10 @@ function renderReport(report) {
   const status = $("follow-status");
   status.textContent = statusLabel(report.status);
   status.dataset.status = report.status;
-  const category = categories[report.category];
+  const category = LANG === "vi" ? report.category_name_vi : report.category_name_en;
   const facts = [
-    [T.category, category ? (LANG === "vi" ? category.name_vi : category.name_en) : report.category],
-    [T.handledBy, [report.admin_unit?.name, report.department].filter(Boolean).join(" · ") || "—"],
+    [T.category, category || valueText("category", report.category)],
+    [T.handledBy, handler(report)],
     [T.priority, T.priorities[report.priority] || report.priority],
     [T.receivedAt, formatTime(report.received_at)],
     [T.dueAt, formatTime(report.due_at)],
@@ -364,12 +524,14 @@ function renderReport(report) {
   $("follow-facts").replaceChildren(...facts.flatMap(([term, value]) => [el("dt", {}, term), el("dd", {}, value)]));
   $("follow-photos").replaceChildren(...(report.photos || []).map((url, i) => el("a", { href: url, target: "_blank" }, el("img", { src: url, alt: `${report.code} ${i + 1}`, loading: "lazy" }))));
   $("follow-timeline").replaceChildren(
-    ...(report.timeline || []).map((step) =>
-      el("li", {}, el("time", { datetime: step.at }, formatTime(step.at)), " ", el("strong", {}, statusLabel(step.to_status)), step.note ? ` — ${step.note}` : ""),
-    ),
+    ...(report.timeline || []).map((step) => {
+      // The intake's note is for staff ("Routed to …"): say where it went in the reader's words.
+      const note = step.action === "receive" ? `${T.routedTo}: ${handler(report)}` : step.note;
+      return el("li", {}, el("time", { datetime: step.at }, formatTime(step.at)), " ",
+        el("strong", {}, T.actions[step.action] || statusLabel(step.to_status)), note ? ` — ${note}` : "");
+    }),
   );
-  const mine = myReports().find((r) => r.code === report.code);
-  $("rating-form").hidden = !(mine && mine.token && report.status === "resolved");
+  $("rating-form").hidden = !(tokenOf(report.code) && report.status === "resolved");
   $("rating-form").dataset.code = report.code;
   if (report.location) {
     const lngLat = [report.location.lon, report.location.lat];
@@ -382,11 +544,10 @@ function renderReport(report) {
 $("rating-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const code = $("rating-form").dataset.code;
-  const mine = myReports().find((r) => r.code === code);
   const response = await fetch(`/api/reports/${encodeURIComponent(code)}/rating`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ token: mine.token, rating: Number($("rating").value) }),
+    body: JSON.stringify({ token: tokenOf(code), rating: Number($("rating").value) }),
   });
   if (response.ok) {
     $("rating-form").hidden = true;

@@ -1,6 +1,7 @@
 -- A table as one GeoJSON FeatureCollection, serialised by PostGIS (5 decimals: ~1 m).
 -- {properties} is a composed json_build_object of the published columns. Polygons and lines
--- may be simplified (tolerance in degrees, 0: exact) to keep standalone map files small.
+-- may be simplified (tolerance in degrees, 0: exact) to keep standalone map files small; {where}
+-- picks the rows (a constant condition of geo/maps.py).
 SELECT json_build_object(
            'type', 'FeatureCollection',
            'features', coalesce(json_agg(json_build_object(
@@ -11,3 +12,4 @@ SELECT json_build_object(
                    5)::json,
                'properties', {properties})), '[]'::json))::text
 FROM {table} AS src
+WHERE {where}

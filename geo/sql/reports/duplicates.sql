@@ -7,6 +7,8 @@ WHERE r.category = %(category)s
   AND r.status IN ('received', 'assigned', 'in_progress', 'reopened')
   AND r.code <> %(exclude_code)s
   AND r.received_at >= %(since)s
+  -- A box of the radius in degrees first (the GiST index), then the exact distance in metres.
+  AND r.geom && ST_Expand(p.g, %(radius_m)s / (111000.0 * greatest(cos(radians(%(lat)s)), 0.01)))
   AND ST_DWithin(r.geom::geography, p.g::geography, %(radius_m)s)
 ORDER BY distance_m, r.received_at DESC
 LIMIT 5

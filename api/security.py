@@ -1,0 +1,122 @@
+"""HTTP hardening in one place: security headers and the Content-Security-Policy with a nonce per
+request, no version banners, and an access log that never shows a key.
+
+Every response gets ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer`` and
+``X-Frame-Options: DENY``; HTML pages the CSP below (``frame-ancestors 'none'`` included), scripts the same
+without a nonce (a worker runs under its script's policy: MapLibre's fetches tiles), other responses
+(JSON, images, tiles) ``default-src 'none'; frame-ancestors 'none'``. Templates put
+``nonce="{{ request.state.csp_nonce }}"`` on the inline scripts they must keep.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+CSP = (
+    "default-src 'self'; script-src 'self'{scripts}; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'{connect}; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+NOT_A_PAGE_CSP = "default-src 'none'; frame-ancestors 'none'"
+HEADERS = {
+    b"x-content-type-options": b"nosniff",
+    b"referrer-policy": b"no-referrer",
+    b"x-frame-options": b"DENY",
+}
+BANNERS = (b"server", b"x-powered-by")  # which software and version answers: no one's business
+
+
+def content_security_policy(nonce: str | None, connect: str = "") -> str:
+    """The CSP of an HTML page: scripts from our origin and those carrying this request's nonce (every page,
+    the folium maps included: api/routers/maps.py gives their inline scripts the nonce). A script loaded
+    as a worker runs under the policy delivered with it (``nonce`` None): our origin only. ``connect``
+    adds an origin pages may fetch from (a PMTiles basemap on a CDN)."""
+    return CSP.format(scripts=f" 'nonce-{nonce}'" if nonce else "", connect=f" {connect}" if connect else "")
+
+
+def _origin(url: str | None) -> str:
+    """``scheme://host[:port]`` of an absolute URL; empty for none or a path on our own origin."""
+    parts = urlsplit(url or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware: a fresh CSP nonce on ``request.state.csp_nonce``, the headers on every response."""
+
+    def __init__(self, app: ASGIApp, *, basemap_url: str | None = None) -> None:
+        self.app = app
+        self.connect = _origin(basemap_url)
+        self.script_policy = content_security_policy(None, self.connect)
+
+    def policy(self, content_type: bytes, nonce: str) -> str:
+        if content_type.startswith(b"text/html"):
+            return content_security_policy(nonce, self.connect)
+        if b"javascript" in content_type:
+            return self.script_policy
+        return NOT_A_PAGE_CSP
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        nonce = secrets.token_urlsafe(18)
+        scope.setdefault("state", {})["csp_nonce"] = nonce
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in BANNERS]
+                names = {k.lower() for k, _ in headers}
+                content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+                if b"content-security-policy" not in names:
+                    headers.append((b"content-security-policy", self.policy(content_type, nonce).encode()))
+                headers += [(k, v) for k, v in HEADERS.items() if k not in names]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+# --- the access log -------------------------------------------------------------------------------
+
+# Query parameters whose values are secrets (Open311's api_key above all): replaced in the access log.
+SECRET_PARAMS = frozenset({"api_key", "apikey", "key", "token", "access_token", "password", "secret"})
+REDACTED = "REDACTED"
+
+
+def redact_query(target: str) -> str:
+    """A request target (``/path?query``) with the values of secret query parameters replaced."""
+    path, question, query = target.partition("?")
+    if not question:
+        return target
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if not any(name.lower() in SECRET_PARAMS for name, _ in pairs):
+        return target
+    return f"{path}?{urlencode([(n, REDACTED if n.lower() in SECRET_PARAMS else v) for n, v in pairs])}"
+
+
+class RedactQuery(logging.Filter):
+    """A filter for uvicorn's access log: request targets pass through ``redact_query``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        # uvicorn.access: (client, method, target, http_version, status)
+        if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str):
+            record.args = (args[0], args[1], redact_query(args[2]), args[3], args[4])
+        elif isinstance(record.msg, str) and "?" in record.msg:
+            record.msg = _TARGET.sub(lambda m: redact_query(m[0]), record.msg)
+        return True
+
+
+_TARGET = re.compile(r"/[^\s\"]*\?[^\s\"]*")
+
+
+def install_access_log_redaction() -> None:
+    """Redact secret query parameters in uvicorn's access log (idempotent)."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactQuery) for f in access.filters):
+        access.addFilter(RedactQuery())

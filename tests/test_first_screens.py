@@ -1,0 +1,414 @@
+"""First screens each user trusts, in headless Chromium at phone (390x844) and desktop size, under the
+platform's Content-Security-Policy (api/security.py): every page loads with no violation, no script
+error, a title and a language, nothing sideways on a phone; the portal's details, form and refusals;
+the emergency view's counts; the dashboard's picker; the maps' overlays; every visible word of the
+citizen and emergency pages in both languages. Screenshots go to .data/test-artifacts/."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+import httpx
+import psycopg
+import pytest
+from app_server import app_server
+from chromium import ARTIFACTS
+from disaster_fixtures import ZoneMaker, staff_headers, zone_maker
+from PIL import Image
+from playwright.sync_api import Browser, Page
+
+from geo.settings import Settings
+from geo.times import TZ
+
+PHONE, DESKTOP = (390, 844), (1280, 800)
+SIZES = {"phone": PHONE, "desktop": DESKTOP}
+# What each page has finished drawing when this is true (functions: a CSP without 'unsafe-eval' refuses
+# Playwright's evaluation of bare expressions in the page).
+READY = {
+    "/": "() => document.readyState === 'complete'",
+    "/portal": "() => document.body.dataset.mapReady === 'true' && document.body.dataset.reports !== undefined",
+    "/portal?lang=en": "() => document.body.dataset.mapReady === 'true' && document.body.dataset.reports !== undefined",
+    "/dashboard": "() => !!document.body.dataset.ready",
+    "/emergency": "() => document.body.dataset.mapReady === 'true'",
+    "/emergency?lang=en": "() => document.body.dataset.mapReady === 'true'",
+    "/maps": "() => document.readyState === 'complete'",
+    "/maps/overview": "() => !!document.querySelector('.leaflet-control-layers-overlays label')",
+}
+WATCH_CSP = """
+window.__csp = [];
+document.addEventListener('securitypolicyviolation',
+  (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`));
+"""
+
+
+@pytest.fixture(scope="module")
+def strict(loaded: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The platform on a server of its own, behind its strict CSP (no page is exempt)."""
+    env = {**os.environ, "HUEGIS_DB_NAME": loaded.db_name, "HUEGIS_PYGEOAPI_OPENAPI": str(loaded.pygeoapi_openapi)}
+    log = tmp_path_factory.mktemp("strict") / "uvicorn.log"
+    with app_server(env, log) as app:
+        yield app.url
+
+
+@dataclass
+class Tab:
+    """A page and what went wrong on it: CSP violations, script errors, requests leaving the machine."""
+
+    page: Page
+    problems: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # 4xx/5xx answers (some tests provoke them)
+    requests: list[str] = field(default_factory=list)
+
+    def console(self, kind: str, text: str) -> None:
+        if text.startswith("Failed to load resource"):
+            self.failed.append(text)
+        elif kind == "error" or "Refused" in text:
+            self.problems.append(text)
+
+    def violations(self) -> list[str]:
+        return [*self.problems, *self.page.evaluate("() => window.__csp || []")]
+
+
+@pytest.fixture
+def tab(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Tab]:
+    size = getattr(request, "param", "desktop")
+    context = browser.new_context(viewport=dict(zip(("width", "height"), SIZES[size], strict=True)), locale="vi-VN")
+    context.add_init_script(WATCH_CSP)
+    page = context.new_page()
+    recorded = Tab(page)
+    page.on("console", lambda m: recorded.console(m.type, m.text))
+    page.on("pageerror", lambda e: recorded.problems.append(f"script error: {e}"))
+    page.on("request", lambda r: recorded.requests.append(r.url))
+    yield recorded
+    context.close()
+    outside = [
+        u for u in recorded.requests if urlsplit(u).scheme in ("http", "https") and urlsplit(u).hostname != "127.0.0.1"
+    ]
+    assert outside == [], "every request must stay on 127.0.0.1"
+
+
+def shot(tab: Tab, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    tab.page.screenshot(path=ARTIFACTS / f"first-screens-{name}.png")
+
+
+def tap_map(page: Page, lon: float, lat: float) -> None:
+    """Tap the portal's map where (lon, lat) is drawn."""
+    project = "([lon, lat]) => { const p = window.portal.map.project([lon, lat]); return {x: p.x, y: p.y}; }"
+    point = page.evaluate(project, [lon, lat])
+    page.click("#map", position=point)
+
+
+def load(tab: Tab, base: str, path: str) -> Page:
+    tab.page.goto(base + path)
+    tab.page.wait_for_function(READY[path], timeout=30_000)
+    return tab.page
+
+
+# --- every page, phone and desktop ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tab", list(SIZES), indirect=True)
+@pytest.mark.parametrize("path", list(READY))
+def test_pages_obey_the_csp_and_fit_the_screen(
+    tab: Tab, strict: str, path: str, request: pytest.FixtureRequest
+) -> None:
+    page = load(tab, strict, path)
+    width = page.viewport_size["width"] if page.viewport_size else 0
+    page.wait_for_timeout(300)
+    shot(tab, re.sub(r"\W+", "-", f"{path.strip('/') or 'home'}-{request.node.callspec.id}"))
+    assert tab.violations() == [] and tab.failed == [], "no CSP violation, no script error, no failed request"
+    lang = page.get_attribute("html", "lang")
+    assert lang == ("en" if "lang=en" in path else "vi")
+    assert page.title().startswith("HueGIS — ") and len(page.title()) > len("HueGIS — ") + 3
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width, "no sideways scrolling"
+    if path.startswith(("/portal", "/emergency", "/maps/")):
+        scales = page.locator(".leaflet-control-scale-line, .maplibregl-ctrl-scale").all_text_contents()
+        assert scales and all(re.search(r"\d\s*(m|km)$", s.strip()) for s in scales), scales  # metric only
+    if path.startswith(("/emergency", "/portal")):
+        box = page.locator("#map").bounding_box()
+        assert box and box["height"] > 250, "a map, on phones too"
+
+
+def test_favicon_and_compression(client: httpx.Client) -> None:
+    assert client.get("/favicon.ico").status_code == 200
+    gzip = {"Accept-Encoding": "gzip"}
+    vendor = "/static/vendor/maplibre-gl/maplibre-gl.mjs"
+    first, again = client.get(vendor, headers=gzip), client.get(vendor, headers=gzip)
+    assert first.headers["content-encoding"] == "gzip" and first.headers["vary"] == "Accept-Encoding"
+    assert int(first.headers["content-length"]) < 0.4 * len(first.content)  # httpx inflated it
+    assert first.headers["etag"] == again.headers["etag"] and first.content == again.content
+    assert client.get(vendor, headers={**gzip, "If-None-Match": first.headers["etag"]}).status_code == 304
+    assert "content-encoding" not in client.get(vendor, headers={"Accept-Encoding": "identity"}).headers
+    for path in ("/portal", "/api/report-categories", "/ogc/collections/places/items?f=json&limit=200",
+                 "/tiles/basemap/11/1635/928.mvt"):  # fmt: skip
+        response = client.get(path, headers=gzip)
+        assert response.status_code == 200 and response.headers.get("content-encoding") == "gzip", path
+
+
+# --- the portal -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tab", ["phone"], indirect=True)
+def test_portal_tap_opens_details_in_words_in_view(tab: Tab, strict: str) -> None:
+    page = load(tab, strict, "/portal")
+    assert int(page.evaluate("() => document.body.dataset.reports")) > 0, "open and recent reports are drawn"
+    assert page.locator("#reports-legend li").count() == 6
+    page.uncheck("#layer-citizen_reports")
+    page.check("#layer-schools")
+    # A school in the upper part of the map, above where the sheet will open.
+    school = (
+        "() => { const m = window.portal.map; if (!m.areTilesLoaded()) return null;"
+        " const f = m.queryRenderedFeatures({layers: ['schools-points']})"
+        "   .find((f) => { const p = m.project(f.geometry.coordinates);"
+        "     return p.y > 40 && p.y < 400 && p.x > 40 && p.x < 350; });"
+        " if (!f) return null; const p = m.project(f.geometry.coordinates); return {x: p.x, y: p.y}; }"
+    )
+    page.wait_for_function(school)
+    point = page.evaluate(school)
+    page.click("#map", position=point)
+    page.wait_for_selector("#details:not([hidden])")
+    box = page.locator("#details").bounding_box()
+    assert box and box["y"] >= 0 and box["y"] + 40 < PHONE[1], "the sheet is on screen"
+    shot(tab, "portal-details-phone")
+    labels = page.locator("#details-table th").all_text_contents()
+    assert "Cấp học" in labels and not [label for label in labels if "_" in label], labels
+    values = page.locator("#details-table td").all_text_contents()
+    assert any(v in ("Mầm non", "Tiểu học", "Trung học cơ sở", "Trung học phổ thông", "Đại học") for v in values)
+    assert tab.violations() == []
+
+
+def test_portal_lists_every_problem_before_sending(tab: Tab, strict: str, tmp_path) -> None:
+    page = load(tab, strict, "/portal")
+    page.click("#tab-report")
+    page.wait_for_selector("#category option:nth-child(2)", state="attached")
+    big = tmp_path / "big.jpg"
+    big.write_bytes(b"\xff\xd8\xff" + b"\x00" * (9 * 1024 * 1024))
+    gif = tmp_path / "anh.gif"
+    gif.write_bytes(b"GIF89a" + b"\x00" * 100)
+    page.set_input_files("#photos", [str(big), str(gif)])
+    page.click("#report-submit")
+    items = page.locator("#report-error li").all_text_contents()
+    assert len(items) == 5, items  # location, category, description, photo type, photo size
+    for control in ("#use-location", "#category", "#description", "#photos"):
+        assert page.get_attribute(control, "aria-invalid") == "true", control
+    assert "Mỗi ảnh phải nhỏ hơn 8 MB." in items
+    assert not [u for u in tab.requests if u.endswith("/api/reports")], "nothing was uploaded"
+    shot(tab, "portal-form-problems")
+    # A pin in the sea, north-east of the city: refused at once, in words.
+    page.evaluate("() => window.portal.map.jumpTo({center: [107.7, 16.6], zoom: 9})")
+    tap_map(page, 107.95, 16.85)
+    page.wait_for_selector("#location-error:not([hidden])")
+    assert "ngoài Thành phố Huế" in (page.text_content("#location-error") or "")
+    # A refusal only the server can make (bytes that only look like a JPEG): its code, in Vietnamese.
+    tap_map(page, 107.585, 16.463)
+    page.wait_for_function("() => document.getElementById('location-error').hidden")
+    page.select_option("#category", index=1)
+    page.fill("#description", "Đèn đường hỏng cả tuần nay, buổi tối rất tối")
+    fake = tmp_path / "hong.jpg"
+    fake.write_bytes(b"\xff\xd8\xff" + b"not really a photo" * 20)
+    page.set_input_files("#photos", str(fake))
+    page.click("#report-submit")
+    page.wait_for_selector("#photos-error:not([hidden])")
+    assert page.text_content("#photos-error") == "Ảnh phải là JPEG, PNG hoặc WebP."
+    assert tab.violations() == []
+
+
+def test_portal_keeps_follow_tokens_for_the_session_only(tab: Tab, strict: str, tmp_path) -> None:
+    page = load(tab, strict, "/portal?lang=en")
+    page.click("#tab-report")
+    page.wait_for_selector("#category option:nth-child(2)", state="attached")
+    tap_map(page, 107.585, 16.463)
+    page.wait_for_function("() => document.getElementById('location-value').textContent.includes('·')")
+    page.select_option("#category", index=2)
+    page.fill("#description", "Streetlight out on the riverside path for a week")
+    photo = tmp_path / "lamp.jpg"
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (20, 20, 20)).save(buffer, "JPEG")
+    photo.write_bytes(buffer.getvalue())
+    page.set_input_files("#photos", str(photo))
+    page.click("#report-submit")
+    page.wait_for_selector("#report-result:not([hidden])", timeout=20_000)
+    code = (page.text_content("#report-code") or "").strip()
+    stored = page.evaluate("() => [localStorage.getItem('huegis.reports'), sessionStorage.getItem('huegis.tokens')]")
+    assert code in stored[0] and "token" not in stored[0] and code in stored[1]
+    page.click("#follow-new")
+    page.wait_for_selector("#follow-result:not([hidden])")
+    timeline = page.locator("#follow-timeline li").all_text_contents()
+    assert timeline and "Report received" in timeline[0] and "Routed to" not in timeline[0]
+    assert tab.violations() == []
+
+
+# --- the emergency view -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def zones(client: httpx.Client, loaded: Settings, db: psycopg.Connection) -> Iterator[ZoneMaker]:
+    yield from zone_maker(client, staff_headers(loaded), db)
+
+
+@pytest.mark.parametrize("tab", ["phone"], indirect=True)
+def test_emergency_counts_only_zones_the_feeds_call_active(tab: Tab, strict: str, zones: ZoneMaker) -> None:
+    zones.create()
+    zones.create(status="Test", headline_vi="Thử nghiệm hệ thống cảnh báo", headline_en="Warning system test")
+    try:
+        page = load(tab, strict, "/emergency")
+        atom = httpx.get(f"{strict}/feeds/cap.atom").text
+        active = atom.count("<entry>")
+        assert page.text_content("#active-count") == str(active) and active >= 1
+        test_zone = page.locator(".zone[data-status=Test]")
+        assert test_zone.count() == 1 and "Thử nghiệm" in (test_zone.locator(".badge.exercise").text_content() or "")
+        assert page.locator("#legend li").count() >= 8
+        box = page.locator("#map").bounding_box()
+        assert box and box["height"] > 300
+        shot(tab, "emergency-zones-phone")
+        assert tab.violations() == []
+    finally:
+        zones.cleanup()
+
+
+# --- the dashboard ------------------------------------------------------------------------------------
+
+
+def test_dashboard_opens_on_this_month_and_follows_the_picker(tab: Tab, strict: str) -> None:
+    page = load(tab, strict, "/dashboard")
+    this_month = datetime.now(TZ).strftime("%Y-%m")
+    assert page.evaluate("() => document.body.dataset.ready") == this_month
+    options = page.eval_on_selector_all("#month option", "els => els.map(e => e.value)")
+    assert options[0] == this_month and "2019-01" in options and len(options) == len(set(options))
+    assert "cùng kỳ tháng trước" in (page.text_content("#period-note") or "")
+    assert page.locator("#map-legend li").count() == 6
+    last_month, titles = options[1], []
+    for month in (this_month, last_month):
+        if month != this_month:
+            page.select_option("#month", month)
+            page.wait_for_function(f"() => document.body.dataset.ready === '{month}'")
+        page.evaluate("() => showUnit('19753', 'Phường Thuận Hóa')")
+        page.wait_for_function("() => document.getElementById('unit').dataset.backlog !== undefined")
+        start, end = page.evaluate("() => [state.period.start, state.period.end]")
+        kpis = httpx.get(f"{strict}/api/kpis/units/19753", params={"start": start, "end": end}).json()["kpis"]
+        unit = page.locator("#unit")
+        assert unit.get_attribute("data-backlog") == str(kpis["backlog"]), "the list is the backlog"
+        assert unit.get_attribute("data-overdue") == str(kpis["overdue"])
+        titles.append(page.text_content("#unit-title"))
+        page.evaluate("() => document.getElementById('unit').removeAttribute('data-backlog')")
+    assert titles[0] != titles[1] and "(đến nay)" in (titles[0] or ""), titles
+    shot(tab, "dashboard-unit")
+    assert tab.violations() == []
+
+
+# --- the planners' maps -------------------------------------------------------------------------------
+
+
+def test_overview_opens_with_a_few_overlays(tab: Tab, strict: str) -> None:
+    page = load(tab, strict, "/maps/overview")
+    overlays = page.locator(".leaflet-control-layers-overlays input")
+    checked = sum(1 for i in range(overlays.count()) if overlays.nth(i).is_checked())
+    assert overlays.count() >= 8 and 1 <= checked <= 4
+    assert tab.violations() == []
+
+
+# --- every visible word in both languages ---------------------------------------------------------------
+
+# Standards and symbols that are the same in both languages (names and codes from the data are marked
+# translate="no" in the pages and not read).
+SAME_IN_BOTH = re.compile(
+    r"^(HueGIS|Huế|Thành phố Huế|OGC API|GeoJSON|CAP 1\.2|Atom|English|Tiếng Việt|Leaflet|MapLibre|HUE-…|×|★+|m|km"
+    r"|[\d\s.,:/%()+\-−–—·→|]*(\s*k?m)?"
+    r"|HueGIS; .*|.*(GSHHG|GeoNames|LegoCity|DiaPhan).*)$"
+)
+ENGLISH = re.compile(
+    r"\b(the|and|of|report|reports|map|layers?|send|follow|click|choose|photo|loading|error|open|close|warning|zone)\b",
+    re.I,
+)
+TEXTS = """() => {
+  const out = [];
+  const walk = (node) => {
+    if (node.nodeType === 3) { const t = node.textContent.trim(); if (t) out.push(t); return; }
+    if (node.nodeType !== 1 || ['SCRIPT', 'STYLE', 'NOSCRIPT', 'svg'].includes(node.tagName)) return;
+    if (node.getAttribute('translate') === 'no') return;  // names and codes, the same in every language
+    const style = getComputedStyle(node);
+    if (node.tagName !== 'OPTION' && (style.display === 'none' || style.visibility === 'hidden')) return;
+    for (const a of ['placeholder', 'aria-label', 'title', 'alt']) {
+      if (node.getAttribute(a)) out.push(node.getAttribute(a).trim());
+    }
+    for (const child of node.childNodes) walk(child);
+  };
+  walk(document.body);
+  for (const section of document.querySelectorAll('.panel-section, #details')) {
+    if (section.hidden) { section.hidden = false; walk(section); section.hidden = true; }
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("path", ["/portal", "/emergency"])
+def test_every_visible_string_exists_in_both_languages(tab: Tab, strict: str, path: str, zones: ZoneMaker) -> None:
+    zones.create(status="Exercise")
+    try:
+        vi = set(load(tab, strict, path).evaluate(TEXTS))
+        en = set(load(tab, strict, f"{path}?lang=en").evaluate(TEXTS))
+    finally:
+        zones.cleanup()
+    untranslated = sorted(t for t in vi & en if not SAME_IN_BOTH.match(t))
+    assert untranslated == [], "the same text on the Vietnamese and the English page"
+    english = sorted(t for t in vi if ENGLISH.search(t) and not SAME_IN_BOTH.match(t))
+    assert english == [], "English words on the Vietnamese page"
+
+
+# --- a fresh setup: no empty collection, a city that lived until today ----------------------------------
+
+
+def test_a_fresh_setup_leaves_no_collection_empty(
+    loaded: Settings, client: httpx.Client, db: psycopg.Connection
+) -> None:
+    """What `huegis setup` does after loading: the KPI layer and a first hot-spot run (small, for the test city)."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from psycopg import AsyncConnection
+
+    from geo.analytics.hotspot_run import RunParams
+    from geo.analytics.kpis import refresh_kpi_unit_month
+    from geo.audit import Actor
+    from geo.registry import LAYERS
+    from layers.simulator import refresh_hotspots
+
+    refresh_kpi_unit_month(db)
+
+    async def first_run() -> None:
+        async with await AsyncConnection.connect(loaded.conninfo(), autocommit=True) as conn:
+            params = RunParams(period="month", cell_m=1500, origins=4, window=6, permutations=99)
+            await refresh_hotspots(conn, params=params, actor=Actor("test:setup", "cli"))
+
+    with ThreadPoolExecutor(1) as thread:  # playwright's sync API holds this thread's event loop
+        thread.submit(asyncio.run, first_run()).result()
+    empty = [
+        spec.id
+        for spec in LAYERS
+        if client.get(f"/ogc/collections/{spec.id}/items", params={"f": "json", "limit": 1}).json()["numberMatched"]
+        == 0
+    ]
+    assert empty == []
+    now = datetime.now(TZ)
+    last_month_start = (now.replace(day=1) - timedelta(days=1)).replace(
+        day=1, hour=0, minute=0, second=0, microsecond=0
+    )
+    counts = db.execute(
+        "SELECT count(*) FILTER (WHERE received_at >= %s AND received_at < date_trunc('month', %s)), "
+        "count(*) FILTER (WHERE received_at >= %s) FROM citizen_reports",
+        (last_month_start, now, now - timedelta(days=7)),
+    ).fetchone()
+    assert counts is not None and counts[0] > 0 and counts[1] > 0, counts
+    past = db.execute(
+        "SELECT count(*), bool_and(expires < now()), bool_and(synthetic), "
+        "min((SELECT count(*) FROM disaster_messages m WHERE m.zone_id = z.id)) "
+        "FROM disaster_zones z WHERE source LIKE 'HueGIS: warning bulletins%%'"
+    ).fetchone()
+    assert past is not None and past[0] > 50 and past[1:3] == (True, True) and past[3] >= 2
