@@ -309,7 +309,7 @@ FLAT = [[107.58, 16.46], [107.59, 16.46], [107.60, 16.46], [107.58, 16.46]]
         (clinic("x") | {"geometry": None}, GEOJSON, 400, "geometry"),
         (clinic("x") | {"type": "FeatureCollection"}, GEOJSON, 400, "type"),
         ([clinic("x")], GEOJSON, 400, "GeoJSON Feature"),
-        ("not json {", GEOJSON, 400, "not JSON"),
+        ("not json {", GEOJSON, 400, "not valid JSON"),
         ('{"type": "Feature", "properties": {"beds": NaN}}', GEOJSON, 400, "NaN"),
         (clinic("x"), {"Content-Type": "text/csv"}, 415, "application/geo+json"),
         (clinic("x"), {**GEOJSON, "Content-Crs": "<http://www.opengis.net/def/crs/EPSG/0/9214>"}, 400,

@@ -69,7 +69,7 @@ async def _body(request: Request, accepted: tuple[str, ...]) -> Any:
     try:
         return json.loads(await request.body(), parse_constant=_not_json)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"the body is not JSON: {exc}") from None
+        raise InvalidInput(f"body is not valid JSON: {exc}") from None
 
 
 def _not_json(name: str) -> None:
