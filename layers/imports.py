@@ -389,7 +389,10 @@ def _column_plans(
 ) -> tuple[list[ColumnPlan], str | None]:
     """Each file column's target (and type), and the file column holding per-row sources, if any."""
     frame = source.frame
-    names = {column_name(c): c for c in frame.columns if c != frame.geometry.name}
+    pairs = [(column_name(c), c) for c in frame.columns if c != frame.geometry.name]
+    names: dict[str, Any] = {}
+    for normal, original in pairs:  # two file columns may share a name once made ASCII ('processed', 'processed_')
+        names.setdefault(normal, original)
     mapping = {}
     for given, target in options.mapping.items():
         src = given if given in frame.columns else names.get(column_name(given))
@@ -401,7 +404,7 @@ def _column_plans(
     plans: list[ColumnPlan] = []
     used: set[str] = set()
     source_column = None
-    for normal, original in names.items():
+    for normal, original in pairs:
         if original in mapping:
             target, how = mapping[original], "--map"
         elif wanted is not None and normal in wanted:
@@ -431,6 +434,8 @@ def _column_plans(
             raise InvalidInput(
                 f"{given}column name {target[:63]!r}: lower-case ASCII letters, digits and '_', a letter first"
             )
+        if target in used and wanted is None and how != "--map":
+            target, how = _unused(target, used), f"new column (from {original!r}; {target!r} was taken)"
         if target in used:
             report.ignored_columns.append(f"{original} (a second column for {target!r})")
             continue
@@ -440,6 +445,14 @@ def _column_plans(
     if wanted is not None:
         report.unfilled_columns = [name for name in wanted if name not in used]
     return plans, source_column
+
+
+def _unused(name: str, used: set[str]) -> str:
+    """``name`` with the first free suffix, for a new layer's second column of that name: 'processed_2'."""
+    n = 2
+    while f"{name[:58]}_{n}" in used or f"{name[:58]}_{n}" in BOOKKEEPING:
+        n += 1
+    return f"{name[:58]}_{n}"
 
 
 def _infer(values: pd.Series, source: SourceFile, name: str) -> ColumnType:
