@@ -6,7 +6,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v p
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-SYSTEM_PACKAGES := gdal-bin chromium wrk
+SYSTEM_PACKAGES := gdal-bin chromium wrk python3-qgis qgis-providers
 
 .PHONY: help install system venv run setup test lint typecheck bench scale-bench clean
 

@@ -20,8 +20,10 @@ from api.compression import CompressedStaticFiles, install_compression
 from api.consistency import WritePositions
 from api.errors import install_error_handlers
 from api.limits import AuthFirst, BodyLimit, BodyRule, RateLimits, refuse_bad_text
+from api.publication import listen_for_layers
 from api.routers import (
     auth,
+    data,
     disasters,
     editing,
     emergency,
@@ -76,6 +78,7 @@ ROUTERS = (
     feeds.router,
     emergency.router,
     raster_tiles_router,
+    data.router,
 )
 log = logging.getLogger("huegis")
 
@@ -100,6 +103,7 @@ def install_abuse_limits(app: FastAPI, settings: Settings) -> None:
         BodyRule("/api/reports", settings.body_limit_bytes, multipart=True),  # photos
         BodyRule("/api/hotspots/backtest", hotspots.MAX_UPLOAD_BYTES + MiB, multipart=True),  # a city's events
         BodyRule(r"/api/disasters(/\d+)?", ZONE_BODY_BYTES),
+        BodyRule(data.IMPORT_PATH, settings.import_max_bytes, multipart=True),  # a city's GIS file
     )
     app.add_middleware(AuthFirst)  # inside the body cap: an anonymous upload is refused before a byte is read
     app.add_middleware(BodyLimit, max_bytes=settings.max_json_bytes, rules=rules)
@@ -142,6 +146,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             jobs.add("city-simulator", settings.simulate_interval_s, CityRounds(pool, settings))
         app.state.jobs = jobs
         tasks = [asyncio.create_task(jobs.run(), name="jobs")]
+        # Layers imported from the city's files: published now and whenever an import commits.
+        tasks.append(asyncio.create_task(listen_for_layers(app, settings), name="layer-publication"))
         if pools.replicas:
             await pools.check()  # know the replicas before the first request
             tasks.append(asyncio.create_task(pools.watch(), name="replica-watch"))

@@ -9,6 +9,7 @@ import typer
 from cli.accounts import keys_app, users_app
 from cli.data import hotspots_first_run, kpis_app, kpis_refresh, load, synth_app, synth_reports
 from cli.db import db_app, db_start, migrate, replica_start
+from cli.exchange import export_command, import_command, layers_app, qgis_app
 from cli.hotspots import hotspots_app
 from cli.maps import maps_app
 from cli.ogc import ogc_app, ogc_openapi
@@ -30,6 +31,10 @@ app.add_typer(hotspots_app, name="hotspots")
 app.add_typer(planning_app, name="planning")
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
+app.command("import")(import_command)
+app.command("export")(export_command)
+app.add_typer(layers_app, name="layers")
+app.add_typer(qgis_app, name="qgis")
 
 
 @app.command("setup")

@@ -24,7 +24,7 @@ from psycopg import AsyncConnection, sql
 
 from geo.db import load_sql
 from geo.errors import NotFound
-from geo.registry import LAYERS, REGISTRY, LayerSpec
+from geo.registry import BUILT_IN, LAYERS, REGISTRY, LayerSpec
 from geo.settings import PROJECT_DIR
 
 Lang = Literal["vi", "en"]
@@ -144,12 +144,18 @@ MAPS: dict[str, MapSpec] = {
 }
 
 
+def all_maps() -> list[MapSpec]:
+    """Every web map now: the built-in ones, then one per layer imported from the city's files."""
+    return [*MAPS.values(), *(_layer_map(spec) for spec in REGISTRY.values() if spec.id not in BUILT_IN)]
+
+
 def get_map(name: str) -> MapSpec:
     """The map named in a URL or on the command line; ``NotFound`` lists the known ones."""
-    try:
+    if name in MAPS:
         return MAPS[name]
-    except KeyError:
-        raise NotFound(f"unknown map {name!r}; maps: {', '.join(MAPS)}") from None
+    if name in REGISTRY and name not in BUILT_IN:
+        return _layer_map(REGISTRY[name])
+    raise NotFound(f"unknown map {name!r}; maps: {', '.join(m.name for m in all_maps())}")
 
 
 # --- data -----------------------------------------------------------------------------------
@@ -198,7 +204,7 @@ async def fetch_map_data(conn: AsyncConnection, spec: MapSpec) -> MapData:
 
 
 def _tolerance(spec: LayerSpec) -> float:
-    return 0.0 if spec.geometry_type == "Point" else DETAIL_TOLERANCE_DEG
+    return 0.0 if spec.geometry_type in ("Point", "MultiPoint") else DETAIL_TOLERANCE_DEG
 
 
 def _popup_fields(spec: LayerSpec) -> tuple[str, ...]:
@@ -395,7 +401,7 @@ def _add_layer(fmap: folium.Map, spec: LayerSpec, geojson: str, lang: Lang, *, s
     tooltip = folium.GeoJsonTooltip(fields=fields) if data["features"] and fields else None
     style = spec.style
     kwargs: dict[str, Any] = {"name": name, "show": show, "tooltip": tooltip}
-    if spec.geometry_type == "Point":
+    if spec.geometry_type in ("Point", "MultiPoint"):
         kwargs["marker"] = folium.CircleMarker(
             radius=style.radius, color="#ffffff", weight=1, fill=True, fill_color=style.color, fill_opacity=0.9
         )

@@ -2,10 +2,15 @@
 
 A layer's id is its table name, its OGC API collection id, its vector-tile layer name and its
 URL segment. Fields are the columns published to the public (never reporter identity).
+
+Two parts behind one API: the built-in layers below (``LAYERS``), and the layers the city
+imported from its own files, stored in the database (``imported_layers``, ``geo/imported.py``)
+and merged into ``REGISTRY`` at run time by ``merge_imported``. ``published()`` lists both.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -13,7 +18,7 @@ from sqlalchemy import Table
 
 from geo import models
 
-GeometryType = Literal["Point", "LineString", "MultiLineString", "MultiPolygon"]
+GeometryType = Literal["Point", "MultiPoint", "LineString", "MultiLineString", "MultiPolygon"]
 Group = Literal["admin", "thematic", "reference", "operations"]
 
 # lon/lat bounds of Thành phố Huế (city outline, EPSG:4326).
@@ -693,7 +698,25 @@ LAYERS: tuple[LayerSpec, ...] = (
     ),
 )
 
+# Every published layer by id: the built-in ones, then the imported ones merged at run time.
 REGISTRY: dict[str, LayerSpec] = {spec.id: spec for spec in LAYERS}
+BUILT_IN = frozenset(REGISTRY)
+
+
+def published() -> tuple[LayerSpec, ...]:
+    """Every layer published now: the built-in ones, then those imported from the city's files."""
+    return tuple(REGISTRY.values())
+
+
+def merge_imported(specs: Iterable[LayerSpec]) -> tuple[set[str], set[str]]:
+    """Make ``specs`` the imported part of ``REGISTRY``; return the ids (added or changed, removed)."""
+    wanted = {spec.id: spec for spec in specs if spec.id not in BUILT_IN}
+    removed = {layer_id for layer_id in REGISTRY if layer_id not in BUILT_IN and layer_id not in wanted}
+    changed = {layer_id for layer_id, spec in wanted.items() if REGISTRY.get(layer_id) != spec}
+    for layer_id in removed:
+        del REGISTRY[layer_id]
+    REGISTRY.update((layer_id, wanted[layer_id]) for layer_id in changed)
+    return changed, removed
 
 
 def get_layer(layer_id: str) -> LayerSpec:

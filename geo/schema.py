@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from geo.settings import PROJECT_DIR, get_settings
 
 if TYPE_CHECKING:
     from alembic.config import Config
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """What Alembic compares: the models' objects, not PostGIS's, nor the tables imports create (city data)."""
+    from geoalchemy2 import alembic_helpers
+
+    from geo.imported import TABLE_COMMENT
+
+    if type_ == "table" and reflected and compare_to is None and getattr(obj, "comment", None) == TABLE_COMMENT:
+        return False
+    table = getattr(obj, "table", None)
+    if type_ in ("index", "column", "unique_constraint") and getattr(table, "comment", None) == TABLE_COMMENT:
+        return False
+    return bool(alembic_helpers.include_object(obj, name, type_, reflected, compare_to))
 
 
 def alembic_config(url: str | None = None) -> Config:

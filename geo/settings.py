@@ -131,6 +131,8 @@ class Settings(BaseSettings):
     max_body_bytes: int | None = None
     # Largest body of every other request (JSON and forms); api/main.py names the few routes allowed more.
     max_json_bytes: int = 256 * 1024
+    # Largest city GIS file accepted by POST /api/layers/{id}/imports (bytes, checked while it streams).
+    import_max_bytes: int = 512 * 1024 * 1024
     # Browser origins allowed to call the API from other sites (JSON list); none: no CORS headers.
     cors_origins: list[str] = []
     # Feature edits (PUT/PATCH/DELETE on /ogc/.../items/{id}) must carry If-Match with the feature's

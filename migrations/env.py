@@ -5,6 +5,7 @@ from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
 from geo.models import Base
+from geo.schema import include_object
 from geo.settings import get_settings
 
 config = context.config
@@ -19,7 +20,7 @@ def run_migrations_online() -> None:
             connection=connection,
             target_metadata=target_metadata,
             # PostGIS owns spatial_ref_sys and its own indexes; GeoAlchemy2 knows which.
-            include_object=alembic_helpers.include_object,
+            include_object=include_object,
             process_revision_directives=alembic_helpers.writer,
             render_item=alembic_helpers.render_item,
             compare_type=True,

@@ -10,6 +10,7 @@ table (``EXPECTED``), written from the documented roles, not computed with the p
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -168,12 +169,19 @@ EXPECTED: dict[str, frozenset[str]] = {
     "city_leader": frozenset({*(f"{o} {p}" for o in OBJECTS for p in ("queue", "report")), "me"}),
     "emergency_officer": frozenset({"zone_create", "zone_update", "zone_cancel", "flood_exercise", "me"}),
     "gis_admin": frozenset(
-        {*(f"{o} {p}" for o in LAYER_OBJECTS for p in ("history", "restore")), "hotspot_run", "hotspot_backtest", "me"}
+        {
+            *(f"{o} {p}" for o in LAYER_OBJECTS for p in ("history", "restore")),
+            "hotspot_run",
+            "hotspot_backtest",
+            "layer_import",
+            "layer_remove",
+            "me",
+        }
     ),
     "open311_client": frozenset({"me"}),
     "hotline_system": frozenset({"hotline_report", "hotline_call", "hotline_calls", "me"}),
 }
-ALLOWED_PROBES = 67  # the sum of the table above: a change to it must be deliberate
+ALLOWED_PROBES = 69  # the sum of the table above: a change to it must be deliberate
 
 
 def test_the_expected_table_is_complete() -> None:
@@ -230,6 +238,9 @@ def unscoped_probes(world: World, name: str) -> dict[tuple[str, str], Probe]:
     cancel_zone = world.zone() if can("zone_cancel") else 1
     exercise = {"return_period_years": 100, "onset": (onset + timedelta(days=1)).isoformat(), "hours": 6}
     tiny_csv = {"events": ("x.csv", b"id,created_at\n", "text/csv")}
+    point = json.dumps({"type": "Feature", "properties": {"ten": "a"},
+                        "geometry": {"type": "Point", "coordinates": CITADEL}}).encode()  # fmt: skip
+    dry_import = {"files": {"file": ("a.geojson", point)}, "data": {"dry_run": "true"}}
     # (probe, method, route, path, request, success); heavy hot-spot probes stop at a parameter
     # check that runs only after authorisation.
     rows = [
@@ -245,6 +256,10 @@ def unscoped_probes(world: World, name: str) -> dict[tuple[str, str], Probe]:
         ("hotspot_run", "POST", "/api/hotspots/run", None, {"json": {"category": "no_such_category"}}, (404,)),
         ("hotspot_backtest", "POST", "/api/hotspots/backtest", None, {"files": tiny_csv}, (400,)),
         ("me", "GET", "/api/auth/me", None, {}, (200,)),
+        # An import's dry run writes nothing; removing a layer that does not exist is a 404 after authorisation.
+        ("layer_import", "POST", "/api/layers/{layer_id}/imports", "/api/layers/matrix_points/imports", dry_import,
+         (200,)),
+        ("layer_remove", "DELETE", "/api/layers/{layer_id}", "/api/layers/matrix_no_such_layer", {}, (404,)),
     ]  # fmt: skip
     return {(method, route): (method, path or route, kwargs, can(probe), success)
             for probe, method, route, path, kwargs, success in rows}  # fmt: skip

@@ -52,6 +52,7 @@ PATH_DEFAULTS: dict[str, Any] = {
     "tile_row": "1866",
     "tile_col": "3273",
     "layer": "schools",
+    "layer_id": "schools",
     "tileset_id": "schools",
     "name": "flood_depth_100y",
 }
@@ -74,7 +75,7 @@ STAFF_BODIES: dict[str, dict[str, Any]] = {
     "/api/disasters/{zone_id}": {"severity": "Extreme"},
     "/api/hotspots/run": {"period": "week"},
 }
-ROLES_BY_PATH = (("/api/disasters", "emergency_officer"), ("/api/hotspots", "gis_admin"))
+ROLES_BY_PATH = (("/api/disasters", "emergency_officer"), ("/api/hotspots", "gis_admin"), ("/api/layers", "gis_admin"))
 # Staff writes a signed-in caller may legitimately make with hostile text (triggers included).
 STAFF_TABLES = {"hotline_calls", "disaster_zones", "disaster_messages", "layer_versions", "report_events"}
 

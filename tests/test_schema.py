@@ -109,14 +109,13 @@ def test_models_and_migrations_agree(loaded: Settings) -> None:
     """Autogenerate against the migrated database finds nothing to do."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
-    from geoalchemy2 import alembic_helpers
     from sqlalchemy import create_engine
+
+    from geo.schema import include_object
 
     engine = create_engine(loaded.sqlalchemy_url())
     with engine.connect() as conn:
-        context = MigrationContext.configure(
-            conn, opts={"include_object": alembic_helpers.include_object, "compare_type": True}
-        )
+        context = MigrationContext.configure(conn, opts={"include_object": include_object, "compare_type": True})
         diff = compare_metadata(context, Base.metadata)
     engine.dispose()
     assert diff == []

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from tiles.grid import MAX_ZOOM, MIN_ZOOM, TMS, TMS_ID
-from tiles.vector import MVT_MEDIA_TYPE, TILESETS, Tileset
+from tiles.vector import MVT_MEDIA_TYPE, Tileset, all_tilesets
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 REL = "http://www.opengis.net/def/rel/ogc/1.0"
@@ -23,7 +23,7 @@ CONFORMANCE = [
     f"{TILES_CONF}/mvt",
     "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
 ]
-GEOMETRY_DIMENSION = {"Point": 0, "LineString": 1, "MultiLineString": 1, "MultiPolygon": 2}
+GEOMETRY_DIMENSION = {"Point": 0, "MultiPoint": 0, "LineString": 1, "MultiLineString": 1, "MultiPolygon": 2}
 TILEJSON_TYPES = {"boolean": "Boolean", "integer": "Number", "number": "Number"}
 
 
@@ -104,7 +104,7 @@ def tile_matrix_set() -> dict[str, Any]:
 
 def collections(base: str) -> dict[str, Any]:
     return {
-        "collections": [collection(t, base) for t in TILESETS.values() if t.id != "basemap"],
+        "collections": [collection(t, base) for t in all_tilesets().values() if t.id != "basemap"],
         "links": [_link(base, "/tiles/collections", "self", "application/json", "Collections with tiles")],
     }
 

@@ -149,7 +149,7 @@ def layer_paint(spec: LayerSpec) -> list[dict[str, Any]]:
     """MapLibre layers drawing one registry layer from its own tiles in the registry's style."""
     style = spec.style
     common = {"source": spec.id, "source-layer": spec.id}
-    if spec.geometry_type == "Point":
+    if spec.geometry_type in ("Point", "MultiPoint"):
         return [
             {
                 "id": f"{spec.id}-points",

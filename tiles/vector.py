@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from psycopg import AsyncConnection, sql
 
 from geo.db import load_sql
 from geo.errors import NotFound
-from geo.registry import LAYERS, LayerSpec, get_layer
+from geo.registry import BUILT_IN, LAYERS, REGISTRY, LayerSpec, get_layer
 from tiles.grid import check_tile
 
 EXTENT = 4096  # tile coordinate units per tile side
@@ -121,6 +121,7 @@ class Tileset:
         return f"public, max-age={self.max_age}" if self.max_age is not None else "public, no-cache"
 
 
+@lru_cache(maxsize=256)
 def layer_tileset(spec: LayerSpec) -> Tileset:
     """The tileset of one registry layer: one MVT layer named after it."""
     return Tileset(
@@ -156,12 +157,20 @@ BASEMAP = Tileset(
 TILESETS: dict[str, Tileset] = {BASEMAP.id: BASEMAP, **{spec.id: layer_tileset(spec) for spec in LAYERS}}
 
 
+def all_tilesets() -> dict[str, Tileset]:
+    """Every tileset now: the basemap, the built-in layers and the layers imported since start."""
+    imported = {spec.id: layer_tileset(spec) for spec in REGISTRY.values() if spec.id not in BUILT_IN}
+    return {**TILESETS, **imported}
+
+
 def get_tileset(tileset_id: str) -> Tileset:
-    """The tileset named in a URL; ``NotFound`` names the known ones."""
-    try:
+    """The tileset named in a URL (imported layers included); ``NotFound`` names the known ones."""
+    if tileset_id in TILESETS:
         return TILESETS[tileset_id]
-    except KeyError:
-        raise NotFound(f"unknown tileset {tileset_id!r}; known: {', '.join(TILESETS)}") from None
+    spec = REGISTRY.get(tileset_id)
+    if spec is not None:
+        return layer_tileset(spec)
+    raise NotFound(f"unknown tileset {tileset_id!r}; known: {', '.join(all_tilesets())}")
 
 
 async def render_tile(conn: AsyncConnection, tileset: Tileset, z: int, x: int, y: int) -> bytes:

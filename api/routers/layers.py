@@ -10,7 +10,7 @@ from psycopg.rows import dict_row
 from api.deps import ConnDep
 from geo.admin import find_unit_at, units_geojson
 from geo.db import load_sql
-from geo.registry import LAYERS
+from geo.registry import published
 
 router = APIRouter(prefix="/api", tags=["layers"])
 
@@ -36,7 +36,7 @@ async def list_layers(conn: ConnDep) -> list[dict]:
             "rows_loaded": counts.get(spec.id, {}).get("rows"),
             "links": {"ogc": f"/ogc/collections/{spec.id}", "items": f"/ogc/collections/{spec.id}/items"},
         }
-        for spec in LAYERS
+        for spec in published()
     ]
 
 

@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from api.deps import ConnDep
 from api.routers.tiles import get_store
-from geo.maps import MAPS, Assets, Lang, get_map, render_map
+from geo.maps import Assets, Lang, all_maps, get_map, render_map
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "web" / "templates")
 # A page reading an untracked table (analytics outputs) is rebuilt at most once a minute.
@@ -30,7 +30,7 @@ router = APIRouter(tags=["maps"], include_in_schema=False)
 @router.get("/maps", response_class=HTMLResponse)
 async def maps_index(request: Request, lang: Annotated[Lang, Query()] = "vi") -> HTMLResponse:
     """The list of web maps."""
-    return TEMPLATES.TemplateResponse(request, "maps_index.html", {"lang": lang, "maps": list(MAPS.values())})
+    return TEMPLATES.TemplateResponse(request, "maps_index.html", {"lang": lang, "maps": all_maps()})
 
 
 @router.get("/maps/{name}", response_class=HTMLResponse)

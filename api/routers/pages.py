@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from geo.registry import LAYERS
+from geo.registry import published
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 TEMPLATES = Jinja2Templates(directory=WEB_DIR / "templates")
@@ -21,7 +21,7 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 @router.get("/", response_class=HTMLResponse)
 async def home(request: Request, lang: Annotated[Literal["vi", "en"], Query()] = "vi") -> HTMLResponse:
     """The landing page: what HueGIS is and where each layer is published."""
-    return TEMPLATES.TemplateResponse(request, "home.html", {"lang": lang, "layers": LAYERS})
+    return TEMPLATES.TemplateResponse(request, "home.html", {"lang": lang, "layers": published()})
 
 
 @router.get("/dashboard", response_class=HTMLResponse)

@@ -18,7 +18,7 @@ from fastapi.templating import Jinja2Templates
 
 from api.deps import ConnDep
 from geo.db import fetch_all
-from geo.registry import LAYERS, LayerSpec
+from geo.registry import LayerSpec, published
 from tiles.style import layer_paint
 from tiles.vector import BASEMAP
 
@@ -37,7 +37,7 @@ router = APIRouter(tags=["portal"], include_in_schema=False)
 
 def portal_layers() -> list[dict[str, Any]]:
     """The overlays the portal offers: ids, titles, groups and MapLibre paint from the registry."""
-    return [_layer(spec) for spec in LAYERS if spec.id not in IN_BASEMAP]
+    return [_layer(spec) for spec in published() if spec.id not in IN_BASEMAP]
 
 
 def _layer(spec: LayerSpec) -> dict[str, Any]:

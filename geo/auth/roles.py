@@ -27,6 +27,7 @@ RUN_ESCALATIONS = "reports.run_escalations"
 HOTLINE = "hotline.operate"  # file reports for callers, log and list calls
 DISASTERS = "disasters.write"  # create, update and cancel zones; flood exercises
 HOTSPOTS = "hotspots.run"  # hot-spot runs and backtests (they publish layers)
+LAYERS_IMPORT = "layers.import"  # import city files into layers, create and remove imported layers
 OPEN311 = "open311.create"  # Open311 POST requests
 # Layer permissions (scoped over layers by LayerSpec.owner).
 EDIT_LAYERS = "layers.edit"  # create, replace, patch, delete features (OGC API Features Part 4); read history
@@ -73,8 +74,8 @@ ROLES: dict[str, Role] = {
         Role("emergency_officer", "Emergency officer: disaster zones and flood exercises", frozenset({DISASTERS})),
         Role(
             "gis_admin",
-            "GIS administrator: edits every editable layer and restores its history; hot-spot runs",
-            frozenset({HOTSPOTS, EDIT_LAYERS, RESTORE_FEATURES}),
+            "GIS administrator: edits every editable layer and restores its history; hot-spot runs; city file imports",
+            frozenset({HOTSPOTS, EDIT_LAYERS, RESTORE_FEATURES, LAYERS_IMPORT}),
         ),
         Role(
             "open311_client",

@@ -34,6 +34,7 @@ from geo.models.hotspots import (
     HotspotCellsMixin,
     HotspotRun,
 )
+from geo.models.imports import IMPORT_GEOMETRIES, IMPORT_MODES, LAYER_GROUPS, ImportedLayer, LayerImport
 from geo.models.layers import (
     ADMIN_LEVELS,
     FACILITY_TYPES,
@@ -96,8 +97,11 @@ __all__ = [
     "FACILITY_TYPES",
     "HAZARDS",
     "HOTSPOT_PERIODS",
+    "IMPORT_GEOMETRIES",
+    "IMPORT_MODES",
     "KEY_ROLES",
     "LAND_USES",
+    "LAYER_GROUPS",
     "NAMING",
     "PERMIT_STATUSES",
     "PERMIT_TYPES",
@@ -131,8 +135,10 @@ __all__ = [
     "HotspotCell",
     "HotspotCellsMixin",
     "HotspotRun",
+    "ImportedLayer",
     "KpiUnitMonth",
     "LandParcel",
+    "LayerImport",
     "LayerLoad",
     "LayerMixin",
     "LayerVersion",
