@@ -22,7 +22,9 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import psycopg
-from fastapi import Request
+from fastapi import APIRouter, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security.utils import get_authorization_scheme_param
 from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage
@@ -31,7 +33,7 @@ from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.deps import authenticate
+from api.deps import authenticate, get_principal
 from api.errors import NUL_TEXT, RateLimited, database_failure
 from geo.errors import InvalidInput
 from geo.settings import Settings
@@ -242,8 +244,8 @@ def read_json(body: bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
         raise InvalidInput(f"body: JSON nested more than {max_depth} levels deep")
     try:
         value = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"body is not valid JSON: {exc}") from exc
+    except (ValueError, UnicodeDecodeError) as exc:  # ValueError: also a number of over 4,300 digits
+        raise InvalidInput(f"body is not valid JSON: {exc}") from None
     if where := _lone_surrogate(value):
         raise InvalidInput(f"body: {where} holds a lone UTF-16 surrogate (e.g. \\ud800), which is not text")
     return value
@@ -368,11 +370,16 @@ class AuthFirst:
     they cannot make the app parse megabytes. The principal is kept on ``request.state.principal`` for
     the route's ``get_principal`` dependency (the account is looked up once). Staff routes are the
     operations of the app's OpenAPI document that name a security scheme (those depending on
-    ``api.deps.get_principal``), read on first use.
+    ``api.deps.get_principal``), read on first use, and the routes of ``routers`` left out of that
+    document which depend on it.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, routers: Iterable[APIRouter] = ()) -> None:
         self.app = app
+        # Routes left out of the OpenAPI document that need a principal (OGC API Features Part 4 editing).
+        self.hidden = [(method, route.path_regex) for router in routers for route in router.routes
+                       if isinstance(route, APIRoute) and not route.include_in_schema
+                       and _depends_on(route.dependant, get_principal) for method in route.methods or ()]  # fmt: skip
         self._staff: list[tuple[str, re.Pattern[str]]] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -397,14 +404,20 @@ class AuthFirst:
         await self.app(scope, receive, send)
 
     def _is_staff(self, scope: Scope) -> bool:
-        """True when the request's method and path are those of a secured operation."""
+        """True when the request's method and path are those of a secured operation or a hidden staff route."""
         if self._staff is None:
             paths = scope["app"].openapi()["paths"]
             self._staff = [(method.upper(), re.compile(re.sub(r"\\{\w+\\}", "[^/]+", re.escape(path))))
                            for path, operations in paths.items() for method, operation in operations.items()
                            if isinstance(operation, dict) and operation.get("security")]  # fmt: skip
+            self._staff += self.hidden
         method, path = scope["method"], scope["path"]
         return any(method == m and pattern.fullmatch(path) for m, pattern in self._staff)
+
+
+def _depends_on(dependant: Dependant, call: Any) -> bool:
+    """True when ``call`` is among the dependencies of ``dependant``, however deep."""
+    return dependant.call is call or any(_depends_on(sub, call) for sub in dependant.dependencies)
 
 
 async def _send_json(send: Send, status: int, detail: str, extra: Mapping[str, str] | None = None) -> None:

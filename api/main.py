@@ -105,7 +105,7 @@ def install_abuse_limits(app: FastAPI, settings: Settings) -> None:
         BodyRule(r"/api/disasters(/\d+)?", ZONE_BODY_BYTES),
         BodyRule(data.IMPORT_PATH, settings.import_max_bytes, multipart=True),  # a city's GIS file
     )
-    app.add_middleware(AuthFirst)  # inside the body cap: an anonymous upload is refused before a byte is read
+    app.add_middleware(AuthFirst, routers=ROUTERS)  # inside the body cap: an anonymous upload is refused unread
     app.add_middleware(BodyLimit, max_bytes=settings.max_json_bytes, rules=rules)
     # Outside the limits: their 401/413 answers carry the headers too.
     app.add_middleware(SecurityHeaders, basemap_url=settings.basemap_pmtiles_url)

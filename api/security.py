@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -66,10 +66,13 @@ class SecurityHeaders:
             return
         nonce = secrets.token_urlsafe(18)
         scope.setdefault("state", {})["csp_nonce"] = nonce
+        host = dict(scope["headers"]).get(b"host", b"")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in BANNERS]
+                redirect = 300 <= message["status"] < 400
+                headers = [(k, own_relative(v, host) if redirect and k.lower() == b"location" else v)
+                           for k, v in message.get("headers", []) if k.lower() not in BANNERS]  # fmt: skip
                 names = {k.lower() for k, _ in headers}
                 content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
                 if b"content-security-policy" not in names:
@@ -79,6 +82,18 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def own_relative(location: bytes, host: bytes) -> bytes:
+    """A redirect to this very host as a relative reference: a forged Host header is not sent back.
+
+    Starlette's slash redirects (``/ogc`` → ``/ogc/``) are absolute, built from the request's Host,
+    which a cache in front could then serve to everyone.
+    """
+    parts = urlsplit(location.decode("latin-1"))
+    if not parts.netloc or parts.netloc.encode("latin-1").lower() != host.lower():
+        return location
+    return urlunsplit(("", "", parts.path or "/", parts.query, parts.fragment)).encode("latin-1")
 
 
 # --- the access log -------------------------------------------------------------------------------

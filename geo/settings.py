@@ -75,6 +75,7 @@ class Settings(BaseSettings):
     port: int = 8000
     workers: int = Field(default=1, ge=1, le=64)
     # Every link the app writes into a document (TileJSON, styles, feeds, Open311, OGC) starts with it.
+    # Unset: http://<host>:<port> of this server (127.0.0.1 when it listens on every address).
     public_url: str = "http://127.0.0.1:8000"
     # Other host names (``name`` or ``name:port``) the app may be reached by whose links are built from the
     # request (e.g. ``["localhost:8000"]``); any other Host header gets public_url's links. JSON list.
@@ -139,6 +140,14 @@ class Settings(BaseSettings):
     # ETag ("required": 428 without it). QGIS never sends one: "optional" lets such writes through
     # as last-writer-wins (each is still kept in the feature's history). docs/editing.md.
     edit_if_match: Literal["required", "optional"] = "required"
+
+    @model_validator(mode="after")
+    def _own_public_url(self) -> Settings:
+        """Without HUEGIS_PUBLIC_URL, links point at the port this server listens on (not always 8000)."""
+        if "public_url" not in self.model_fields_set:
+            host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+            self.public_url = f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
+        return self
 
     @model_validator(mode="after")
     def _secrets(self) -> Settings:

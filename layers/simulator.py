@@ -63,7 +63,7 @@ NOTES = {
 }
 # The hot-spot run that setup makes when there is none, and the app repeats weekly while simulating:
 # the API's analyses at Huế's scale, with a lighter backtest (4 origins) and 999 permutations.
-HOTSPOT_RUN = RunParams(period="week", cell_m=250.0, origins=4, permutations=999)
+HOTSPOT_RUN = RunParams(period="week", cell_m=250.0, origins=4)  # 9,999 permutations: with 999 no cell passes the FDR
 HOTSPOT_MAX_AGE = timedelta(days=7)
 KPI_EVERY = timedelta(minutes=15)
 WEEKDAY_SHARE = np.asarray(WEEKDAY) / np.mean(WEEKDAY)

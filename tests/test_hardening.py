@@ -73,7 +73,8 @@ def _length(answer: bytes) -> int:
 # --- 4. authentication before the body; per-route body caps --------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/api/disasters", "/api/hotspots/backtest", "/api/reports/HUE-AAAA/actions"])
+@pytest.mark.parametrize("path", ["/api/disasters", "/api/hotspots/backtest", "/api/reports/HUE-AAAA/actions",
+                                  "/ogc/collections/schools/items"])  # fmt: skip
 def test_an_anonymous_staff_request_is_refused_before_its_body_is_read(server: str, path: str) -> None:
     """A 14 MiB body announced and never sent: the answer (401) comes at once, without waiting for it."""
     answer = raw_request(server, f"POST {path} HTTP/1.1\nHost: 127.0.0.1\nContent-Type: application/json\n"
@@ -114,6 +115,16 @@ def test_json_nested_100000_deep_is_a_400(client: httpx.Client, db: psycopg.Conn
     brackets_in_text = {**REPORT, "description": "[[[[{{{{" * 100 + " rác thải ở góc đường"}
     assert client.post("/api/reports", json=brackets_in_text).status_code == 201  # brackets in strings are text
     assert count_reports(db) == before + 2  # the report and its intake event
+
+
+@pytest.mark.parametrize("path", ["/api/reports", "/open311/v2/requests.json", "/api/auth/token"])
+def test_a_number_of_thousands_of_digits_is_a_400(client: httpx.Client, db: psycopg.Connection, path: str) -> None:
+    """Python refuses to convert integers of over 4,300 digits: bad JSON, not a 500."""
+    before = count_reports(db)
+    body = b'{"category": ' + b"9" * 4400 + b"}"
+    response = client.post(path, content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400 and "not valid JSON" in response.text, response.text  # Open311: a list
+    assert count_reports(db) == before
 
 
 LONE = '"Rác thải \\ud800 tồn đọng ở góc đường"'
@@ -220,6 +231,21 @@ def test_a_forged_host_does_not_reach_documents(client: httpx.Client, path: str)
     assert response.status_code == 200, response.text
     assert "evil.example" not in response.text
     assert str(client.base_url).rstrip("/") in response.text
+
+
+@pytest.mark.parametrize("path", ["/ogc", "/portal/", "/dashboard/"])
+def test_a_forged_host_is_not_sent_back_in_redirects(client: httpx.Client, path: str) -> None:
+    response = client.get(path, headers={"Host": "evil.example"}, follow_redirects=False)
+    assert 300 <= response.status_code < 400, response.text
+    location = response.headers["location"]
+    assert "evil.example" not in location and location.startswith("/"), location
+
+
+def test_links_follow_the_port_when_no_public_url_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HUEGIS_PUBLIC_URL", raising=False)
+    assert Settings(port=8451).public_url == "http://127.0.0.1:8451"
+    assert Settings(host="0.0.0.0", port=9000).public_url == "http://127.0.0.1:9000"
+    assert Settings(port=8451, public_url="https://gis.hue.gov.vn").public_url == "https://gis.hue.gov.vn"
 
 
 # --- 9. banners, headers, /healthz, the access log ---------------------------------------------------

@@ -83,7 +83,7 @@ def require_on_report(principal: Principal, permission: str, report: Mapping[str
     if not in_scope(principal, report):
         raise Forbidden(
             f"report {report['code']} is handled by {handler_of(report)}; "
-            f"{principal.describe()} may act only on its own {principal.spec.scope.replace('_', ' or ')}'s reports"
+            f"{principal.describe()} may act only on its own {principal.spec.scope.replace('_', ' ')}'s reports"
         )
 
 

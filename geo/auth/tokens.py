@@ -67,9 +67,9 @@ def read_token(token: str, *, settings: Settings) -> TokenClaims:
             options={"require": ["sub", "exp", "iat", "iss", "ver"]},
         )
     except jwt.ExpiredSignatureError:
-        raise Unauthenticated("the access token has expired: sign in again at /api/auth/token") from None
+        raise Unauthenticated("the access token has expired") from None
     except jwt.InvalidTokenError as exc:
-        raise Unauthenticated(f"invalid access token ({exc})") from None
+        raise Unauthenticated("invalid access token") from None
     subject, version, lifetime = claims["sub"], claims["ver"], claims["exp"] - claims["iat"]
     if not isinstance(subject, str) or not subject:
         raise Unauthenticated("invalid access token (no subject)")
