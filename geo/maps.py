@@ -24,7 +24,7 @@ from psycopg import AsyncConnection, sql
 
 from geo.db import load_sql
 from geo.errors import NotFound
-from geo.registry import BUILT_IN, LAYERS, REGISTRY, LayerSpec
+from geo.registry import BUILT_IN, LAYERS, REGISTRY, LayerSpec, get_layer
 from geo.settings import PROJECT_DIR
 
 Lang = Literal["vi", "en"]
@@ -33,6 +33,7 @@ CENTRE = (16.43, 107.6)  # lat, lon: between the Imperial City and the lagoon
 # Analytics outputs drawn when their tables exist (the engines that fill them come later).
 ANALYTICS_TABLES = ("hotspot_cells", "forecast_cells")
 TOLERANCE_DEG = 0.0002  # ~20 m: basemap and ward outlines, invisible at city zooms
+MIN_ZOOM = 8  # the whole province and its sea on a wide screen, still inside the sea's extent
 DETAIL_TOLERANCE_DEG = 0.00003  # ~3 m: thematic polygons and lines (planning zones: 140k → 39k vertices)
 # Too many features to embed beside the rest (8,010 parcels, 5,484 permits): each has its own map.
 DETAIL_LAYERS = ("land_parcels", "construction_permits")
@@ -281,7 +282,12 @@ def build_map(
     spec: MapSpec, data: MapData, *, assets: Assets, lang: Lang = "vi", home: str | None = None
 ) -> folium.Map:
     """The folium map of ``spec`` drawing ``data``; assets point at ``assets`` only."""
-    fmap = folium.Map(location=CENTRE, zoom_start=10, tiles=None, prefer_canvas=True, control_scale=False)
+    west, south, east, north = get_layer("water_areas").bbox  # the sea runs on to here: the view stays inside
+    fmap = folium.Map(
+        location=CENTRE, zoom_start=10, tiles=None, prefer_canvas=True, control_scale=False, max_bounds=True,
+        min_lat=south, max_lat=north, min_lon=west, max_lon=east,
+        minZoom=MIN_ZOOM,  # the map's own option: folium's min_zoom only reaches a tile layer
+    )  # fmt: skip
     _use_local_assets(fmap, assets)
     root: Figure = fmap.get_root()  # type: ignore[assignment]
     root.header.add_child(Element(PAGE_CSS), name="huegis_css")

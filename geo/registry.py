@@ -305,7 +305,7 @@ LAYERS: tuple[LayerSpec, ...] = (
         style=Style(color="#4fc3f7", fill_opacity=0.5, weight=0.5),
         source=GSHHG,
         licence="LGPL-3.0-or-later",
-        bbox=(107.3152, 15.9587, 108.3, 16.8),
+        bbox=(98.0, 6.0, 118.0, 24.575),  # the sea runs on past the city (layers/data/water/open_sea.py)
     ),
     LayerSpec(
         id="rivers",

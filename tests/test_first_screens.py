@@ -303,6 +303,66 @@ def test_dashboard_opens_on_this_month_and_follows_the_picker(tab: Tab, strict: 
     assert tab.violations() == []
 
 
+# --- the basemap's sea ----------------------------------------------------------------------------------
+
+WATER = (0xA9, 0xD3, 0xE8)  # tiles/style.py and the maps' water colour
+# Open sea beyond the old GSHHG clip (it ended at 108.3° E and 16.8° N), and inside it.
+SEA = [(108.6, 17.0), (108.45, 16.5), (107.9, 17.1), (108.1, 16.7)]
+PIXEL_AT = """([lon, lat]) => { const p = window.portal.map.project([lon, lat]); return [p.x, p.y]; }"""
+
+
+def colour_at(png: bytes, x: float, y: float) -> tuple[int, ...]:
+    return Image.open(io.BytesIO(png)).convert("RGB").getpixel((round(x), round(y)))
+
+
+def is_water(colour: tuple[int, ...]) -> bool:
+    return sum(abs(a - b) for a, b in zip(colour, WATER, strict=True)) <= 12
+
+
+@pytest.mark.parametrize("zoom", [8, 10, 13])
+def test_the_sea_has_no_edge(tab: Tab, strict: str, zoom: int) -> None:
+    """The sea runs on past the city at every zoom, and the view stops before the data does."""
+    page = load(tab, strict, "/portal")
+    for layer in page.evaluate("() => window.portal.map.getStyle().layers.map((l) => l.id)"):
+        if layer not in ("background", "land", "water"):  # the sea itself, nothing drawn over it
+            page.evaluate("(id) => window.portal.map.setLayoutProperty(id, 'visibility', 'none')", layer)
+    page.evaluate(f"() => window.portal.map.jumpTo({{center: [108.3, 16.8], zoom: {zoom}}})")
+    page.wait_for_function("() => window.portal.map.loaded() && window.portal.map.areTilesLoaded()", timeout=30_000)
+    page.wait_for_timeout(300)
+    shot(tab, f"sea-z{zoom}")
+    png = page.locator("#map").screenshot()
+    box = page.locator("#map").bounding_box()
+    assert box
+    for lon, lat in SEA:
+        x, y = page.evaluate(PIXEL_AT, [lon, lat])
+        if 0 <= x < box["width"] and 0 <= y < box["height"]:
+            assert is_water(colour_at(png, x, y)), f"no sea drawn at {lon}, {lat} at z{zoom}"
+    # As far out and as far east as the page lets one go: sea to the map's edge, no rectangle.
+    page.evaluate("() => window.portal.map.jumpTo({center: [125, 16], zoom: 7})")
+    page.wait_for_function("() => window.portal.map.loaded() && window.portal.map.areTilesLoaded()", timeout=30_000)
+    page.wait_for_timeout(300)
+    east = page.evaluate("() => window.portal.map.getBounds().getEast()")
+    assert east <= 118.0 + 1e-6, "the view stays inside the sea's extent"
+    png = page.locator("#map").screenshot()
+    shot(tab, f"sea-z{zoom}-east-edge")
+    edge = [colour_at(png, box["width"] - 3, box["height"] * f) for f in (0.3, 0.5, 0.7)]
+    assert all(is_water(c) for c in edge), edge
+    assert tab.violations() == []
+
+
+def test_the_planners_sea_has_no_edge(tab: Tab, strict: str) -> None:
+    """The folium maps draw the same sea past the old clip, and zoom out no further than it reaches."""
+    page = load(tab, strict, "/maps/overview")
+    find = "Object.values(window).find((v) => v instanceof L.Map)"
+    assert page.evaluate(f"() => {find}.getMinZoom()") >= 8
+    png = page.screenshot()
+    shot(tab, "overview-sea")
+    point = f"([lon, lat]) => {{ const p = {find}.latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }}"
+    for lon, lat in [(108.4, 16.3), (108.35, 16.55)]:  # past 108.3° E, clear of the layer control and legend
+        x, y = page.evaluate(point, [lon, lat])
+        assert is_water(colour_at(png, x, y)), f"no sea drawn at {lon}, {lat}"
+
+
 # --- the planners' maps -------------------------------------------------------------------------------
 
 

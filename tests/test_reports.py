@@ -311,6 +311,17 @@ def test_breached_deadlines_escalate_automatically(client: httpx.Client, file_re
     assert actions.count("auto_escalate") == 1
 
 
+def test_escalation_with_nothing_overdue_writes_nothing(client: httpx.Client, db: psycopg.Connection,
+                                                       staff_headers: Callable[..., dict]) -> None:  # fmt: skip
+    """An UPDATE of no rows still fires the layer-version trigger: the job must not write at all then."""
+    operator = staff_headers("operator")
+    assert client.post("/api/staff/escalations", headers=operator).status_code == 200  # clears any backlog
+    version = db.execute("SELECT version FROM layer_versions WHERE layer_id = 'citizen_reports'").fetchone()
+    assert client.post("/api/staff/escalations", headers=operator).json() == {"escalated": 0}
+    assert client.get("/api/staff/queue", headers=operator).status_code == 200  # the queue escalates first too
+    assert db.execute("SELECT version FROM layer_versions WHERE layer_id = 'citizen_reports'").fetchone() == version
+
+
 # --- workflow -----------------------------------------------------------------------------------
 
 PATH = [("assign", {}), ("start", {}), ("resolve", {"note": "Đã thu gom rác"})]

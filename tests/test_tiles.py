@@ -16,7 +16,7 @@ from psycopg import sql
 
 from geo.db import load_sql
 from geo.registry import LAYERS, REGISTRY
-from tiles.cache import DEFAULT_VERSION_TTL_S, tile_cache
+from tiles.cache import DEFAULT_VERSION_TTL_S, Cached, tile_cache
 from tiles.grid import MAX_ZOOM
 from tiles.vector import BASEMAP, BUFFER, CAP_FROM_ZOOM, EXTENT, LOW_ZOOM_MAX_FEATURES, tile_params
 
@@ -236,6 +236,31 @@ def test_etag_and_304(client: httpx.Client) -> None:
     assert operations.headers["cache-control"] == "public, no-cache", "reports change by the minute"
 
 
+def test_gzipped_and_plain_tiles_have_their_own_etags(client: httpx.Client) -> None:
+    """Tiles are kept gzipped; each encoding has its own ETag, and both say Vary, so caches never mix them."""
+    z, x, y = centre_tile(14)
+    path = f"/tiles/schools/{z}/{x}/{y}.mvt"
+    gzipped = get_tile(client, path, **{"Accept-Encoding": "gzip"})
+    plain = get_tile(client, path, **{"Accept-Encoding": "identity"})
+    assert gzipped.status_code == plain.status_code == 200
+    assert gzipped.headers["content-encoding"] == "gzip" and "content-encoding" not in plain.headers
+    assert gzipped.headers["vary"] == plain.headers["vary"] == "Accept-Encoding"
+    assert gzipped.content == plain.content and decode(plain.content)["schools"]["features"]  # httpx inflated it
+    assert int(gzipped.headers["content-length"]) < len(plain.content)
+    assert gzipped.headers["etag"] == plain.headers["etag"][:-1] + '-gzip"'
+    for encoding, response in (("gzip", gzipped), ("identity", plain)):
+        again = client.get(path, headers={"Accept-Encoding": encoding, "If-None-Match": response.headers["etag"]})
+        assert again.status_code == 304 and again.headers["etag"] == response.headers["etag"]
+    # The other encoding's tag does not validate: that client must get bytes it can read.
+    crossed = client.get(path, headers={"Accept-Encoding": "identity", "If-None-Match": gzipped.headers["etag"]})
+    assert crossed.status_code == 200 and crossed.content == plain.content
+    # Static files likewise.
+    vendor = "/static/vendor/maplibre-gl/maplibre-gl.mjs"
+    tags = {e: client.get(vendor, headers={"Accept-Encoding": e}).headers["etag"] for e in ("gzip", "identity")}
+    assert tags["gzip"] != tags["identity"]
+    assert client.get(vendor, headers={"Accept-Encoding": "identity", "If-None-Match": tags["gzip"]}).status_code == 200
+
+
 def test_second_request_is_a_cache_hit(client: httpx.Client) -> None:
     z, x, y = centre_tile(12)
     path = f"/tiles/tourism_sites/{z}/{x}/{y}.mvt"
@@ -328,14 +353,16 @@ def test_tile_statements_run_without_jit_or_parallel_workers(db: psycopg.Connect
 
 def test_lru_evicts_the_least_recently_used_by_size() -> None:
     cache = tile_cache(max_bytes=10)
-    cache[("a",)] = b"1234"
-    cache[("b",)] = b"1234"
-    assert cache.get(("a",)) == b"1234"  # a is now the most recent
-    cache[("c",)] = b"1234"
+    cache[("a",)] = Cached(b"1234")
+    cache[("b",)] = Cached(b"1234")
+    assert cache.get(("a",)) == Cached(b"1234")  # a is now the most recent
+    cache[("c",)] = Cached(b"1234")
     assert cache.get(("b",)) is None and cache.get(("a",)) and cache.get(("c",))
     assert cache.currsize == 8 and len(cache) == 2
+    cache[("a",)] = Cached(b"12", b"1234")  # the plain bytes added: counted too
+    assert cache.currsize == 10
     with pytest.raises(ValueError):  # TileStore keeps no tile bigger than the whole cache
-        cache[("huge",)] = b"x" * 11
+        cache[("huge",)] = Cached(b"x" * 11)
     assert cache.get(("huge",)) is None, "bigger than the whole cache: not kept"
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from geo.registry import LayerSpec
+from geo.registry import LayerSpec, get_layer
 from tiles.grid import MAX_ZOOM, MIN_ZOOM
 from tiles.metadata import tile_url
 from tiles.vector import BASEMAP
@@ -16,6 +16,9 @@ from tiles.vector import BASEMAP
 FONT = ["Noto Sans Regular"]
 LAND = "#f3efe6"
 WATER = "#a9d3e8"
+# Tiles are fetched as far as the sea is drawn, past the city: the sea never stops at a tile's edge.
+# Pages keep the view inside these bounds (MapLibre's maxBounds), so no edge of the data shows.
+SOURCE_BOUNDS = get_layer("water_areas").bbox
 
 
 def basemap_style(base: str, lang: Literal["vi", "en"] = "vi", *, pmtiles_url: str | None = None) -> dict[str, Any]:
@@ -41,7 +44,7 @@ def basemap_style(base: str, lang: Literal["vi", "en"] = "vi", *, pmtiles_url: s
             source: {
                 "type": "vector",
                 **tiles,
-                "bounds": list(BASEMAP.bounds),
+                "bounds": list(SOURCE_BOUNDS),
                 "attribution": BASEMAP.attribution,
             }
         },

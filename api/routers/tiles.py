@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from api.compression import accepts_gzip, etag_matches, gzip_etag
 from api.consistency import read_after
 from api.deps import public_base
 from geo.errors import NotFound
@@ -45,30 +46,27 @@ def _wants_fresh(request: Request) -> bool:
     return "no-cache" in directives
 
 
-def _etag_matches(header: str | None, etag: str) -> bool:
-    if not header:
-        return False
-    if header.strip() == "*":
-        return True
-    return etag in {tag.strip().removeprefix("W/") for tag in header.split(",")}
-
-
 async def tile_response(request: Request, store: TileStore, tileset: Tileset, z: int, x: int, y: int) -> Response:
-    """The HTTP answer for one tile: conditional, cached, 204 when empty."""
+    """The HTTP answer for one tile: conditional, cached (gzipped), 204 when empty."""
     check_tile(z, x, y)
     fresh = _wants_fresh(request)
     if_none_match = request.headers.get("if-none-match")
-    headers = {"Cache-Control": tileset.cache_control, "Access-Control-Allow-Origin": "*"}
+    gzipped = accepts_gzip(request.headers)
+    # The ETag names the encoding too: a cache must never answer a gzip request with plain bytes.
+    encoded = gzip_etag if gzipped else str
+    headers = {"Cache-Control": tileset.cache_control, "Access-Control-Allow-Origin": "*", "Vary": "Accept-Encoding"}
     after = read_after(request)  # the client's last write: shown at once
     etag = await store.etag(tileset, refresh=fresh, after=after)
-    if etag is not None and _etag_matches(if_none_match, etag):
-        return Response(status_code=304, headers={**headers, "ETag": etag})
-    tile = await store.tile(tileset, z, x, y, after=after)
-    headers |= {"ETag": tile.etag, "X-Tile-Cache": tile.cache}
-    if _etag_matches(if_none_match, tile.etag):
+    if etag is not None and etag_matches(if_none_match, encoded(etag)):
+        return Response(status_code=304, headers={**headers, "ETag": encoded(etag)})
+    tile = await store.tile(tileset, z, x, y, after=after, gzipped=gzipped)
+    headers |= {"ETag": encoded(tile.etag), "X-Tile-Cache": tile.cache}
+    if etag_matches(if_none_match, encoded(tile.etag)):
         return Response(status_code=304, headers=headers)
     if not tile.content:
         return Response(status_code=204, headers=headers)
+    if tile.gzipped:  # already compressed: the middleware passes a response with Content-Encoding by
+        headers["Content-Encoding"] = "gzip"
     return Response(tile.content, media_type=MVT_MEDIA_TYPE, headers=headers)
 
 

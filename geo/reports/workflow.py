@@ -261,5 +261,9 @@ async def escalate_overdue(conn: AsyncConnection, *, now: datetime | None = None
     """Escalate every open report whose deadline has passed; return how many were escalated."""
     now = now or datetime.now().astimezone()
     async with conn.transaction(), conn.cursor() as cur:
+        # Read first: an UPDATE of no rows would still bump the layer's version (statement trigger).
+        await cur.execute(load_sql("reports/any_overdue"), {"now": now})
+        if not (await cur.fetchone() or (False,))[0]:
+            return 0
         await cur.execute(load_sql("reports/escalate_overdue"), {"now": now, "fallback": ESCALATION_DEPARTMENT})
         return len(await cur.fetchall())

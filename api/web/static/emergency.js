@@ -5,7 +5,8 @@
   "use strict";
   const data = JSON.parse(document.getElementById("emergency-data").textContent);
   const vi = data.lang === "vi";
-  const map = L.map("map", { preferCanvas: true, zoomControl: false }).setView([16.46, 107.59], 10);
+  // minZoom: zoomed out no further than the basemap's sea reaches (it runs on past the city).
+  const map = L.map("map", { preferCanvas: true, zoomControl: false, minZoom: 8 }).setView([16.46, 107.59], 10);
   L.control.zoom({ zoomInTitle: vi ? "Phóng to" : "Zoom in", zoomOutTitle: vi ? "Thu nhỏ" : "Zoom out" }).addTo(map);
   map.attributionControl.setPrefix("Leaflet").addAttribution("HueGIS · GSHHG · GeoNames CC BY 4.0");
   L.control.scale({ imperial: false }).addTo(map);

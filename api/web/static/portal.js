@@ -53,6 +53,8 @@ const map = new maplibregl.Map({
 map.addControl(new maplibregl.NavigationControl(), "top-left");
 map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");
 window.portal = { map }; // for the browser tests and for debugging
+// The view stays where the basemap has data (the sea runs on to these bounds): no edge of it shows.
+map.once("style.load", () => map.setMaxBounds(map.getStyle().sources.basemap.bounds));
 
 const layersById = Object.fromEntries(config.layers.map((layer) => [layer.id, layer]));
 // Layers fed as GeoJSON: the open and recent reports (clustered), the zones in force now.
