@@ -68,7 +68,7 @@ def read_token(token: str, *, settings: Settings) -> TokenClaims:
         )
     except jwt.ExpiredSignatureError:
         raise Unauthenticated("the access token has expired") from None
-    except jwt.InvalidTokenError as exc:
+    except jwt.InvalidTokenError:
         raise Unauthenticated("invalid access token") from None
     subject, version, lifetime = claims["sub"], claims["ver"], claims["exp"] - claims["iat"]
     if not isinstance(subject, str) or not subject:
