@@ -39,6 +39,7 @@ from api.routers import (
     pages,
     planning,
     portal,
+    processes,
     reports,
     spatial,
 )
@@ -58,6 +59,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
 ROUTERS = (
     ogc.router,
     editing.router,  # Part 4 writes on the fast path's URLs, before the pygeoapi mount
+    processes.router,  # executing and jobs: staff only, before the pygeoapi mount
     health.router,
     auth.router,
     layers.router,

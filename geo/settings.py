@@ -266,6 +266,9 @@ class Settings(BaseSettings):
         os.environ["HUEGIS_PUBLIC_URL"] = self.public_url.rstrip("/")
         # pygeoapi resolves template paths against the working directory: make them absolute.
         os.environ.setdefault("HUEGIS_PYGEOAPI_TEMPLATES", str(PROJECT_DIR / "api" / "web" / "pygeoapi"))
+        jobs = self.data_dir / f"pygeoapi-jobs-{self.db_name}"  # OGC API - Processes jobs, per database
+        (jobs / "results").mkdir(parents=True, exist_ok=True)
+        os.environ["HUEGIS_PYGEOAPI_JOBS"] = str(jobs)
         os.environ["PYGEOAPI_CONFIG"] = str(self.pygeoapi_config)
         os.environ["PYGEOAPI_OPENAPI"] = str(self.pygeoapi_openapi)
 

@@ -25,6 +25,7 @@ from psycopg import sql
 
 from geo.auth.policy import Principal
 from geo.auth.roles import ROLES
+from geo.ogc.config import PROCESS_ID
 from geo.settings import Settings
 from geo.times import TZ
 
@@ -152,6 +153,8 @@ Probe = tuple[str, str, dict[str, Any], bool, tuple[int, ...]]  # method, path, 
 # with the production policy): "<object> <probe>" for report probes (objects: OBJECTS; probes: the
 # PROBED_ACTIONS, "queue", "report"), and the name of each unscoped probe. Everything else is refused.
 HANDLE = ("assign", "escalate", "queue", "report")
+# OGC API - Processes: executing the forecast and its jobs (api/routers/processes.py).
+PROCESS_PROBES = ("process_execute", "process_jobs", "process_job", "process_job_delete", "process_results")
 EXPECTED: dict[str, frozenset[str]] = {
     "anonymous": frozenset(),
     "ward_officer": frozenset({*(f"own_ward {p}" for p in HANDLE), "me"}),
@@ -175,13 +178,14 @@ EXPECTED: dict[str, frozenset[str]] = {
             "hotspot_backtest",
             "layer_import",
             "layer_remove",
+            *PROCESS_PROBES,
             "me",
         }
     ),
     "open311_client": frozenset({"me"}),
     "hotline_system": frozenset({"hotline_report", "hotline_call", "hotline_calls", "me"}),
 }
-ALLOWED_PROBES = 69  # the sum of the table above: a change to it must be deliberate
+ALLOWED_PROBES = 74  # the sum of the table above: a change to it must be deliberate
 
 
 def test_the_expected_table_is_complete() -> None:
@@ -255,6 +259,12 @@ def unscoped_probes(world: World, name: str) -> dict[tuple[str, str], Probe]:
         ("flood_exercise", "POST", "/api/disasters/exercises/flood", None, {"json": exercise}, (201,)),
         ("hotspot_run", "POST", "/api/hotspots/run", None, {"json": {"category": "no_such_category"}}, (404,)),
         ("hotspot_backtest", "POST", "/api/hotspots/backtest", None, {"files": tiny_csv}, (400,)),
+        ("process_execute", "POST", "/ogc/processes/{process_id}/execution", f"/ogc/processes/{PROCESS_ID}/execution",
+         {"json": {"inputs": {"period": "year"}}}, (400,)),
+        ("process_jobs", "GET", "/ogc/jobs", None, {}, (200,)),
+        ("process_job", "GET", "/ogc/jobs/{job_id}", "/ogc/jobs/no-such-job", {}, (404,)),
+        ("process_job_delete", "DELETE", "/ogc/jobs/{job_id}", "/ogc/jobs/no-such-job", {}, (404,)),
+        ("process_results", "GET", "/ogc/jobs/{job_id}/results", "/ogc/jobs/no-such-job/results", {}, (404,)),
         ("me", "GET", "/api/auth/me", None, {}, (200,)),
         # An import's dry run writes nothing; removing a layer that does not exist is a 404 after authorisation.
         ("layer_import", "POST", "/api/layers/{layer_id}/imports", "/api/layers/matrix_points/imports", dry_import,

@@ -35,8 +35,9 @@ MAX_EXAMPLES = 4
 OGC_MAX_EXAMPLES = 3
 N = 1000  # upper bound on the requests this module sends (the run prints the count)
 # Staff operations that start minute-long computations: fuzzed unauthenticated only.
-HEAVY = ("/api/hotspots/run", "/api/hotspots/backtest")
-ROLES_BY_PATH = (("/api/disasters", "emergency_officer"), ("/api/hotspots", "gis_admin"), ("/api/layers", "gis_admin"))
+HEAVY = ("/api/hotspots/run", "/api/hotspots/backtest", "/ogc/processes/{process_id}/execution")
+ROLES_BY_PATH = (("/api/disasters", "emergency_officer"), ("/api/hotspots", "gis_admin"), ("/api/layers", "gis_admin"),
+                 ("/ogc/jobs", "gis_admin"))  # fmt: skip
 OGC_COLLECTIONS = r"^/collections/(citizen_reports|schools|admin_units)(/items)?$"
 FUZZ = settings(
     deadline=None,

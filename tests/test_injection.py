@@ -75,7 +75,8 @@ STAFF_BODIES: dict[str, dict[str, Any]] = {
     "/api/disasters/{zone_id}": {"severity": "Extreme"},
     "/api/hotspots/run": {"period": "week"},
 }
-ROLES_BY_PATH = (("/api/disasters", "emergency_officer"), ("/api/hotspots", "gis_admin"), ("/api/layers", "gis_admin"))
+ROLES_BY_PATH = (("/api/disasters", "emergency_officer"), ("/api/hotspots", "gis_admin"), ("/api/layers", "gis_admin"),
+                 ("/ogc/", "gis_admin"))  # fmt: skip
 # Staff writes a signed-in caller may legitimately make with hostile text (triggers included).
 STAFF_TABLES = {"hotline_calls", "disaster_zones", "disaster_messages", "layer_versions", "report_events"}
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from geo.ogc.config import render_pygeoapi_config
+from geo.ogc.config import PROCESS_ID, render_pygeoapi_config
 from geo.registry import LAYERS, REGISTRY
 from geo.settings import PROJECT_DIR
 
@@ -25,8 +25,13 @@ def test_one_id_per_layer_everywhere() -> None:
 def test_config_file_is_the_registry_rendered() -> None:
     assert CONFIG.read_text() == render_pygeoapi_config(), "run `huegis ogc config` after editing the registry"
     resources = yaml.safe_load(CONFIG.read_text())["resources"]
-    assert list(resources) == list(REGISTRY)
-    for layer_id, resource in resources.items():
+    collections = {k: r for k, r in resources.items() if r["type"] == "collection"}
+    assert list(collections) == list(REGISTRY)
+    # Besides the layers, one process: the hot-spot forecast (OGC API - Processes), reading the same database.
+    processes = {k: r for k, r in resources.items() if r["type"] == "process"}
+    assert list(processes) == [PROCESS_ID]
+    assert processes[PROCESS_ID]["processor"]["data"]["host"].startswith("${HUEGIS_DB_HOST:-")
+    for layer_id, resource in collections.items():
         provider = resource["providers"][0]
         assert provider["table"] == layer_id
         assert provider["properties"] == list(REGISTRY[layer_id].fields)

@@ -94,7 +94,7 @@ async def items(layer_id: str, request: Request) -> Response:
         return _error(400, "InvalidParameterValue", f"unknown query parameter(s): {', '.join(unknown)}; "
                       "use the collection's queryables or the parameters of the API definition")  # fmt: skip
     if layer is None or _format(request) is None:
-        if layer and "limit" not in params and _html(request):  # people read a short page; clients set limit
+        if layer and "limit" not in params and wants_html(request):  # people read a short page; clients set limit
             return ToPygeoapi(query="&".join(filter(None, (request.url.query, f"limit={HTML_ITEMS}"))))
         return ToPygeoapi()
     try:
@@ -181,7 +181,7 @@ def _format(request: Request) -> str | None:
     return "json"  # pygeoapi's default
 
 
-def _html(request: Request) -> bool:
+def wants_html(request: Request) -> bool:
     """True when pygeoapi will answer in HTML (``f=html``, or a browser's Accept without ``f``)."""
     f = request.query_params.get("f")
     if f is not None:

@@ -193,7 +193,7 @@ def compute_run(events: EventSet, params: RunParams) -> RunResult:
     # Chosen on the most recent window as long as the backtest's scored one: see backtest.BacktestReport.publish.
     assert report.published_model is not None
     expected = forecast_next(data, report.published_model)
-    forecast = _forecast_cells(
+    forecast = forecast_cells(
         grid,
         polygons,
         expected,
@@ -236,7 +236,7 @@ def _cells(grid: HexGrid, polygons: NDArray[np.object_], keep: NDArray[np.bool_]
     )
 
 
-def _forecast_cells(
+def forecast_cells(
     grid: HexGrid,
     polygons: NDArray[np.object_],
     expected: NDArray[np.float64],
@@ -245,12 +245,14 @@ def _forecast_cells(
     model: str,
     start: pd.Timestamp,
     end: pd.Timestamp,
+    share: float = FORECAST_PUBLISHED_SHARE,
 ) -> pd.DataFrame:
+    """The cells of the top ``share`` of the area by expected count (rank 1 = highest), none expecting nothing."""
     order = np.argsort(-expected, kind="stable")
     rank = np.empty(grid.n, dtype=np.int64)
     rank[order] = np.arange(1, grid.n + 1)
     top_share = rank / grid.n
-    keep = (top_share <= FORECAST_PUBLISHED_SHARE) & (expected > 1e-6)
+    keep = (top_share <= share) & (expected > 1e-6)
     return _cells(grid, polygons, keep, period=period).assign(
         period_start=start.date(),
         period_end=end.date(),

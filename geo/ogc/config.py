@@ -13,6 +13,8 @@ import yaml
 
 from geo.registry import LAYERS, LayerSpec
 
+PROCESS_ID = "hotspot-forecast"  # the process of geo/ogc/processes.py
+
 HEADER = """\
 # Generated from geo/registry.py by `huegis ogc config`: edit the registry, not this file.
 # ${VAR:-default} values come from the environment (the same variables as the app's settings).
@@ -26,6 +28,10 @@ DB = {
     "password": "${HUEGIS_DB_PASSWORD:-huegis}",
     "search_path": ["public"],
 }
+
+# Jobs of OGC API - Processes (TinyDB, one file per database) and their results: under the data dir
+# (Settings.export_pygeoapi_env exports the directory).
+JOBS_DIR = "${HUEGIS_PYGEOAPI_JOBS:-.data/pygeoapi-jobs}"
 
 # GDAL and QGIS page slowly at small page sizes: serve 1000 by default.
 DEFAULT_ITEMS = 1000
@@ -43,6 +49,8 @@ def server_section() -> dict[str, Any]:
         "gzip": False,
         "languages": ["en-US", "vi-VN"],
         "pretty_print": False,
+        # Asynchronous execution (``Prefer: respond-async``) and the job list need a manager that keeps jobs.
+        "manager": {"name": "TinyDB", "connection": f"{JOBS_DIR}/jobs.json", "output_dir": f"{JOBS_DIR}/results"},
         "limits": {"default_items": DEFAULT_ITEMS, "max_items": MAX_ITEMS, "on_exceed": "throttle"},
         "map": {
             # The app's own vector basemap; our templates draw it with Leaflet.VectorGrid, so no
@@ -126,13 +134,22 @@ def collection(spec: LayerSpec) -> dict[str, Any]:
     }
 
 
+def process(processor: str) -> dict[str, Any]:
+    """One pygeoapi process resource (OGC API - Processes); its processor reads the platform's database."""
+    connection = {key: value for key, value in DB.items() if key != "search_path"}
+    return {"type": "process", "processor": {"name": processor, "data": connection}}
+
+
 def render_pygeoapi_config(layers: tuple[LayerSpec, ...] = LAYERS) -> str:
-    """The pygeoapi YAML for every registry layer."""
+    """The pygeoapi YAML for every registry layer and the hot-spot forecast process."""
     config = {
         "server": server_section(),
         "logging": {"level": "ERROR"},
         "metadata": metadata_section(),
-        "resources": {spec.id: collection(spec) for spec in layers},
+        "resources": {
+            **{spec.id: collection(spec) for spec in layers},
+            PROCESS_ID: process("geo.ogc.processes.HotspotForecastProcessor"),
+        },
     }
     body = yaml.safe_dump(config, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
     return HEADER + body

@@ -34,6 +34,10 @@ EXTERNAL = {
         "#/components/parameters/sortby"
     ),
     f"{_PROCESSES}/responses/NotFound.yaml": "#/components/responses/NotFound",
+    f"{_PROCESSES}/responses/ServerError.yaml": "#/components/responses/ServerError",
+    f"{_PROCESSES}/responses/ProcessList.yaml": "#/components/responses/ProcessList",
+    f"{_PROCESSES}/responses/ExecuteAsync.yaml": "#/components/responses/ExecuteAsync",
+    f"{_PROCESSES}/schemas/execute.yaml": "#/components/schemas/execute",
     f"{_PROCESSES}/schemas/exception.yaml": "#/components/schemas/exception",
     "https://schemas.opengis.net/ogcapi/tiles/part1/1.0/openapi/ogcapi-tiles-1.yaml#/components/schemas/link": (
         "#/components/schemas/link"
