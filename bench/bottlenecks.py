@@ -13,6 +13,10 @@ the history's end, and compare the flags with the injection (recorded in the man
     .venv/bin/python bench/bottlenecks.py --seeds 1-8          # fresh seeds: the reported figures
     .venv/bin/python bench/bottlenecks.py --seeds 1-8 --small  # what it misses: slowdowns in small units
 
+With ``--inputs DIR`` each seed's detector rows (and its protocol) are kept in DIR and scored from there
+the next time, so histories can be generated while the detector is still being fixed
+(``--prepare-only``: no detection at all) and scored once afterwards, in seconds.
+
 Scoring, per history (and pooled over the seeds):
 
 * **precision**: right flags / all flags. A flag is right when it names a slowed unit and its slowed
@@ -48,7 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from alembic import command
 
 from geo import cluster
-from geo.analytics.bottlenecks import BottleneckSettings, Flag, detect_bottlenecks
+from geo.analytics.bottlenecks import BottleneckSettings, Flag, Inputs, fetch_inputs, find_bottlenecks
 from geo.schema import alembic_config
 from geo.settings import Settings
 from geo.times import TZ
@@ -57,25 +61,23 @@ from layers.reports_history import history_params, load_history
 from layers.sources import read_wards
 from layers.synth.reports import DEFAULT_UNTIL, Slowdown
 
-DB = "huegis_bench_bottlenecks"
 
-
-def scratch_settings() -> Settings:
+def scratch_settings(db: str) -> Settings:
     base = Settings()
     if not base.external_db:
         cluster.LocalCluster(base).start()
     # A fixed end (not the day of the run, setup's default): every run draws the same histories.
     until = base.history_until or DEFAULT_UNTIL
-    settings = Settings(db_name=DB, history_until=until, pygeoapi_openapi_file=base.data_dir / "bench" / f"{DB}.yml")
+    settings = Settings(db_name=db, history_until=until, pygeoapi_openapi_file=base.data_dir / "bench" / f"{db}.yml")
     cluster.ensure_database(settings)
     command.upgrade(alembic_config(settings.sqlalchemy_url()), "heads")
     load_layers(settings, only=["admin_units"])  # wards for routing; the catalogue comes with every load
     return settings
 
 
-async def flags_at(settings: Settings, now: datetime) -> list:
+async def inputs_at(settings: Settings, now: datetime, cfg: BottleneckSettings) -> Inputs:
     async with await psycopg.AsyncConnection.connect(settings.conninfo(), autocommit=True) as conn:
-        return await detect_bottlenecks(conn, now=now)
+        return await fetch_inputs(conn, now=now, settings=cfg)
 
 
 def seeds_of(text: str) -> list[int]:
@@ -145,20 +147,35 @@ def fell_overdue(settings: Settings, now: datetime, days: int, periods: int) -> 
     return out
 
 
-def run_seed(settings: Settings, seed: int, volumes: dict[str, int], args: argparse.Namespace) -> dict:
+def prepare_seed(settings: Settings, seed: int, volumes: dict[str, int], args: argparse.Namespace) -> dict:
+    """Generate and load one seed's history; its protocol, the detector's rows at the end and the recount."""
     base = history_params(settings)
     slowdowns, natural = draw_protocol(seed, volumes, base.until, args)
     params = replace(base, seed=seed, count=args.count, slowdowns=slowdowns, slow_by_nature=natural)
     started = time.perf_counter()
     load_history(settings, params, force=True, progress=False)
-    loaded = time.perf_counter()
     end = datetime.combine(params.until, dtime(0), TZ)
     cfg = BottleneckSettings()
-    flags = asyncio.run(flags_at(settings, end))
+    return {
+        "seed": seed,
+        "until": params.until,
+        "slowdowns": slowdowns,
+        "natural": natural,
+        "volumes": volumes,
+        "inputs": asyncio.run(inputs_at(settings, end, cfg)),
+        "inflow": fell_overdue(settings, end, cfg.growth_days, cfg.growth_periods),
+        "load_s": round(time.perf_counter() - started, 1),
+    }
+
+
+def score_seed(record: dict, cfg: BottleneckSettings) -> dict:
+    """Run the detector on one seed's rows and score its flags against the injection."""
+    slowdowns, natural, volumes, inflow = record["slowdowns"], record["natural"], record["volumes"], record["inflow"]
+    started = time.perf_counter()
+    flags = find_bottlenecks(record["inputs"], cfg)
     detected = time.perf_counter()
     stage_of = {d.unit: d.stage for d in slowdowns}
     slow_natured = {u for u, _ in natural}
-    inflow = fell_overdue(settings, end, cfg.growth_days, cfg.growth_periods)
 
     def right(f: Flag) -> bool:
         """The slowed stage, or the overdue work the slowdown causes; a pile-up flag that the history bears out."""
@@ -174,9 +191,9 @@ def run_seed(settings: Settings, seed: int, volumes: dict[str, int], args: argpa
     hit = {f.handler for f in flags if f.handler in stage_of and stage_of[f.handler] == f.stage}
     units_flagged = {f.handler for f in flags if f.metric != "backlog_growth" or f.handler in stage_of}
     return {
-        "seed": seed,
+        "seed": record["seed"],
         "slowdowns": [
-            {**d.as_dict(), "reports_a_year": volumes.get(d.unit), "days": (params.until - d.start).days}
+            {**d.as_dict(), "reports_a_year": volumes.get(d.unit), "days": (record["until"] - d.start).days}
             for d in slowdowns
         ],
         "slow_by_nature": [list(pair) for pair in natural],
@@ -194,8 +211,8 @@ def run_seed(settings: Settings, seed: int, volumes: dict[str, int], args: argpa
         "unit_precision": len(units_flagged & set(stage_of)) / len(units_flagged) if units_flagged else 1.0,
         "unit_recall": len(units_flagged & set(stage_of)) / len(slowdowns),
         "messages": [f.message_en for f in flags],
-        "load_s": round(loaded - started, 1),
-        "detect_s": round(detected - loaded, 2),
+        "load_s": record["load_s"],
+        "detect_s": round(detected - started, 2),
     }
 
 
@@ -223,19 +240,49 @@ def main() -> None:
         "--small", action="store_true", help="Slow units below --min-reports instead: what the detector misses."
     )
     parser.add_argument("--json", type=Path, help="Also write the results here.")
+    parser.add_argument("--db", default="huegis_bench_bottlenecks", help="Scratch database (dropped at the end).")
+    parser.add_argument("--inputs", type=Path,
+                        help="Keep each seed's detector rows here: a seed saved before is scored without "
+                        "generating its history again (same protocol options required).")  # fmt: skip
+    parser.add_argument("--prepare-only", action="store_true",
+                        help="With --inputs: generate, load and save the seeds' rows, run no detection.")  # fmt: skip
     parser.add_argument("-v", "--verbose", action="store_true", help="Print every flag's explanation.")
     args = parser.parse_args()
     args.onset_days = (int(args.onset_days[0]), int(args.onset_days[1]))
+    if args.prepare_only and not args.inputs:
+        parser.error("--prepare-only needs --inputs")
+    protocol = {
+        k: getattr(args, k) for k in ("count", "slow", "natural", "factor", "onset_days", "min_reports", "small")
+    }
 
     began = time.perf_counter()
-    settings = scratch_settings()
-    try:
-        volumes = unit_volumes(settings, args)
-        if args.small and sum(n < args.min_reports for n in volumes.values()) < args.slow:
-            raise SystemExit(f"fewer than {args.slow} units handle under {args.min_reports} reports a year")
-        results = [run_seed(settings, seed, volumes, args) for seed in seeds_of(args.seeds)]
-    finally:
-        cluster.drop_database(settings, DB)
+    records = {}
+    for seed in seeds_of(args.seeds):
+        path = args.inputs / f"seed-{seed}.pkl" if args.inputs else None
+        if path and path.exists():
+            records[seed] = pd.read_pickle(path)
+            if records[seed]["protocol"] != protocol:
+                raise SystemExit(f"{path} was prepared with {records[seed]['protocol']}, not {protocol}")
+    todo = [seed for seed in seeds_of(args.seeds) if seed not in records]
+    if todo:
+        settings = scratch_settings(args.db)
+        try:
+            volumes = unit_volumes(settings, args)
+            if args.small and sum(n < args.min_reports for n in volumes.values()) < args.slow:
+                raise SystemExit(f"fewer than {args.slow} units handle under {args.min_reports} reports a year")
+            for seed in todo:
+                records[seed] = {**prepare_seed(settings, seed, volumes, args), "protocol": protocol}
+                if args.inputs:
+                    args.inputs.mkdir(parents=True, exist_ok=True)
+                    pd.to_pickle(records[seed], args.inputs / f"seed-{seed}.pkl")
+                print(f"seed {seed}: history loaded in {records[seed]['load_s']:.0f} s", flush=True)
+        finally:
+            cluster.drop_database(settings, args.db)
+    if args.prepare_only:
+        print(f"seeds {args.seeds} prepared in {args.inputs}, {time.perf_counter() - began:.0f} s; no detection run")
+        return
+    results = [score_seed(records[seed], BottleneckSettings()) for seed in seeds_of(args.seeds)]
+    volumes = records[seeds_of(args.seeds)[0]]["volumes"]
     elapsed = time.perf_counter() - began
     print(f"defaults: {BottleneckSettings()}")
     print(f"{'seed':>4} {'slowdowns: unit stage ×factor, days (reports a year)':<70} {'natural':<22} {'P':>5} {'R':>5} "

@@ -10,11 +10,19 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 import httpx
+import pandas as pd
 import psycopg
 import pytest
 
-from geo.analytics.bottlenecks import BottleneckSettings, benjamini_hochberg, detect_bottlenecks
+from geo.analytics.bottlenecks import (
+    BottleneckSettings,
+    Inputs,
+    benjamini_hochberg,
+    detect_bottlenecks,
+    find_bottlenecks,
+)
 from geo.analytics.kpis import SHAPE_TOLERANCE_M, KpiFilter, compute_kpis, refresh_kpi_unit_month
+from geo.errors import InvalidInput
 from geo.settings import Settings
 
 WARD = "19753"  # Phường Phú Xuân
@@ -348,3 +356,30 @@ def test_benjamini_hochberg_matches_the_textbook_example() -> None:
     q = benjamini_hochberg([0.01, 0.04, 0.03, 0.20])
     # Sorted p 0.01, 0.03, 0.04, 0.20 → p·m/rank 0.04, 0.06, 0.0533, 0.20 → running minimum from the top.
     assert q == pytest.approx([0.04, 0.16 / 3, 0.16 / 3, 0.20])
+
+
+def overdue_rows(overdue: int) -> Inputs:
+    """Five wards with 100 reports each of one category; the first has ``overdue`` overdue and open, the others none."""
+    wards = [f"w{n}" for n in range(5)]
+    backlog = pd.DataFrame(
+        [(w, "ward", "c", 100, overdue if w == "w0" else 0, 0, 0, 0) for w in wards],
+        columns=["handler", "handler_kind", "category", "received", "recent_overdue", "open_now", "overdue",
+                 "open_at_start"],
+    )  # fmt: skip
+    inflow = pd.DataFrame([(w, k, 0) for w in wards for k in range(7)], columns=["handler", "k", "fell_overdue"])
+    stages = pd.DataFrame(columns=["handler", "handler_kind", "category", "stage", "received_ago", "entered_ago",
+                                   "left_ago"])  # fmt: skip
+    return Inputs(stages, backlog, inflow, {})
+
+
+def test_overdue_work_needs_reports_beyond_the_expected_not_only_a_ratio() -> None:
+    # 4 overdue against 0.5 expected: a ratio of 8 and p 0.002, but only 3.5 reports beyond the expected.
+    assert find_bottlenecks(overdue_rows(4), BottleneckSettings()) == []
+    assert [f.handler for f in find_bottlenecks(overdue_rows(4), BottleneckSettings(min_excess=0))] == ["w0"]
+    flags = find_bottlenecks(overdue_rows(12), BottleneckSettings())
+    assert [(f.handler, f.metric, f.value) for f in flags] == [("w0", "overdue", 12)]
+
+
+def test_negative_evidence_settings_are_refused() -> None:
+    with pytest.raises(InvalidInput, match="min_excess and volume_days must not be negative"):
+        BottleneckSettings(volume_days=-1)

@@ -36,12 +36,14 @@ tried (Bonferroni). Two tests look at the backlog of open work instead of dwell 
   keeps long-stuck reports from hiding a new pile-up (or from flagging a unit that only keeps them).
 
 Only (handler, stage) pairs with at least ``min_volume`` reports (in both periods for the history
-comparison) are tested. The p-values of all tests together are adjusted with Benjamini-Hochberg
-(false-discovery rate ``alpha``), and a flag also needs a practical effect of ``min_ratio``: the
-handler's median is that many times its own before the onset (and not below its peers'), or,
-without enough history, that many times its peers'; overdue work that many times the expected
-count; that many times more reports fallen overdue than usual. A unit that was always slow
-but got no slower is therefore not flagged. Each flag says why in words and numbers.
+comparison; at an onset shorter than ``volume_days``, ``min_volume`` per ``volume_days`` days) are
+tested, and overdue work needs ``min_excess`` overdue reports more than expected. The p-values of
+all tests together are adjusted with Benjamini-Hochberg (false-discovery rate ``alpha``), and a flag
+also needs a practical effect of ``min_ratio``: the handler's median is that many times its own
+before the onset (and not below its peers'), or, without enough history, that many times its
+peers'; overdue work that many times the expected count; that many times more reports fallen
+overdue than usual. A unit that was always slow but got no slower is therefore not flagged. Each
+flag says why in words and numbers.
 """
 
 from __future__ import annotations
@@ -82,6 +84,10 @@ class BottleneckSettings:
     min_volume: int = 8
     min_ratio: float = 2.0
     alpha: float = 0.05
+    # Evidence in reports, not only in ratios (tuned on seeds 101-105): overdue work needs this many overdue
+    # reports more than expected (4 against 0.5 is a ratio of 8 and easily chance) …
+    min_excess: float = 8.0
+    volume_days: int = 60  # … and an onset shorter than this needs min_volume reports per this many days (16 at 30)
 
     def __post_init__(self) -> None:
         if self.window_days < 7 or self.history_days < 0 or self.min_volume < 1:
@@ -92,6 +98,8 @@ class BottleneckSettings:
             raise InvalidInput("onsets must be a non-empty list of positive numbers of days")
         if not 0 < self.alpha < 1 or self.min_ratio < 1:
             raise InvalidInput("alpha must be in (0, 1) and min_ratio >= 1")
+        if self.min_excess < 0 or self.volume_days < 0:
+            raise InvalidInput("min_excess and volume_days must not be negative")
 
 
 @dataclass
@@ -186,11 +194,26 @@ def shift_test(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return ratio, float(stats.norm.sf((u - n1 * n2 / 2.0 - 0.5) / np.sqrt(variance)))
 
 
+@dataclass
+class Inputs:
+    """The rows the tests run on, as the three ``bottleneck_*`` queries and the handler names return them."""
+
+    stages: pd.DataFrame
+    backlog: pd.DataFrame
+    inflow: pd.DataFrame
+    names: dict
+
+
 async def detect_bottlenecks(conn: AsyncConnection, *, now: datetime | None = None,
                              settings: BottleneckSettings | None = None) -> list[Flag]:  # fmt: skip
     """Flags as of ``now``, most significant first."""
     cfg = settings or BottleneckSettings()
-    now = now or datetime.now().astimezone()
+    return find_bottlenecks(await fetch_inputs(conn, now=now or datetime.now().astimezone(), settings=cfg), cfg)
+
+
+async def fetch_inputs(conn: AsyncConnection, *, now: datetime, settings: BottleneckSettings) -> Inputs:
+    """The detector's rows as of ``now`` (the periods ``settings`` asks for)."""
+    cfg = settings
     lookback = timedelta(days=max(cfg.onsets) + cfg.history_days)
     bounds = {"since": now - lookback, "now": now, "start": now - timedelta(days=cfg.window_days),
               "days": cfg.growth_days, "steps": cfg.growth_periods}  # fmt: skip
@@ -207,17 +230,16 @@ async def detect_bottlenecks(conn: AsyncConnection, *, now: datetime | None = No
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(load_sql("analytics/handler_names"))
         names = {r["handler"]: r for r in await cur.fetchall()}
-    return find_bottlenecks(stages, backlog, inflow, names, cfg)
+    return Inputs(stages, backlog, inflow, names)
 
 
-def find_bottlenecks(stages: pd.DataFrame, backlog: pd.DataFrame, inflow: pd.DataFrame, names: dict,
-                     cfg: BottleneckSettings) -> list[Flag]:  # fmt: skip
-    """The tests on the rows of the three ``bottleneck_*`` queries, false-discovery control, flags."""
-    tests = _dwell_tests(stages, cfg) + _overdue_tests(backlog, cfg) + _growth_tests(inflow, cfg)
+def find_bottlenecks(inputs: Inputs, cfg: BottleneckSettings) -> list[Flag]:
+    """The tests on the detector's rows, false-discovery control, flags."""
+    tests = _dwell_tests(inputs.stages, cfg) + _overdue_tests(inputs.backlog, cfg) + _growth_tests(inputs.inflow, cfg)
     for test, q in zip(tests, benjamini_hochberg([t.p_value for t in tests]), strict=True):
         test.q_value = q
     passed = [t for t in tests if t.q_value <= cfg.alpha and t.ratio >= cfg.min_ratio]
-    flags = _explain(passed, backlog, names, cfg)
+    flags = _explain(passed, inputs.backlog, inputs.names, cfg)
     return sorted(flags, key=lambda f: (f.q_value, -f.score))
 
 
@@ -277,7 +299,8 @@ def _onset_tests(group: pd.DataFrame, past: pd.DataFrame, stage: str, onset: int
     """Peer and own-history tests of one (kind, stage) group for the reports of the last ``onset`` days."""
     window = {h: x.to_numpy() for h, x in group.groupby("handler", observed=True)["log_ratio"]}
     history = {h: x.to_numpy() for h, x in past.groupby("handler", observed=True)["log_ratio"]}
-    tested = {h: x for h, x in window.items() if len(x) >= cfg.min_volume}
+    need = max(cfg.min_volume, cfg.min_volume * cfg.volume_days / onset)
+    tested = {h: x for h, x in window.items() if len(x) >= need}
     # Peers compare on the categories they share: a department alone with its categories has none.
     shared = (group.groupby("category", observed=True)["handler"].transform("nunique") > 1).to_numpy()
     raw = group.loc[shared]
@@ -330,6 +353,8 @@ def _overdue_tests(backlog: pd.DataFrame, cfg: BottleneckSettings) -> list[_Test
             # Half a report of slack: a handler whose peers have no overdue work is not flagged for one.
             expected = max(float((mine["received"] * share.reindex(mine.index)).sum()), 0.5)
             observed = int(mine["recent_overdue"].sum())
+            if observed - expected < cfg.min_excess:
+                continue
             p_value = float(stats.poisson.sf(observed - 1, expected))
             detail = {"observed": observed, "expected": expected, "received": int(mine["received"].sum())}
             tests.append(_Test(str(handler), "overdue", None, "peers", observed / expected, p_value, detail=detail))
