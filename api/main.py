@@ -110,7 +110,12 @@ def install_abuse_limits(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(AuthFirst, routers=ROUTERS)  # inside the body cap: an anonymous upload is refused unread
     app.add_middleware(BodyLimit, max_bytes=settings.max_json_bytes, rules=rules)
     # Outside the limits: their 401/413 answers carry the headers too.
-    app.add_middleware(SecurityHeaders, basemap_url=settings.basemap_pmtiles_url)
+    app.add_middleware(
+        SecurityHeaders,
+        basemap_url=settings.basemap_pmtiles_url,
+        public_url=settings.public_url,
+        allowed_hosts=settings.allowed_hosts,
+    )
     if settings.cors_origins:  # added last: outermost, so 413/429 answers carry CORS headers too
         app.add_middleware(
             CORSMiddleware,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -48,8 +49,12 @@ def _origin(url: str | None) -> str:
 class SecurityHeaders:
     """Pure ASGI middleware: a fresh CSP nonce on ``request.state.csp_nonce``, the headers on every response."""
 
-    def __init__(self, app: ASGIApp, *, basemap_url: str | None = None) -> None:
+    def __init__(
+        self, app: ASGIApp, *, basemap_url: str | None = None, public_url: str = "", allowed_hosts: Iterable[str] = ()
+    ) -> None:
         self.app = app
+        self.public_url = public_url
+        self.trusted = frozenset(h.lower().encode() for h in (urlsplit(public_url).netloc, *allowed_hosts) if h)
         self.connect = _origin(basemap_url)
         self.script_policy = content_security_policy(None, self.connect)
 
@@ -70,8 +75,9 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                redirect = 300 <= message["status"] < 400
-                headers = [(k, own_relative(v, host) if redirect and k.lower() == b"location" else v)
+                redirect = 300 <= message["status"] < 400 and bool(self.public_url)
+                headers = [(k, own_location(v, host, self.public_url, self.trusted)
+                            if redirect and k.lower() == b"location" else v)
                            for k, v in message.get("headers", []) if k.lower() not in BANNERS]  # fmt: skip
                 names = {k.lower() for k, _ in headers}
                 content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
@@ -84,16 +90,19 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def own_relative(location: bytes, host: bytes) -> bytes:
-    """A redirect to this very host as a relative reference: a forged Host header is not sent back.
+def own_location(location: bytes, host: bytes, public_url: str, trusted: frozenset[bytes]) -> bytes:
+    """A redirect to the request's own Host, unless that Host is trusted, re-based on ``public_url``.
 
-    Starlette's slash redirects (``/ogc`` → ``/ogc/``) are absolute, built from the request's Host,
-    which a cache in front could then serve to everyone.
+    Starlette's slash redirects (``/ogc`` → ``/ogc/``) are absolute URLs built from the request's Host,
+    which a cache in front could then serve to everyone. They stay absolute: QGIS does not follow
+    relative redirects.
     """
     parts = urlsplit(location.decode("latin-1"))
-    if not parts.netloc or parts.netloc.encode("latin-1").lower() != host.lower():
+    own = parts.netloc.encode("latin-1").lower()
+    if not own or own != host.lower() or own in trusted:
         return location
-    return urlunsplit(("", "", parts.path or "/", parts.query, parts.fragment)).encode("latin-1")
+    base = urlsplit(public_url)
+    return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, parts.fragment)).encode("latin-1")
 
 
 # --- the access log -------------------------------------------------------------------------------
