@@ -369,18 +369,15 @@ class AuthFirst:
     Anonymous or badly signed requests are refused (401) without receiving a byte of their body, so
     they cannot make the app parse megabytes. The principal is kept on ``request.state.principal`` for
     the route's ``get_principal`` dependency (the account is looked up once). Staff routes are the
-    operations of the app's OpenAPI document that name a security scheme (those depending on
-    ``api.deps.get_principal``), read on first use, and the routes of ``routers`` left out of that
-    document which depend on it.
+    routes of ``routers`` that depend on ``api.deps.get_principal``, however deep.
     """
 
     def __init__(self, app: ASGIApp, routers: Iterable[APIRouter] = ()) -> None:
         self.app = app
-        # Routes left out of the OpenAPI document that need a principal (OGC API Features Part 4 editing).
-        self.hidden = [(method, route.path_regex) for router in routers for route in router.routes
-                       if isinstance(route, APIRoute) and not route.include_in_schema
-                       and _depends_on(route.dependant, get_principal) for method in route.methods or ()]  # fmt: skip
-        self._staff: list[tuple[str, re.Pattern[str]]] | None = None
+        # Every route of ``routers`` that needs a principal, those left out of the OpenAPI document too.
+        self.staff = [(method, route.path_regex) for router in routers for route in router.routes
+                      if isinstance(route, APIRoute) and _depends_on(route.dependant, get_principal)
+                      for method in route.methods or ()]  # fmt: skip
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self._is_staff(scope):
@@ -404,15 +401,9 @@ class AuthFirst:
         await self.app(scope, receive, send)
 
     def _is_staff(self, scope: Scope) -> bool:
-        """True when the request's method and path are those of a secured operation or a hidden staff route."""
-        if self._staff is None:
-            paths = scope["app"].openapi()["paths"]
-            self._staff = [(method.upper(), re.compile(re.sub(r"\\{\w+\\}", "[^/]+", re.escape(path))))
-                           for path, operations in paths.items() for method, operation in operations.items()
-                           if isinstance(operation, dict) and operation.get("security")]  # fmt: skip
-            self._staff += self.hidden
+        """True when the request's method and path are those of a staff route."""
         method, path = scope["method"], scope["path"]
-        return any(method == m and pattern.fullmatch(path) for m, pattern in self._staff)
+        return any(method == m and pattern.fullmatch(path) for m, pattern in self.staff)
 
 
 def _depends_on(dependant: Dependant, call: Any) -> bool:

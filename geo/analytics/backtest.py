@@ -454,15 +454,14 @@ def _traces(
     data: SpaceTime, families: Sequence[Family], origins: range, refit_every: int, run: TaskRunner
 ) -> dict[str, list[Trace]]:
     """Every variant's trace, computed as independent tasks (a variant over a run of origins) by ``run``."""
-    jobs = [(model, chunk, refit_every)
-            for family in families for model in family.variants
-            for chunk in trace_chunks(model, origins, refit_every)]  # fmt: skip
+    chunks = {id(model): trace_chunks(model, origins, refit_every) for f in families for model in f.variants}
+    jobs = [(model, chunk, refit_every) for f in families for model in f.variants for chunk in chunks[id(model)]]
     done = iter(run(_trace, data, jobs))
     traces: dict[str, list[Trace]] = {}
     for family in families:
         traces[family.name] = []
         for model in family.variants:
-            parts = [next(done) for _ in trace_chunks(model, origins, refit_every)]
+            parts = [next(done) for _ in chunks[id(model)]]
             # The last task's copy of the model holds the state the whole loop would have ended with.
             traces[family.name].append(Trace(parts[-1].model, np.concatenate([p.forecasts for p in parts], axis=1)))
     return traces

@@ -24,14 +24,9 @@ if TYPE_CHECKING:
 # run(fn, shared, jobs) → [fn(shared, *job) for job in jobs], wherever it computes them.
 TaskRunner = Callable[[Callable[..., Any], Any, Sequence[tuple[Any, ...]]], list[Any]]
 
-# Every task reads the same SpaceTime: sent once to each worker rather than with each task.
-BROADCAST = True
-
 
 @contextmanager
-def cluster(
-    scheduler: str | None = None, workers: int | None = None, *, memory_limit: str = "auto"
-) -> Iterator[Client]:
+def cluster(scheduler: str | None = None, workers: int | None = None) -> Iterator[Client]:
     """A Dask client on ``scheduler``, or on a local cluster of ``workers`` processes closed on exit."""
     from distributed import Client, LocalCluster
 
@@ -47,7 +42,7 @@ def cluster(
     # Processes, one thread each: the models are numpy/scikit-learn code that holds the GIL in places.
     with (
         LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, memory_limit=memory_limit, dashboard_address=None
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
         ) as local,  # fmt: skip
         Client(local) as client,
     ):
@@ -69,7 +64,8 @@ def dask_map(client: Client) -> TaskRunner:
     """``run(fn, shared, jobs)`` → ``[fn(shared, *job) for job in jobs]`` computed on the cluster, in order."""
 
     def run(fn: Callable[..., Any], shared: Any, jobs: Sequence[tuple[Any, ...]]) -> list[Any]:
-        [remote] = client.scatter([shared], broadcast=BROADCAST)
+        # Every task reads the same data: sent once to each worker rather than with each task.
+        [remote] = client.scatter([shared], broadcast=True)
         futures = [client.submit(fn, remote, *job, pure=False) for job in jobs]
         return list(client.gather(futures))
 
