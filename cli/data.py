@@ -123,6 +123,7 @@ def synth_national(
     """A national-scale history for scaling measurements: Huế's generator per province (docs/scaling.md).
 
     Replaces the synthetic history (Huế's too) and adds translated copies of Huế's units per province.
+    An interrupted load resumes after its last whole province when run again with the same options.
     """
     from tqdm import tqdm
 
@@ -141,5 +142,6 @@ def synth_national(
     if not result.loaded:
         typer.echo(f"national history unchanged ({result.reports:,} reports); --force reloads it")
         return
+    resumed = f" (resumed: {result.resumed} provinces were loaded before)" if result.resumed else ""
     typer.echo(f"loaded {result.reports:,} reports and {result.events:,} events in {result.provinces} provinces "
-               f"in {result.seconds:.0f} s; run `huegis kpis refresh` for the KPI layer")  # fmt: skip
+               f"in {result.seconds:.0f} s{resumed}; run `huegis kpis refresh` for the KPI layer")  # fmt: skip

@@ -10,7 +10,8 @@ codes prefixed by the province (``HNI-…``). Copies overlap where centres are c
 the point is the number and the density of rows, as a country would put on one database.
 
 The load replaces the synthetic history (Huế's included) and the copies of a previous load; live
-rows are never touched. Each province is written in its own transaction (COPY, as the Huế history).
+rows are never touched. Each province is written in its own transaction (COPY, as the Huế history)
+with a marker in ``layer_loads``, so an interrupted load of the same input resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ class NationalLoad:
     provinces: int
     seconds: float
     loaded: bool
+    resumed: int = 0  # provinces an interrupted load had committed before this run
 
 
 def read_provinces(path: Path = PROVINCES_FILE) -> list[Province]:
@@ -112,15 +114,28 @@ def load_national(settings: Settings, total: int, *, events: bool = True, force:
         done = conn.execute("SELECT checksum, rows FROM layer_loads WHERE layer_id = %s", (NATIONAL_ID,)).fetchone()
         if done and done[0] == digest and not force:
             return NationalLoad(done[1], 0, len(provinces), 0.0, loaded=False)
-        with conn.transaction():
-            _refuse_live_links(conn)
-            _delete_synthetic(conn)
-            copies = "SELECT code FROM admin_units WHERE source = %s"
-            conn.execute(f"DELETE FROM kpi_unit_month WHERE unit_code IN ({copies})", (COPY_SOURCE,))
-            conn.execute("DELETE FROM admin_units WHERE source = %s", (COPY_SOURCE,))
-            conn.execute("DELETE FROM layer_loads WHERE layer_id IN (%s, %s)", (HISTORY_ID, NATIONAL_ID))
-        written = events_written = 0
+        # An interrupted load of the same input resumes after its last whole province (each one is
+        # committed with its marker); anything else starts over.
+        finished: dict[str, int] = {} if force else dict(conn.execute(
+            "SELECT substr(layer_id, length(%s) + 2), rows FROM layer_loads WHERE layer_id LIKE %s AND checksum = %s",
+            (NATIONAL_ID, f"{NATIONAL_ID}:%", digest),
+        ).fetchall())  # fmt: skip
+        if not finished:
+            with conn.transaction():
+                _refuse_live_links(conn)
+                _delete_synthetic(conn)
+                copies = "SELECT code FROM admin_units WHERE source = %s"
+                conn.execute(f"DELETE FROM kpi_unit_month WHERE unit_code IN ({copies})", (COPY_SOURCE,))
+                conn.execute("DELETE FROM admin_units WHERE source = %s", (COPY_SOURCE,))
+                conn.execute("DELETE FROM layer_loads WHERE layer_id IN (%s, %s) OR layer_id LIKE %s",
+                             (HISTORY_ID, NATIONAL_ID, f"{NATIONAL_ID}:%"))  # fmt: skip
+        written = sum(finished.values())
+        events_written = 0
         for number, (province, count) in enumerate(zip(provinces, counts, strict=True)):
+            if province.abbr in finished:
+                if progress:
+                    progress(province.name, finished[province.abbr])
+                continue
             letter = None if province.abbr == HUE else LETTERS[number % len(LETTERS)]
             dx, dy = province.lon - hue.lon, province.lat - hue.lat
             with conn.transaction():
@@ -133,18 +148,23 @@ def load_national(settings: Settings, total: int, *, events: bool = True, force:
                 if not events:
                     history = replace(history, events=history.events.iloc[0:0])
                 write_history(conn, history, progress=False)
+                conn.execute("INSERT INTO layer_loads (layer_id, checksum, rows) VALUES (%s, %s, %s)",
+                             (f"{NATIONAL_ID}:{province.abbr}", digest, len(history.reports)))  # fmt: skip
             written += len(history.reports)
             events_written += len(history.events)
             if progress:
                 progress(province.name, len(history.reports))
-        conn.execute(
-            "INSERT INTO layer_loads (layer_id, checksum, rows) VALUES (%s, %s, %s) ON CONFLICT (layer_id) "
-            "DO UPDATE SET checksum = EXCLUDED.checksum, rows = EXCLUDED.rows, loaded_at = now()",
-            (NATIONAL_ID, digest, written),
-        )
+        with conn.transaction():
+            conn.execute(
+                "INSERT INTO layer_loads (layer_id, checksum, rows) VALUES (%s, %s, %s) ON CONFLICT (layer_id) "
+                "DO UPDATE SET checksum = EXCLUDED.checksum, rows = EXCLUDED.rows, loaded_at = now()",
+                (NATIONAL_ID, digest, written),
+            )
+            conn.execute("DELETE FROM layer_loads WHERE layer_id LIKE %s", (f"{NATIONAL_ID}:%",))
         for table in ("admin_units", "citizen_reports", "report_events", "reporters", "hotline_calls"):
             conn.execute(psycopg.sql.SQL("ANALYZE {}").format(psycopg.sql.Identifier(table)))
-    return NationalLoad(written, events_written, len(provinces), time.perf_counter() - started, loaded=True)
+    return NationalLoad(written, events_written, len(provinces), time.perf_counter() - started, loaded=True,
+                        resumed=len(finished))  # fmt: skip
 
 
 def _copy_units(conn: psycopg.Connection, province: Province, letter: str, dx: float, dy: float) -> None:
