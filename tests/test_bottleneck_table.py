@@ -15,12 +15,14 @@ import httpx
 import psycopg
 import pytest
 from test_operations import Bottlenecks, bottlenecks  # noqa: F401  (the module's fixture: slow units in early 2016)
+from typer.testing import CliRunner
 
+from cli.main import app as cli
 from geo.analytics.bottleneck_table import DEFAULTS, refresh_bottlenecks, standard_periods
 from geo.analytics.bottlenecks import detect_bottlenecks, flag_to_dict
 from geo.db import create_pool
 from geo.jobs import JobGroup
-from geo.settings import Settings
+from geo.settings import Settings, get_settings
 from geo.times import TZ
 
 AS_OF = datetime(2016, 4, 5, 9, 30, tzinfo=TZ)  # the job as it ran on that day: March 2016 holds the slowdowns
@@ -156,3 +158,19 @@ def test_now_is_answered_from_the_running_periods(loaded: Settings, db: psycopg.
     # Too old to stand for now (the job stopped): computed on request instead.
     db.execute("UPDATE bottleneck_results SET at = at - interval '2 hours'")
     assert client.get("/api/bottlenecks").json()["source"] == "request"
+
+
+def test_the_command_does_the_jobs_work(loaded: Settings, db: psycopg.Connection, empty_table: None,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setenv("HUEGIS_DB_NAME", loaded.db_name)
+    monkeypatch.setenv("HUEGIS_BOTTLENECK_MONTHS", "1")
+    get_settings.cache_clear()
+    try:
+        first = CliRunner().invoke(cli, ["kpis", "bottlenecks"])
+        second = CliRunner().invoke(cli, ["kpis", "bottlenecks"])
+    finally:
+        get_settings.cache_clear()
+    assert first.exit_code == 0, first.output
+    keys = [p.key for p in standard_periods(datetime.now(TZ), 1)]
+    assert sorted(stored(db)) == sorted(keys) and first.output.strip() == f"bottleneck_results: {', '.join(keys)}"
+    assert second.output.strip() == "bottleneck_results: every period up to date"
