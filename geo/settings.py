@@ -106,8 +106,9 @@ class Settings(BaseSettings):
     photo_max_side_px: int = 2048
     # Seconds between automatic SLA escalation runs inside the app (0: only on demand).
     escalation_interval_s: int = 300
-    # Seconds between the bottleneck job's looks (0: no job, /api/bottlenecks computes every request):
-    # it recomputes each standard period (docs/scaling.md) whose reports changed since its last run.
+    # Seconds between the bottleneck job's looks (0: no job; the API then answers from what
+    # `huegis kpis bottlenecks` stored, else computes on request): it recomputes each standard period
+    # (docs/scaling.md) whose reports changed since its last run.
     bottleneck_interval_s: int = Field(default=300, ge=0)
     # The running periods (as of now) are recomputed at least this often even without changes (reports
     # age and fall overdue), and the API answers "now" from a result at most this old.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
@@ -19,7 +20,7 @@ from typer.testing import CliRunner
 
 from cli.main import app as cli
 from geo.analytics.bottleneck_table import DEFAULTS, refresh_bottlenecks, standard_periods
-from geo.analytics.bottlenecks import detect_bottlenecks, flag_to_dict
+from geo.analytics.bottlenecks import Flag, detect_bottlenecks, flag_to_dict
 from geo.db import create_pool
 from geo.jobs import JobGroup
 from geo.settings import Settings, get_settings
@@ -174,3 +175,11 @@ def test_the_command_does_the_jobs_work(loaded: Settings, db: psycopg.Connection
     keys = [p.key for p in standard_periods(datetime.now(TZ), 1)]
     assert sorted(stored(db)) == sorted(keys) and first.output.strip() == f"bottleneck_results: {', '.join(keys)}"
     assert second.output.strip() == "bottleneck_results: every period up to date"
+
+
+def test_a_flag_without_peers_is_valid_json() -> None:
+    """A backlog-growth flag has no peers' value (NaN): stored as jsonb and answered as JSON, it is null."""
+    flag = Flag(handler="19753", handler_kind="ward", name_vi="Phú Xuân", name_en="Phu Xuan", metric="backlog_growth",
+                stage=None, value=20, peer_value=float("nan"), own_history=3.0, volume=20, overdue=25,
+                backlog_growth=9, score=2.7, p_value=1e-6)  # fmt: skip
+    assert json.loads(json.dumps(flag_to_dict(flag), allow_nan=False))["peer_value"] is None
