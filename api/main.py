@@ -46,6 +46,7 @@ from api.routers import (
 from api.routers.raster_tiles import router as raster_tiles_router
 from api.routers.tiles import router as tiles_router
 from api.security import SecurityHeaders, install_access_log_redaction
+from geo.analytics.bottleneck_table import refresh_bottlenecks
 from geo.db import KEEPALIVES, Pools
 from geo.disasters.signing import load_signer
 from geo.jobs import JobGroup
@@ -149,6 +150,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Background jobs run in one process of all those on this database (workers, hosts).
         jobs = JobGroup(settings.conninfo(**KEEPALIVES))
         jobs.add("sla-escalation", settings.escalation_interval_s, lambda: escalate(pool))
+        # The dashboard's bottleneck periods, computed ahead (a detection takes a minute at national scale).
+        jobs.add("bottlenecks", settings.bottleneck_interval_s, lambda: refresh_bottlenecks(
+            pool, months=settings.bottleneck_months, max_age_s=settings.bottleneck_max_age_s))  # fmt: skip
         if settings.simulating:  # development: the city lives on (synthetic; off in production and tests)
             jobs.add("city-simulator", settings.simulate_interval_s, CityRounds(pool, settings))
         app.state.jobs = jobs

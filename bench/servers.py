@@ -139,6 +139,7 @@ def start_ours(settings: Settings, *, name: str = "ours", workers: int = 1,
         "HUEGIS_PORT": str(port),
         "HUEGIS_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "HUEGIS_ESCALATION_INTERVAL_S": "0",
+        "HUEGIS_BOTTLENECK_INTERVAL_S": "0",  # the table is read, not refreshed, during a measurement
         "HUEGIS_RATE_LIMIT_INTAKE": "0",
         "HUEGIS_RATE_LIMIT_DEVICE": "0",
         "HUEGIS_RATE_LIMIT_LOGIN": "0",

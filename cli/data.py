@@ -1,4 +1,4 @@
-"""``huegis load``, ``huegis synth`` and ``huegis kpis``: the data the platform serves."""
+"""``huegis load``, ``huegis synth`` and ``huegis kpis`` (KPI layer, bottlenecks): the data the platform serves."""
 
 from __future__ import annotations
 
@@ -36,7 +36,8 @@ def load(
         typer.echo(f"{'past storm warnings':22} {bulletins.zones:>7} zones {state}")
 
 
-kpis_app = typer.Typer(help="Report KPIs: the kpi_unit_month choropleth layer.", no_args_is_help=True)
+kpis_app = typer.Typer(help="Report KPIs: the kpi_unit_month choropleth layer, the stored bottlenecks.",
+                       no_args_is_help=True)  # fmt: skip
 
 
 def hotspots_first_run() -> None:
@@ -65,6 +66,25 @@ def kpis_refresh() -> None:
     with psycopg.connect(get_settings().conninfo(), autocommit=True) as conn:
         rows = refresh_kpi_unit_month(conn)
     typer.echo(f"kpi_unit_month: {rows} unit-months")
+
+
+@kpis_app.command("bottlenecks")
+def kpis_bottlenecks() -> None:
+    """Compute the stored bottleneck periods now, as the app's job does every HUEGIS_BOTTLENECK_INTERVAL_S."""
+    import asyncio
+
+    from geo.analytics.bottleneck_table import refresh_bottlenecks
+    from geo.db import create_pool
+
+    settings = get_settings()
+
+    async def refresh() -> list[str]:
+        async with create_pool(settings) as pool:
+            return await refresh_bottlenecks(pool, months=settings.bottleneck_months,
+                                             max_age_s=settings.bottleneck_max_age_s)  # fmt: skip
+
+    refreshed = asyncio.run(refresh())
+    typer.echo(f"bottleneck_results: {', '.join(refreshed) or 'every period up to date'}")
 
 
 synth_app = typer.Typer(help="Seeded synthetic data: the citizen-report history.", no_args_is_help=True)

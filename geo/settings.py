@@ -106,6 +106,15 @@ class Settings(BaseSettings):
     photo_max_side_px: int = 2048
     # Seconds between automatic SLA escalation runs inside the app (0: only on demand).
     escalation_interval_s: int = 300
+    # Seconds between the bottleneck job's looks (0: no job; the API then answers from what
+    # `huegis kpis bottlenecks` stored, else computes on request): it recomputes each standard period
+    # (docs/scaling.md) whose reports changed since its last run.
+    bottleneck_interval_s: int = Field(default=300, ge=0)
+    # The running periods (as of now) are recomputed at least this often even without changes (reports
+    # age and fall overdue), and the API answers "now" from a result at most this old.
+    bottleneck_max_age_s: int = Field(default=3600, ge=1)
+    # Calendar months the job keeps besides the running ones: the current month and the ones before it.
+    bottleneck_months: int = Field(default=3, ge=0, le=24)
 
     # Static keys Open311 clients send as ``api_key`` to create requests (a JSON list in the
     # environment), besides the keys made with `huegis keys add NAME --role open311_client`. Unset in

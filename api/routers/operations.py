@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 
-from api.deps import ReadConnDep
+from api.deps import ReadConnDep, SettingsDep
 from geo.admin import check_ward
+from geo.analytics.bottleneck_table import stored_bottlenecks
 from geo.analytics.bottlenecks import BottleneckSettings, detect_bottlenecks, flag_to_dict
 from geo.analytics.kpis import GroupBy, KpiFilter, compute_kpis
 from geo.errors import InvalidInput, NotFound
@@ -97,6 +99,7 @@ async def unit_kpis(
 @router.get("/bottlenecks", summary="Units and stages where work piles up")
 async def bottlenecks(
     conn: ReadConnDep,
+    settings: SettingsDep,
     window_days: Annotated[int, Query(ge=7, le=730)] = DEFAULTS.window_days,
     min_volume: Annotated[int, Query(ge=1, le=10_000)] = DEFAULTS.min_volume,
     alpha: Annotated[float, Query(gt=0, lt=1, description="False-discovery rate")] = DEFAULTS.alpha,
@@ -105,8 +108,22 @@ async def bottlenecks(
     ] = DEFAULTS.min_ratio,
     at: Annotated[str | None, Query(description="Evaluate as of this time (default: now)")] = None,
 ) -> dict:
-    """Flags with a reason in Vietnamese and English, most significant first."""
+    """Flags with a reason in Vietnamese and English, most significant first.
+
+    The dashboard's periods with the default settings come from the bottleneck job's table
+    (``source: "table"``, ``computed_at``: when the job ran); any other is computed on request.
+    """
     cfg = BottleneckSettings(window_days=window_days, min_volume=min_volume, alpha=alpha, min_ratio=min_ratio)
     now = parse_instant("at", at) if at else None
-    flags = await detect_bottlenecks(conn, now=now, settings=cfg)
-    return {"settings": cfg.__dict__, "flags": [flag_to_dict(f) for f in flags]}
+    body: dict = {"settings": cfg.__dict__}
+    if cfg == replace(DEFAULTS, window_days=window_days):
+        stored = await stored_bottlenecks(conn, at=now, window_days=window_days,
+                                          max_age_s=settings.bottleneck_max_age_s)  # fmt: skip
+        if stored:
+            return {**body, "flags": stored["flags"], "as_of": stored["at"].isoformat(), "source": "table",
+                    "computed_at": stored["computed_at"].isoformat(), "seconds": round(stored["seconds"], 1),
+                    "reports_changed_since": not stored["current"]}  # fmt: skip
+    as_of = now or datetime.now(TZ)
+    flags = await detect_bottlenecks(conn, now=as_of, settings=cfg)
+    return {**body, "flags": [flag_to_dict(f) for f in flags], "as_of": as_of.isoformat(), "source": "request",
+            "computed_at": datetime.now(TZ).isoformat(), "reports_changed_since": False}  # fmt: skip

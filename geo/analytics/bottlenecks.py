@@ -48,8 +48,11 @@ flag says why in words and numbers.
 
 from __future__ import annotations
 
+import asyncio
+import math
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -208,7 +211,9 @@ async def detect_bottlenecks(conn: AsyncConnection, *, now: datetime | None = No
                              settings: BottleneckSettings | None = None) -> list[Flag]:  # fmt: skip
     """Flags as of ``now``, most significant first."""
     cfg = settings or BottleneckSettings()
-    return find_bottlenecks(await fetch_inputs(conn, now=now or datetime.now().astimezone(), settings=cfg), cfg)
+    inputs = await fetch_inputs(conn, now=now or datetime.now().astimezone(), settings=cfg)
+    # Seconds of pandas and scipy at national scale: in a thread, so the process's other requests go on.
+    return await asyncio.to_thread(find_bottlenecks, inputs, cfg)
 
 
 async def fetch_inputs(conn: AsyncConnection, *, now: datetime, settings: BottleneckSettings) -> Inputs:
@@ -443,5 +448,14 @@ def _explain(passed: list[_Test], backlog: pd.DataFrame, names: dict, cfg: Bottl
 
 
 def flag_to_dict(flag: Flag) -> dict:
-    """JSON-ready form of a flag."""
-    return asdict(flag)
+    """JSON-ready form of a flag (JSON has no NaN: a backlog-growth flag's ``peer_value`` is null)."""
+    return _finite(asdict(flag))
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every non-finite float (in dicts, at any depth) made None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    return value

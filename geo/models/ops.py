@@ -1,10 +1,12 @@
-"""Bookkeeping the platform runs on: layer loads, layer versions (tile cache), the simulation clock, monthly KPIs."""
+"""Bookkeeping the platform runs on: layer loads, layer versions (tile cache), the simulation clock, monthly KPIs,
+stored bottleneck detections."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from geo.models.base import Base, geometry, now_column, valid_geometry
@@ -80,3 +82,23 @@ class KpiUnitMonth(Base):
     reports_per_10k: Mapped[float | None] = mapped_column(sa.Float)
     updated_at: Mapped[datetime] = now_column()
     geom = geometry("MULTIPOLYGON")
+
+
+class BottleneckResult(Base):
+    """The bottleneck flags of one standard period, computed by the bottleneck job (geo/analytics/bottleneck_table.py).
+
+    ``key`` is the period: ``now/<days>`` for the last ``days`` days as of ``at`` (the time it ran), or
+    ``YYYY-MM`` for a calendar month (``at``: its end). ``reports_version`` and ``last_event_id`` are what
+    the detection saw: the ``citizen_reports`` layer version and the newest report event.
+    """
+
+    __tablename__ = "bottleneck_results"
+    key: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    window_days: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    running: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
+    computed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    seconds: Mapped[float] = mapped_column(sa.Float, nullable=False)
+    reports_version: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    last_event_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    flags: Mapped[list] = mapped_column(JSONB, nullable=False)

@@ -194,9 +194,11 @@ async function loadBottlenecks(period, headline) {
   const days = Math.max(7, Math.round((Date.parse(period.end) - Date.parse(period.start)) / 86400000));
   const body = await getJSON(`/api/bottlenecks?at=${encodeURIComponent(end)}&window_days=${days}`);
   list.innerHTML = "";
+  // Usually from the bottleneck job's table: say when it was computed.
+  const when = new Date(body.computed_at).toLocaleString(LOCALE, { timeZone: "Asia/Ho_Chi_Minh", dateStyle: "short", timeStyle: "short" });
   document.getElementById("bottleneck-note").textContent = T(
-    `Các phản ánh nhận trong ${days} ngày đến hết kỳ, so với chính đơn vị năm trước và các đơn vị cùng cấp.`,
-    `Reports received in the ${days} days to the end of the period, against the unit's own past year and its peers.`);
+    `Các phản ánh nhận trong ${days} ngày đến hết kỳ, so với chính đơn vị năm trước và các đơn vị cùng cấp. Tính lúc ${when}.`,
+    `Reports received in the ${days} days to the end of the period, against the unit's own past year and its peers. Computed ${when}.`);
   if (!body.flags.length) {
     const overdue = headline.overdue ? T(` Hiện có ${num(headline.overdue)} phản ánh của kỳ này đang quá hạn.`, ` ${num(headline.overdue)} reports of this period are overdue now.`) : "";
     list.innerHTML = `<li class="muted">${T("Không đơn vị nào chậm hơn rõ rệt so với năm trước và các đơn vị cùng cấp.", "No unit is markedly slower than its past year and its peers.")}${overdue}</li>`;
