@@ -149,8 +149,8 @@ async def items(layer_id: str, request: Request) -> Response:
     return Response(body, headers=headers, media_type=_media_type(request))
 
 
-AFTER_JSON_ONLY = ("after: pages by key are served as GeoJSON (f=json) without CQL, q, lang, crs or "
-                   "resulttype; page those by offset")  # fmt: skip
+AFTER_JSON_ONLY = ("after: pages by key are served as GeoJSON (f=json) only, without CQL, q, lang, crs, "
+                   "resulttype or a 3D or antimeridian-crossing bbox; page those by offset")  # fmt: skip
 
 
 def wants_exact_count(request: Request) -> bool:
