@@ -1,6 +1,6 @@
 """The scaling curve: the same requests at 0.2 M, 2 M (and 20 M) reports, one database per size.
 
-    .venv/bin/python -m bench.scale [--sizes 200000,2000000] [--no-events] [--repeat 5]
+    .venv/bin/python -m bench.scale [--sizes 200000,2000000] [--no-events] [--repeat 5] [--only items] [--no-setup]
 
 For each size: a database ``huegis_scale_<size>`` on the local cluster is set up (``huegis db
 start``, ``db migrate``, ``load``, ``ogc openapi``, then ``huegis synth national --reports
@@ -25,6 +25,7 @@ from datetime import datetime
 from pathlib import Path
 
 import httpx
+import psycopg
 
 from bench.report import machine
 from bench.servers import BENCH_DIR, Server, _run_logged, start_ours
@@ -43,26 +44,31 @@ def tile(lon: float, lat: float, z: int) -> str:
     return f"/tiles/citizen_reports/{t.z}/{t.x}/{t.y}.mvt"
 
 
-def requests(size: int) -> list[tuple[str, str, str]]:
-    """(label, server, path): what is timed at every size."""
+EXACT = {"Prefer": "count=exact"}
+
+
+def requests(size: int, middle: int | None = None) -> list[tuple[str, str, str, dict[str, str]]]:
+    """(label, server, path, headers): what is timed at every size; ``middle``: the key before row size/2."""
     items = "/ogc/collections/citizen_reports/items"
     return [
-        ("items bbox (Huế centre), limit 1000, cached count", "ours", f"{items}?bbox={BBOX}&limit=1000"),
-        ("items bbox, counting every request", "count", f"{items}?bbox={BBOX}&limit=1000"),
-        ("items limit 100, offset 0, counting (whole table)", "count", f"{items}?limit=100"),
-        ("items limit 100, offset 100,000", "ours", f"{items}?limit=100&offset=100000"),
-        ("items limit 100, offset size/2", "ours", f"{items}?limit=100&offset={size // 2}"),
-        ("tile z5 over Hà Nội", "ours", tile(*HANOI, 5)),
-        ("tile z8 over Hà Nội", "ours", tile(*HANOI, 8)),
-        ("tile z12 Huế centre", "ours", tile(*CENTRE, 12)),
-        ("tile z14 Huế centre", "ours", tile(*CENTRE, 14)),
-        ("KPIs 2025 by unit (dashboard)", "ours", f"/api/kpis?{KPI_YEAR}&group_by=unit&compare=false"),
-        ("KPIs last 30 days + previous (dashboard default)", "ours", "/api/kpis"),
-        ("KPIs of one ward, monthly trend (dashboard)", "ours", "/api/kpis/units/19789"),
-        ("bottlenecks (dashboard; the job's table)", "ours", "/api/bottlenecks"),
-        ("bottlenecks computed on request (alpha 0.1)", "ours", "/api/bottlenecks?alpha=0.1"),
-        ("hotline stats (dashboard)", "ours", "/api/hotline/stats"),
-        ("public reports list, newest 100", "ours", "/api/reports?limit=100"),
+        ("items bbox (Huế centre), limit 1000, cached count", "ours", f"{items}?bbox={BBOX}&limit=1000", {}),
+        ("items bbox, counting every request", "count", f"{items}?bbox={BBOX}&limit=1000", {}),
+        ("items limit 100, offset 0, counting (whole table)", "count", f"{items}?limit=100", EXACT),
+        ("items limit 100, offset 0, not counted (past HUEGIS_EXACT_COUNT_MAX)", "count", f"{items}?limit=100", {}),
+        ("items limit 100, offset 100,000", "ours", f"{items}?limit=100&offset=100000", {}),
+        ("items limit 100, offset size/2", "ours", f"{items}?limit=100&offset={size // 2}", {}),
+        ("items limit 100, after the key at size/2 (next link)", "ours", f"{items}?limit=100&after={middle}", {}),
+        ("tile z5 over Hà Nội", "ours", tile(*HANOI, 5), {}),
+        ("tile z8 over Hà Nội", "ours", tile(*HANOI, 8), {}),
+        ("tile z12 Huế centre", "ours", tile(*CENTRE, 12), {}),
+        ("tile z14 Huế centre", "ours", tile(*CENTRE, 14), {}),
+        ("KPIs 2025 by unit (dashboard)", "ours", f"/api/kpis?{KPI_YEAR}&group_by=unit&compare=false", {}),
+        ("KPIs last 30 days + previous (dashboard default)", "ours", "/api/kpis", {}),
+        ("KPIs of one ward, monthly trend (dashboard)", "ours", "/api/kpis/units/19789", {}),
+        ("bottlenecks (dashboard; the job's table)", "ours", "/api/bottlenecks", {}),
+        ("bottlenecks computed on request (alpha 0.1)", "ours", "/api/bottlenecks?alpha=0.1", {}),
+        ("hotline stats (dashboard)", "ours", "/api/hotline/stats", {}),
+        ("public reports list, newest 100", "ours", "/api/reports?limit=100", {}),
     ]
 
 
@@ -86,7 +92,14 @@ def prepare(size: int, *, events: bool) -> Settings:
     return settings
 
 
-def timed(client: httpx.Client, path: str, repeat: int) -> dict:
+def middle_key(settings: Settings, size: int) -> int | None:
+    """The report id just before row size/2 in id order: where the keyset page equal to ``offset=size/2`` starts."""
+    with psycopg.connect(settings.conninfo()) as conn:
+        row = conn.execute("SELECT id FROM citizen_reports ORDER BY id OFFSET %s LIMIT 1", [size // 2 - 1]).fetchone()
+    return row[0] if row else None
+
+
+def timed(client: httpx.Client, path: str, repeat: int, headers: dict[str, str] | None = None) -> dict:
     """The first answer's time (cold) and the median of ``repeat`` more, in ms; the statuses seen.
 
     A request the client gives up on (``CLIENT_TIMEOUT_S``) is not repeated: status 0.
@@ -96,7 +109,7 @@ def timed(client: httpx.Client, path: str, repeat: int) -> dict:
     for _ in range(repeat + 1):
         started = time.perf_counter()
         try:
-            statuses.append(client.get(path).status_code)
+            statuses.append(client.get(path, headers=headers).status_code)
         except httpx.TimeoutException:
             statuses.append(0)
         times.append((time.perf_counter() - started) * 1000)
@@ -114,6 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-events", dest="events", action="store_false",
                         help="load no workflow events (quicker; the bottleneck request then finds none)")  # fmt: skip
     parser.add_argument("--repeat", type=int, default=5, help="warm repetitions per request (5)")
+    parser.add_argument("--only", default="", help="time only the requests whose label starts with this (e.g. items)")
+    parser.add_argument("--no-setup", dest="setup", action="store_false",
+                        help="time the databases as they are (no migrate, load or synth: a generator whose code "
+                             "changed since the load would otherwise regenerate the history)")  # fmt: skip
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
@@ -122,15 +139,17 @@ def main(argv: list[str] | None = None) -> int:
     facts: dict = {}
     for size in sizes:
         print(f"[{time.monotonic() - started:7.1f}s] {size:,} reports: setting up (logs in {BENCH_DIR})", flush=True)
-        settings = prepare(size, events=args.events)
+        settings = prepare(size, events=args.events) if args.setup else Settings(db_name=f"huegis_scale_{size}")
         servers: dict[str, Server] = {}
         try:
             servers["ours"] = start_ours(settings)
             servers["count"] = start_ours(settings, name="ours-count", extra_env={"HUEGIS_FEATURE_COUNTS": "0"})
             results[size] = {}
-            for label, which, url in requests(size):
+            for label, which, url, headers in requests(size, middle_key(settings, size)):
+                if not label.startswith(args.only):
+                    continue
                 with httpx.Client(base_url=servers[which].base, timeout=CLIENT_TIMEOUT_S) as client:
-                    results[size][label] = timed(client, url, args.repeat)
+                    results[size][label] = timed(client, url, args.repeat, headers)
                 r = results[size][label]
                 print(f"  {label:55} {r['median_ms']:9.1f} ms (cold {r['cold_ms']:.1f}) {r['statuses']}", flush=True)
         finally:

@@ -7,6 +7,7 @@ response on the same server and data.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -114,7 +115,11 @@ def test_items_equal_pygeoapi(client: httpx.Client, layer_id: str, params: dict[
     assert (a["numberMatched"], a["numberReturned"]) == (b["numberMatched"], b["numberReturned"])
     assert a["numberReturned"] > 0, "the case should return features"
     assert_same_features(a["features"], b["features"])
-    assert links(a) == links(b)
+    if "sortby" in params:
+        assert links(a) == links(b)
+    else:  # the next page by key (after the last id: the default order is the key's), where pygeoapi counts
+        last = f"after={a['features'][-1]['id']}"
+        assert links(a) == [(r, t, re.sub(r"offset=\d+", last, h) if r == "next" else h) for r, t, h in links(b)]
     assert datetime.fromisoformat(a["timeStamp"])
 
 

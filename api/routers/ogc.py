@@ -7,7 +7,9 @@ pygeoapi builds by reflecting the tables) is generated if it is missing.
 ``GET /ogc/collections/{layer}/items`` and ``…/items/{id}`` in JSON are answered by
 ``geo.ogc.features`` with pygeoapi's response shape (links, numberMatched, errors); every other
 request, and any parameter only pygeoapi implements, is handed to the mounted pygeoapi app
-untouched, so clients see one service.
+untouched, so clients see one service. Pages in the default order link their ``next`` page by
+key (``after=``), which only this router reads: a request with ``after`` that pygeoapi would
+answer is a 400 rather than pygeoapi's first page.
 
 The handlers read the pools and settings from ``app.state`` rather than through ``api.deps``:
 on this hot path FastAPI's dependency solving was a tenth of the request's CPU (py-spy). Pages
@@ -37,6 +39,7 @@ from geo.ogc.config import HTML_ITEMS
 from geo.ogc.features import (
     InvalidParameter,
     Item,
+    Page,
     Unsupported,
     fetch_item,
     fetch_page,
@@ -93,6 +96,8 @@ async def items(layer_id: str, request: Request) -> Response:
     if unknown:  # OGC API Features /req/core/query-param-unknown (pygeoapi would ignore them)
         return _error(400, "InvalidParameterValue", f"unknown query parameter(s): {', '.join(unknown)}; "
                       "use the collection's queryables or the parameters of the API definition")  # fmt: skip
+    if layer is not None and "after" in params and _format(request) is None:
+        return _error(400, "InvalidParameterValue", AFTER_JSON_ONLY)
     if layer is None or _format(request) is None:
         if layer and "limit" not in params and wants_html(request):  # people read a short page; clients set limit
             return ToPygeoapi(query="&".join(filter(None, (request.url.query, f"limit={HTML_ITEMS}"))))
@@ -100,19 +105,25 @@ async def items(layer_id: str, request: Request) -> Response:
     try:
         query = parse_items_query(layer, params)
     except Unsupported:
-        return ToPygeoapi()
+        return _error(400, "InvalidParameterValue", AFTER_JSON_ONLY) if "after" in params else ToPygeoapi()
     except InvalidParameter as exc:
         return _error(400, "InvalidParameterValue", str(exc))
-    counts = request.app.state.feature_counts
+    counts, exact = request.app.state.feature_counts, wants_exact_count(request)
+    count_max = request.app.state.settings.exact_count_max
+
+    async def read(conn: psycopg.AsyncConnection) -> Page:
+        return await fetch_page(conn, query, counts, count_max=count_max, exact=exact)
+
     try:
-        page = await request.app.state.pools.run_read(lambda conn: fetch_page(conn, query, counts),
-                                                      after=read_after(request))  # fmt: skip
+        page = await request.app.state.pools.run_read(read, after=read_after(request))
     except psycopg.errors.DataError as exc:  # a value PostgreSQL refuses (e.g. out of range)
         return _error(400, "InvalidParameterValue", f"invalid parameter value: {exc.diag.message_primary}")
 
     uri = f"{_base(request)}/collections/{layer.id}/items"
-    # pygeoapi repeats every parameter but f and offset in its links, in the request's order.
-    rest = "".join(f"&{quote(k, safe='')}={quote(v, safe=',')}" for k, v in params.items() if k not in ("f", "offset"))
+    # pygeoapi repeats every parameter but f and offset in its links, in the request's order (and
+    # after, the other way to say where a page starts).
+    rest = "".join(f"&{quote(k, safe='')}={quote(v, safe=',')}" for k, v in params.items()
+                   if k not in ("f", "offset", "after"))  # fmt: skip
     links = [
         _link("self", "application/geo+json", f"{uri}?f=json{rest}", "This document as GeoJSON"),
         _link("alternate", "application/ld+json", f"{uri}?f=jsonld{rest}", "This document as RDF (JSON-LD)"),
@@ -121,13 +132,31 @@ async def items(layer_id: str, request: Request) -> Response:
     if query.offset > 0:
         prev = max(0, query.offset - query.limit)
         links.append(_link("prev", "application/geo+json", f"{uri}?offset={prev}{rest}", "Items (prev)"))
-    if page.matched > query.limit + query.offset or page.returned == query.limit:
-        nxt = query.offset + query.limit
-        links.append(_link("next", "application/geo+json", f"{uri}?offset={nxt}{rest}", "Items (next)"))
+    counted_more = page.matched is not None and query.after is None and page.matched > query.limit + query.offset
+    if counted_more or page.returned == query.limit:
+        if not query.sortby and page.last is not None:  # by key: as cheap as the first page
+            nxt = f"after={quote(page.last, safe='')}"
+        else:
+            nxt = f"offset={query.offset + query.limit}"
+        links.append(_link("next", "application/geo+json", f"{uri}?{nxt}{rest}", "Items (next)"))
     links.append(_link("collection", "application/json", uri.rsplit("/", 1)[0], _title(layer, request)))
-    tail = {"numberMatched": page.matched, "numberReturned": page.returned, "links": links, "timeStamp": _now()}
+    counted = {} if page.matched is None else {"numberMatched": page.matched}
+    tail = {**counted, "numberReturned": page.returned, "links": links, "timeStamp": _now()}
     body = b"".join((b'{"type":"FeatureCollection","features":[', page.features, b"],", _members(tail), b"}"))
-    return Response(body, headers=_headers(request), media_type=_media_type(request))
+    headers = _headers(request)
+    if exact:
+        headers["Preference-Applied"] = "count=exact"
+    return Response(body, headers=headers, media_type=_media_type(request))
+
+
+AFTER_JSON_ONLY = ("after: pages by key are served as GeoJSON (f=json) only, without CQL, q, lang, crs, "
+                   "resulttype or a 3D or antimeridian-crossing bbox; page those by offset")  # fmt: skip
+
+
+def wants_exact_count(request: Request) -> bool:
+    """True when the client sends ``Prefer: count=exact`` (RFC 7240; PostgREST's spelling): count however many."""
+    preferences = (part.split(";", 1)[0].strip().lower() for part in request.headers.get("prefer", "").split(","))
+    return "count=exact" in preferences
 
 
 @router.get("/collections/{layer_id}/items/{identifier}")

@@ -7,15 +7,22 @@ to the client untouched. Parameters keep pygeoapi's meaning (bbox, datetime, lim
 ``<field>=<value>``, properties, skipGeometry, sortby); what this module does not cover raises
 :class:`Unsupported` and the web layer hands the request to pygeoapi.
 
-``numberMatched`` stays exact. Counts are cached per layer and filter under the layer's change
-tag (``layer_versions``, bumped by a statement trigger in the writer's transaction), and the tag
-is read in the same statement, so the same snapshot, as the page: a cached count is used only
-when the layer has not changed since it was taken. Columns come from the registry; identifiers
-are quoted by psycopg.sql and values bound.
+``numberMatched`` is exact or absent (OGC API Features allows leaving it out, never an
+approximation): matches are counted when the planner expects at most ``count_max`` of them
+(``HUEGIS_EXACT_COUNT_MAX``), or when the client asks. Counts are cached per layer and filter
+under the layer's change tag (``layer_versions``, bumped by a statement trigger in the writer's
+transaction), and the tag is read in the same statement, so the same snapshot, as the page: a
+cached count is used only when the layer has not changed since it was taken.
+
+Pages in the default order (the primary key) continue by key: ``after=<key>`` of the last
+feature read is a range condition on the key's index, so a deep page costs what the first does,
+where ``offset`` reads and drops every row before it. Columns come from the registry;
+identifiers are quoted by psycopg.sql and values bound.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
@@ -49,7 +56,7 @@ CRS84 = frozenset(
 RESERVED = frozenset(
     {
         "bbox", "bbox-crs", "crs", "f", "lang", "limit", "offset", "resulttype", "datetime",
-        "sortby", "properties", "skipGeometry", "q", "filter", "filter-lang", "filter-crs",
+        "sortby", "properties", "skipGeometry", "q", "filter", "filter-lang", "filter-crs", "after",
     }
 )  # fmt: skip
 # Parameters only pygeoapi implements (CQL, full text, languages other than the default).
@@ -60,6 +67,7 @@ FALSE = frozenset({"false", "f", "no", "n", "off", "0"})
 INT64 = 2**63
 COUNT_CACHE_ENTRIES = 10_000
 
+KEYSET = sql.SQL("{} > %(after)s")
 BBOX = sql.SQL("ST_Intersects({}, ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326))")
 
 
@@ -101,6 +109,7 @@ class QueryShape:
     bbox: bool
     time: tuple[bool, bool, bool] | None  # instant, has begin, has end
     filters: tuple[str, ...]
+    after: bool
 
 
 @dataclass(frozen=True)
@@ -116,6 +125,7 @@ class ItemsQuery:
     properties: tuple[str, ...] = ()
     skip_geometry: bool = False
     sortby: tuple[tuple[str, bool], ...] = ()  # (field, descending)
+    after: Any = None  # the primary key of the last feature of the page before (keyset paging)
 
     @property
     def shape(self) -> QueryShape:
@@ -124,21 +134,23 @@ class ItemsQuery:
             None if self.time is None else (self.time.instant, self.time.begin is not None, self.time.end is not None)
         )
         filters = tuple(name for name, _ in self.filters)
-        return QueryShape(self.properties, self.skip_geometry, self.sortby, self.bbox is not None, time, filters)
+        shape = (self.properties, self.skip_geometry, self.sortby, self.bbox is not None, time, filters)
+        return QueryShape(*shape, after=self.after is not None)
 
     @property
     def count_key(self) -> tuple:
-        """What ``numberMatched`` depends on."""
+        """What ``numberMatched`` depends on (not the page: ``offset``, ``after``)."""
         return (self.layer.id, self.bbox, self.time, self.filters)
 
 
 @dataclass(frozen=True)
 class Page:
-    """One page: the Feature texts joined by commas (no brackets), and the counts."""
+    """One page: the Feature texts joined by commas (no brackets), the counts, the last key read."""
 
     features: bytes
     returned: int
-    matched: int
+    matched: int | None  # None: not counted (more than count_max expected)
+    last: str | None  # the greatest primary key on the page, as text (None: an empty page)
 
 
 @dataclass(frozen=True)
@@ -191,16 +203,18 @@ def parse_items_query(layer: LayerSpec, params: Mapping[str, str]) -> ItemsQuery
     bbox = _bbox(params.get("bbox"))
     if "bbox-crs" in params and (bbox is None or params["bbox-crs"] not in CRS84):
         raise Unsupported("bbox-crs")
+    offset, sortby = _offset(params.get("offset")), _sortby(layer, params.get("sortby"))
     return ItemsQuery(
         layer=layer,
         limit=_limit(params.get("limit")),
-        offset=_offset(params.get("offset")),
+        offset=offset,
         bbox=bbox,
         time=_time(layer, params.get("datetime")),
         filters=_filters(layer, params),
         properties=_properties(layer, params.get("properties")),
         skip_geometry=params.get("skipGeometry", "").strip().lower() in TRUE,
-        sortby=_sortby(layer, params.get("sortby")),
+        sortby=sortby,
+        after=_after(layer, params.get("after"), offset=offset, sortby=bool(sortby)),
     )
 
 
@@ -228,6 +242,20 @@ def _offset(text: str | None) -> int:
     if offset >= 2**63:  # PostgreSQL's OFFSET is a bigint
         raise InvalidParameter("offset", f"{offset} is too large")
     return offset
+
+
+def _after(layer: LayerSpec, text: str | None, *, offset: int, sortby: bool) -> Any:
+    """The key a page continues after, typed like the primary key (None: from the start)."""
+    if text is None:
+        return None
+    if sortby:
+        raise InvalidParameter("after", "pages by key follow the default order: leave out sortby, or page by offset")
+    if offset:
+        raise InvalidParameter("after", "give after or offset, not both")
+    key = primary_key(layer)
+    if len(key) != 1:
+        raise InvalidParameter("after", f"collection {layer.id!r} pages by offset only")
+    return typed_value(column_kinds(layer)[key[0]], text, "after")
 
 
 def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
@@ -376,14 +404,16 @@ def _template(name: str) -> sql.SQL:
     return sql.SQL(text.strip())
 
 
-def _feature(layer: LayerSpec, properties: tuple[str, ...], skip_geometry: bool) -> dict[str, sql.Composable]:
-    """The feature.sql expression and what it reads: the page's columns and the properties row."""
+def _feature(
+    layer: LayerSpec, properties: tuple[str, ...], skip_geometry: bool, key: tuple[str, ...] = ()
+) -> dict[str, sql.Composable]:
+    """The feature.sql expression and what it reads: the page's columns (and ``key``) and the properties row."""
     geometry: sql.Composable = sql.SQL("coalesce(ST_AsGeoJSON(page.{}, {}), 'null')").format(
         sql.Identifier(GEOM), GEOJSON_DECIMALS
     )
     if skip_geometry:
         geometry = sql.SQL("'null'")
-    columns = dict.fromkeys([layer.id_field, *properties, *([] if skip_geometry else [GEOM])])
+    columns = dict.fromkeys([layer.id_field, *properties, *([] if skip_geometry else [GEOM]), *key])
     return {
         "feature": _template("feature").format(id=sql.Identifier(layer.id_field), geometry=geometry),
         "columns": sql.SQL(", ").join(map(sql.Identifier, columns)),
@@ -458,10 +488,11 @@ TAG = sql.SQL(
 )
 
 
-def items_statement(query: ItemsQuery, *, known: str | None) -> tuple[bytes, dict[str, Any]]:
-    """The page statement; it counts the matches unless ``known`` is still the layer's change tag."""
+def items_statement(query: ItemsQuery, *, known: str | None, count: bool = True) -> tuple[bytes, dict[str, Any]]:
+    """The page statement; it counts the matches if ``count`` and ``known`` is not the layer's change tag."""
     params = {**_where_params(query), "layer": query.layer.id, "limit": query.limit, "offset": query.offset}
-    return _items_sql(query.layer, query.shape), {**params, "known": known}
+    params.update(after=query.after, known=known, count=count)
+    return _items_sql(query.layer, query.shape), params
 
 
 @lru_cache(maxsize=1024)
@@ -469,14 +500,25 @@ def _items_sql(layer: LayerSpec, shape: QueryShape) -> bytes:
     """The text of a page statement, composed once per shape of request (the values are bound)."""
     table = sql.Identifier(layer.table_name)
     where = _where(layer, shape)
+    key = sql.Identifier(primary_key(layer)[0])
+    # numberMatched counts the selection, not what is left after the key the page starts from.
+    page_where = sql.SQL("{} AND {}").format(where, KEYSET.format(key)) if shape.after else where
     statement = _template("items").format(
-        **_feature(layer, shape.properties, shape.skip_geometry),
+        **_feature(layer, shape.properties, shape.skip_geometry, primary_key(layer)),
         table=table,
-        where=where,
+        where=page_where,
         order=_order(layer, shape.sortby),
+        key=key,
         tag=TAG,
         count=_template("count").format(table=table, where=where),
     )
+    return statement.as_bytes()
+
+
+@lru_cache(maxsize=1024)
+def _estimate_sql(layer: LayerSpec, shape: QueryShape) -> bytes:
+    """The text of the EXPLAIN that estimates how many rows a page's filter matches."""
+    statement = _template("estimate").format(table=sql.Identifier(layer.table_name), where=_where(layer, shape))
     return statement.as_bytes()
 
 
@@ -495,10 +537,27 @@ def _item_sql(layer: LayerSpec) -> bytes:
 # --- queries ------------------------------------------------------------------------------------
 
 
-async def fetch_page(conn: AsyncConnection, query: ItemsQuery, counts: CountCache) -> Page:
-    """One page of features as GeoJSON text, with its exact ``numberMatched``."""
-    known = counts.get(query.count_key)
-    statement, params = items_statement(query, known=known[0] if known else None)
+async def estimate_matches(conn: AsyncConnection, query: ItemsQuery) -> float:
+    """The planner's estimate of the rows a page's filter matches (nothing is read but statistics)."""
+    async with conn.cursor() as cur:
+        await cur.execute(_estimate_sql(query.layer, query.shape), _where_params(query), prepare=False)
+        row = await cur.fetchone()
+    assert row is not None
+    plan = json.loads(row[0]) if isinstance(row[0], str) else row[0]
+    return float(plan[0]["Plan"]["Plan Rows"])
+
+
+async def fetch_page(
+    conn: AsyncConnection, query: ItemsQuery, counts: CountCache, *, count_max: float = math.inf, exact: bool = False
+) -> Page:
+    """One page of features as GeoJSON text; ``numberMatched`` when at most ``count_max`` matches are expected.
+
+    ``exact``: count whatever the estimate. A count above ``count_max`` is not cached: it would be
+    redone on the layer's next change, the cost the threshold is there to avoid.
+    """
+    known = counts.get(query.count_key)  # cached counts are all within count_max when taken
+    count = exact or known is not None or await estimate_matches(conn, query) <= count_max
+    statement, params = items_statement(query, known=known[0] if known else None, count=count)
     async with conn.cursor() as cur:
         cur.adapters.register_loader("text", RawText)  # the features stay bytes
         # A generic plan of a prepared statement cannot see how selective a bbox or time range
@@ -506,13 +565,16 @@ async def fetch_page(conn: AsyncConnection, query: ItemsQuery, counts: CountCach
         await cur.execute(statement, params, prepare=False if _filtered(query) else None)
         row = await cur.fetchone()
     assert row is not None  # an aggregate always returns one row
-    tag, matched, returned, features = row
-    if matched is None:  # counted before, under the same change tag
+    tag, matched, returned, features, last = row
+    if matched is None and count:  # counted before, under the same change tag
         assert known is not None
         matched = known[1]
-    elif tag is not None:
-        counts[query.count_key] = (tag.decode(), matched)
-    return Page(features=features, returned=returned, matched=matched)
+    elif matched is not None and tag is not None:
+        if matched <= count_max:
+            counts[query.count_key] = (tag.decode(), matched)
+        else:
+            counts.pop(query.count_key, None)
+    return Page(features=features, returned=returned, matched=matched, last=last and last.decode())
 
 
 def _filtered(query: ItemsQuery) -> bool:

@@ -5,7 +5,8 @@ without the internet cannot resolve. After generation every external reference i
 local one (``#/components/...``) whose target comes from ``components.yml`` beside this module;
 an external reference not in :data:`EXTERNAL` stops the generation, so a pygeoapi upgrade that
 adds one is noticed at once. Item parameters pygeoapi advertises as free-form
-(``vendorSpecificParameters``) are dropped: the items endpoints refuse unknown parameters.
+(``vendorSpecificParameters``) are replaced by the one this server adds (``after``, keyset
+paging): the items endpoints refuse unknown parameters.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ EXTERNAL = {
     ),
 }
 FREE_FORM = "#/components/parameters/vendorSpecificParameters"
+AFTER = "#/components/parameters/after"
 
 
 @cache
@@ -69,7 +71,8 @@ def self_contained(document: dict[str, Any]) -> dict[str, Any]:
             node["$ref"] = EXTERNAL[ref]
         parameters = node.get("parameters")
         if isinstance(parameters, list):
-            node["parameters"] = [p for p in parameters if not (isinstance(p, dict) and p.get("$ref") == FREE_FORM)]
+            node["parameters"] = [{"$ref": AFTER} if isinstance(p, dict) and p.get("$ref") == FREE_FORM else p
+                                  for p in parameters]  # fmt: skip
     components["parameters"].pop("vendorSpecificParameters", None)
     return document
 
