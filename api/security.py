@@ -1,11 +1,12 @@
 """HTTP hardening in one place: security headers and the Content-Security-Policy with a nonce per
 request, no version banners, and an access log that never shows a key.
 
-Every response gets ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer`` and
-``X-Frame-Options: DENY``; HTML pages the CSP below (``frame-ancestors 'none'`` included), scripts the same
-without a nonce (a worker runs under its script's policy: MapLibre's fetches tiles), other responses
-(JSON, images, tiles) ``default-src 'none'; frame-ancestors 'none'``. Templates put
-``nonce="{{ request.state.csp_nonce }}"`` on the inline scripts they must keep.
+Every response, an unhandled error's 500 included, gets ``X-Content-Type-Options: nosniff``,
+``Referrer-Policy: no-referrer`` and ``X-Frame-Options: DENY``; HTML pages the CSP below
+(``frame-ancestors 'none'`` included), scripts the same without a nonce (a worker runs under its
+script's policy: MapLibre's fetches tiles), other responses (JSON, images, tiles)
+``default-src 'none'; frame-ancestors 'none'``. Templates put ``nonce="{{ request.state.csp_nonce }}"``
+on the inline scripts they must keep.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import secrets
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = (
@@ -72,9 +74,12 @@ class SecurityHeaders:
         nonce = secrets.token_urlsafe(18)
         scope.setdefault("state", {})["csp_nonce"] = nonce
         host = dict(scope["headers"]).get(b"host", b"")
+        started = False
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 redirect = 300 <= message["status"] < 400 and bool(self.public_url)
                 headers = [(k, own_location(v, host, self.public_url, self.trusted)
                             if redirect and k.lower() == b"location" else v)
@@ -87,7 +92,15 @@ class SecurityHeaders:
                 message = {**message, "headers": headers}
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            if started:
+                raise
+            # Starlette's ServerErrorMiddleware, outside every middleware, would answer this without our
+            # headers: answer here, and re-raise so that it logs the error (it sees the answer started).
+            await PlainTextResponse("Internal Server Error", status_code=500)(scope, receive, send_with_headers)
+            raise
 
 
 def own_location(location: bytes, host: bytes, public_url: str, trusted: frozenset[bytes]) -> bytes:

@@ -5,7 +5,8 @@
 Headless Chromium (Debian's, driven by playwright) at 1280x800 with an empty cache opens each page,
 waits until the network is idle and 3 s more, and sums Playwright's ``request.sizes()`` of every
 finished request (``responseHeadersSize + responseBodySize``: what crossed the wire, compressed
-or not). Prints the total and the largest requests per page. The README's before/after figures.
+or not) and the bodies' uncompressed length. Prints the totals and the largest requests per page.
+The README's before/after figures.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
-def page_weight(base: str, path: str, *, width: int = 1280, height: int = 800) -> list[tuple[int, str]]:
-    """(bytes, URL) of every request the first load of ``base + path`` made, largest first."""
+def page_weight(base: str, path: str, *, width: int = 1280, height: int = 800) -> list[tuple[int, int, str]]:
+    """(bytes sent, body bytes uncompressed, URL) of every request the first load of ``base + path``
+    made, largest first."""
     finished: list[Request] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -27,18 +29,32 @@ def page_weight(base: str, path: str, *, width: int = 1280, height: int = 800) -
         page.on("requestfinished", lambda request: finished.append(request))
         page.goto(base + path, wait_until="networkidle", timeout=120_000)
         page.wait_for_timeout(3000)
-        sizes = [(r.sizes()["responseHeadersSize"] + r.sizes()["responseBodySize"], r.url) for r in finished]
+        sizes = [(_sent(r), _uncompressed(r), r.url) for r in finished]
         browser.close()
     return sorted(sizes, reverse=True)
+
+
+def _sent(request: Request) -> int:
+    sizes = request.sizes()
+    return sizes["responseHeadersSize"] + sizes["responseBodySize"]
+
+
+def _uncompressed(request: Request) -> int:
+    response = request.response()
+    try:
+        return len(response.body()) if response else 0
+    except Exception:  # a body the browser no longer holds (a redirect, a worker's fetch)
+        return 0
 
 
 def main(argv: list[str]) -> None:
     base, paths = argv[0].rstrip("/"), argv[1:] or ["/portal", "/emergency", "/maps/overview"]
     for path in paths:
         sizes = page_weight(base, path)
-        print(f"{path:20} {sum(s for s, _ in sizes):>12,} bytes in {len(sizes)} requests")
-        for size, url in sizes[:8]:
-            print(f"     {size:>10,} {url[:110]}")
+        sent, plain = sum(s for s, _, _ in sizes), sum(u for _, u, _ in sizes)
+        print(f"{path:20} {sent:>12,} bytes sent ({plain:,} uncompressed) in {len(sizes)} requests")
+        for size, body, url in sizes[:8]:
+            print(f"     {size:>10,} {body:>11,} {url[:100]}")
 
 
 if __name__ == "__main__":

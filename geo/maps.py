@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -20,6 +20,8 @@ from typing import Any, Literal
 import folium
 from branca.colormap import LinearColormap
 from branca.element import Element, Figure, MacroElement, Template
+from folium.map import Layer
+from folium.utilities import JsCode
 from psycopg import AsyncConnection, sql
 
 from geo.db import load_sql
@@ -89,6 +91,14 @@ class MapSpec:
         """Tables the map reads (its page changes when one of them does)."""
         base = ("admin_units", "water_areas", "rivers", "roads")
         return tuple(sorted({*base, *self.layers}))
+
+    def shows(self, overlay: str) -> bool:
+        """Whether ``overlay`` is on when the page opens."""
+        return overlay not in self.hidden and (self.shown is None or overlay in self.shown)
+
+    def overlays(self) -> tuple[str, ...]:
+        """Every overlay the map may draw: its layers, then the analytics tables."""
+        return (*self.layers, *(ANALYTICS_TABLES if self.analytics else ()))
 
 
 def _thematic() -> tuple[str, ...]:
@@ -162,6 +172,14 @@ def get_map(name: str) -> MapSpec:
 # --- data -----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Deferred:
+    """An overlay the page fetches when the planner switches it on: what the page says before that."""
+
+    features: int
+    columns: tuple[str, ...]
+
+
 @dataclass
 class MapData:
     """GeoJSON text of everything one map draws, read from PostGIS."""
@@ -170,6 +188,7 @@ class MapData:
     layers: dict[str, str]
     density: str | None = None
     analytics: dict[str, str] = field(default_factory=dict)
+    deferred: dict[str, Deferred] = field(default_factory=dict)  # hidden overlays, not read (``defer``)
 
 
 BASEMAP_LAYERS: dict[str, tuple[str, ...]] = {
@@ -180,28 +199,61 @@ BASEMAP_LAYERS: dict[str, tuple[str, ...]] = {
 }
 
 
-async def fetch_map_data(conn: AsyncConnection, spec: MapSpec) -> MapData:
-    """Read every layer of the map as GeoJSON (one statement per layer)."""
+async def fetch_map_data(conn: AsyncConnection, spec: MapSpec, *, defer: bool = False) -> MapData:
+    """Read every layer of the map as GeoJSON (one statement per layer); with ``defer``, the overlays
+    hidden at first are only counted (the page fetches them from ``overlay_geojson`` when needed)."""
     basemap = {
         layer_id: await _features(conn, layer_id, fields, TOLERANCE_DEG) for layer_id, fields in BASEMAP_LAYERS.items()
     }
-    layers = {
-        layer_id: await _features(conn, layer_id, _popup_fields(REGISTRY[layer_id]), _tolerance(REGISTRY[layer_id]))
-        for layer_id in spec.layers
-    }
-    density = None
+    data = MapData(basemap=basemap, layers={})
     if spec.density:
         async with conn.cursor() as cur:
             await cur.execute(load_sql("maps/ward_density"), {"tolerance": TOLERANCE_DEG})
-            density = _text(await cur.fetchone())
-    analytics = {}
-    if spec.analytics:
-        async with conn.cursor() as cur:
-            await cur.execute(load_sql("maps/existing_tables"), {"names": list(ANALYTICS_TABLES)})
-            present = [row[0] for row in await cur.fetchall()]
-        for table in present:
-            analytics[table] = await _features(conn, table, None, 0.0)
-    return MapData(basemap=basemap, layers=layers, density=density, analytics=analytics)
+            data.density = _text(await cur.fetchone())
+    for overlay in await _present(conn, spec):
+        if defer and not spec.shows(overlay):
+            data.deferred[overlay] = await _summary(conn, overlay)
+        elif overlay in ANALYTICS_TABLES:
+            data.analytics[overlay] = await _overlay_features(conn, overlay)
+        else:
+            data.layers[overlay] = await _overlay_features(conn, overlay)
+    return data
+
+
+async def overlay_geojson(conn: AsyncConnection, name: str, overlay: str) -> str:
+    """One overlay of a map as GeoJSON, as the page would embed it; ``NotFound`` names the map's overlays."""
+    present = await _present(conn, get_map(name))
+    if overlay not in present:
+        raise NotFound(f"map {name!r} has no overlay {overlay!r}; overlays: {', '.join(present)}")
+    return await _overlay_features(conn, overlay)
+
+
+async def _present(conn: AsyncConnection, spec: MapSpec) -> list[str]:
+    """The map's overlays whose tables exist (analytics outputs appear once their engine has run)."""
+    if not spec.analytics:
+        return list(spec.layers)
+    async with conn.cursor() as cur:
+        await cur.execute(load_sql("maps/existing_tables"), {"names": list(ANALYTICS_TABLES)})
+        existing = {row[0] for row in await cur.fetchall()}
+    return [overlay for overlay in spec.overlays() if overlay not in ANALYTICS_TABLES or overlay in existing]
+
+
+async def _overlay_features(conn: AsyncConnection, overlay: str) -> str:
+    if overlay in ANALYTICS_TABLES:
+        return await _features(conn, overlay, None, 0.0)
+    spec = REGISTRY[overlay]
+    return await _features(conn, overlay, _popup_fields(spec), _tolerance(spec))
+
+
+async def _summary(conn: AsyncConnection, overlay: str) -> Deferred:
+    query = sql.SQL(load_sql("maps/overlay_summary")).format(
+        table=sql.Identifier(overlay), where=sql.SQL(ROWS.get(overlay, "true"))
+    )
+    async with conn.cursor() as cur:
+        await cur.execute(query, {"table": overlay})
+        row = await cur.fetchone()
+    assert row is not None  # an aggregate always answers one row
+    return Deferred(features=row[0], columns=tuple(c for c in row[1] if c != "geom"))
 
 
 def _tolerance(spec: LayerSpec) -> float:
@@ -261,6 +313,129 @@ class Legend(MacroElement):
         self.body = body
 
 
+# Below this width the layer control folds into a button (a phone: 390 px wide).
+PHONE_MEDIA = "(max-width: 600px)"
+
+
+class LayerButton(MacroElement):
+    """The folded layer control's button, named in the page's language (Leaflet says "Layers")."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function (control) {
+            const link = control.getContainer().querySelector(".leaflet-control-layers-toggle");
+            link.title = {{ this.label|tojson }};
+            link.setAttribute("aria-label", {{ this.label|tojson }});
+            if (control.options.collapsed) {  // a tap anywhere else folds it (Leaflet: only on the bare map)
+                document.addEventListener("click", (event) => {
+                    if (!control.getContainer().contains(event.target)) control.collapse();
+                });
+            }
+        })({{ this.control.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, control: folium.LayerControl, label: str) -> None:
+        super().__init__()
+        self._name = "LayerButton"
+        self.control = control
+        self.label = label
+
+
+class DeferredLoader(MacroElement):
+    """The page's loader of deferred overlays: an empty GeoJSON layer that fetches its features the first
+    time it is switched on, says so while it loads and if it fails (and tries again next time)."""
+
+    _template = Template(
+        """
+        {% macro html(this, kwargs) %}
+        <div class="huegis-status" role="status" aria-live="polite" hidden></div>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        function huegisDeferred(map, url, name, style, fields) {
+            const messages = {{ this.messages|tojson }};
+            const status = document.querySelector(".huegis-status");
+            const styleOf = (feature) => style.fillBy === null ? style.base : Object.assign({}, style.base,
+                {fillColor: style.fills[feature.properties[style.fillBy]] ?? style.base.fillColor});
+            const layer = L.geoJson(null, {
+                style: styleOf,
+                pointToLayer: (feature, latlng) => L.circleMarker(latlng,
+                    Object.assign({radius: style.radius ?? 6}, styleOf(feature))),
+            });
+            if (fields.length) {
+                layer.bindTooltip((sublayer) => {
+                    const table = document.createElement("table");
+                    for (const field of fields) {
+                        const row = table.insertRow();
+                        const value = sublayer.feature.properties[field];
+                        row.appendChild(document.createElement("th")).textContent = field;
+                        row.insertCell().textContent = value === null || value === undefined ? "" :
+                            typeof value === "object" ? JSON.stringify(value) : String(value);
+                    }
+                    return table;
+                }, {sticky: true});
+            }
+            let state = "empty";
+            layer.on("add", () => {
+                if (state !== "empty") return;
+                state = "loading";
+                status.textContent = messages.loading.replace("{name}", name);
+                status.hidden = false;
+                fetch(url, {headers: {Accept: "application/geo+json"}})
+                    .then((response) => {
+                        if (!response.ok) throw new Error(`${response.status}`);
+                        return response.json();
+                    })
+                    .then((data) => {
+                        layer.addData(data);
+                        state = "loaded";
+                        status.hidden = true;
+                        map.getContainer().dataset.loadedOverlays =
+                            `${map.getContainer().dataset.loadedOverlays || ""} ${url}`.trim();
+                    })
+                    .catch(() => {
+                        state = "empty";
+                        status.textContent = messages.failed.replace("{name}", name);
+                    });
+            });
+            return layer;
+        }
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, lang: Lang) -> None:
+        super().__init__()
+        self._name = "DeferredLoader"
+        self.messages = (
+            {"loading": "Đang tải lớp {name}…", "failed": "Không tải được lớp {name}: hãy bật lại để thử lần nữa."}
+            if lang == "vi"
+            else {"loading": "Loading {name}…", "failed": "Could not load {name}: switch it on again to retry."}
+        )
+
+
+class DeferredOverlay(Layer):
+    """An overlay listed in the layer control whose features are fetched from ``url`` when switched on."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = huegisDeferred({{ this._parent.get_name() }}, {{ this.url|tojson }},
+            {{ this.layer_name|tojson }}, {{ this.style.options()|tojson }}, {{ this.fields|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, url: str, *, name: str, style: OverlayStyle, fields: list[str], show: bool = False) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "DeferredOverlay"
+        self.url = url
+        self.style = style
+        self.fields = fields
+
+
 PAGE_CSS = """
 <link rel="icon" href="data:,">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -274,14 +449,24 @@ PAGE_CSS = """
   .huegis-legend { position: absolute; z-index: 1000; bottom: 24px; right: 10px; background: rgba(255,255,255,.92);
     padding: 6px 10px; border-radius: 6px; font: 12px system-ui, sans-serif; box-shadow: 0 1px 4px rgba(0,0,0,.3); }
   .huegis-legend i { display: inline-block; width: 14px; height: 10px; margin-right: 4px; }
+  .huegis-status { position: absolute; z-index: 1000; bottom: 44px; left: 10px; max-width: 60%;
+    background: rgba(255,255,255,.95); padding: 6px 10px; border-radius: 6px; font: 13px system-ui, sans-serif;
+    box-shadow: 0 1px 4px rgba(0,0,0,.3); }
 </style>
 """
 
 
 def build_map(
-    spec: MapSpec, data: MapData, *, assets: Assets, lang: Lang = "vi", home: str | None = None
+    spec: MapSpec,
+    data: MapData,
+    *,
+    assets: Assets,
+    lang: Lang = "vi",
+    home: str | None = None,
+    overlays: str | None = None,
 ) -> folium.Map:
-    """The folium map of ``spec`` drawing ``data``; assets point at ``assets`` only."""
+    """The folium map of ``spec`` drawing ``data``; assets point at ``assets`` only. The page fetches each
+    deferred overlay from ``overlays/<id>`` (the app's ``/maps/{name}/overlays``) when it is switched on."""
     west, south, east, north = get_layer("water_areas").bbox  # the sea runs on to here: the view stays inside
     fmap = folium.Map(
         location=CENTRE, zoom_start=10, tiles=None, prefer_canvas=True, control_scale=False, max_bounds=True,
@@ -299,17 +484,29 @@ def build_map(
         Element(f'<div class="huegis-title"><h1>{_escape(title)}</h1><p>{_escape(description)}{back}</p></div>')
     )
     _add_basemap(fmap, data.basemap, lang)
-
-    def shown(name: str) -> bool:
-        return name not in spec.hidden and (spec.shown is None or name in spec.shown)
-
     if data.density is not None:
-        _add_density(fmap, data.density, lang, show=shown("density"))
-    for layer_id, geojson in data.layers.items():
-        _add_layer(fmap, REGISTRY[layer_id], geojson, lang, show=shown(layer_id))
-    for table, geojson in data.analytics.items():
-        _add_cells(fmap, table, geojson, lang, show=shown(table))
-    folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
+        _add_density(fmap, data.density, lang, show=spec.shows("density"))
+    if data.deferred:
+        if overlays is None:
+            raise ValueError("deferred overlays need the URL they are fetched from (overlays=)")
+        fmap.add_child(DeferredLoader(lang))
+    for overlay in spec.overlays():
+        if overlay in data.deferred:
+            deferred = data.deferred[overlay]
+            fmap.add_child(DeferredOverlay(
+                f"{overlays}/{overlay}", name=_overlay_name(overlay, deferred.features, lang),
+                style=_overlay_style(overlay), fields=_tooltip_fields(overlay, deferred.columns),
+                show=spec.shows(overlay),
+            ))  # fmt: skip
+        elif overlay in data.layers or overlay in data.analytics:
+            geojson = data.layers.get(overlay) or data.analytics[overlay]
+            _add_overlay(fmap, overlay, geojson, lang, show=spec.shows(overlay))
+    # On a phone the open list would cover a third of the screen: there it folds into a button, decided
+    # in the page by its width (folium's typing wants a constant; its template writes JsCode as it is).
+    control = folium.LayerControl(position="topright")
+    control.options["collapsed"] = JsCode(f"matchMedia('{PHONE_MEDIA}').matches")  # type: ignore[assignment]
+    fmap.add_child(control)
+    fmap.add_child(LayerButton(control, "Lớp bản đồ" if lang == "vi" else "Map layers"))
     return fmap
 
 
@@ -323,12 +520,20 @@ def render_html(fmap: folium.Map, lang: Lang = "vi") -> str:
 
 
 async def render_map(
-    conn: AsyncConnection, name: str, *, assets: Assets, lang: Lang = "vi", home: str | None = None
+    conn: AsyncConnection,
+    name: str,
+    *,
+    assets: Assets,
+    lang: Lang = "vi",
+    home: str | None = None,
+    overlays: str | None = None,
 ) -> str:
-    """Read, build and render one map: the HTML page."""
+    """Read, build and render one map: the HTML page. With ``overlays`` (a URL prefix) the overlays hidden
+    at first are fetched from there when switched on instead of embedded (a standalone file embeds all)."""
     spec = get_map(name)
-    data = await fetch_map_data(conn, spec)
-    return render_html(build_map(spec, data, assets=assets, lang=lang, home=home), lang)
+    data = await fetch_map_data(conn, spec, defer=overlays is not None)
+    fmap = build_map(spec, data, assets=assets, lang=lang, home=home, overlays=overlays)
+    return render_html(fmap, lang)
 
 
 def _use_local_assets(element: Any, assets: Assets) -> None:
@@ -400,52 +605,75 @@ def _add_density(fmap: folium.Map, geojson: str, lang: Lang, *, show: bool = Tru
     fmap.add_child(Legend(f"<b>{_escape(name)}</b><br>{swatches}"))
 
 
-def _add_layer(fmap: folium.Map, spec: LayerSpec, geojson: str, lang: Lang, *, show: bool) -> None:
-    data = json.loads(geojson)
-    name = f"{spec.title_vi if lang == 'vi' else spec.title} ({format_number(len(data['features']), lang)})"
-    fields = list(_popup_fields(spec))[:TOOLTIP_FIELDS]
-    tooltip = folium.GeoJsonTooltip(fields=fields) if data["features"] and fields else None
-    style = spec.style
-    kwargs: dict[str, Any] = {"name": name, "show": show, "tooltip": tooltip}
-    if spec.geometry_type in ("Point", "MultiPoint"):
-        kwargs["marker"] = folium.CircleMarker(
-            radius=style.radius, color="#ffffff", weight=1, fill=True, fill_color=style.color, fill_opacity=0.9
-        )
-        kwargs["style_function"] = _constant({"fillColor": style.color, "color": "#ffffff", "weight": 1})
-    else:
-        kwargs["style_function"] = _constant(
-            {"color": style.color, "weight": style.weight, "fillColor": style.color, "fillOpacity": style.fill_opacity}
-        )
-    folium.GeoJson(data, **kwargs).add_to(fmap)
-
-
 # Hot spots: Gi* class -3 (cold, 99 %) … +3 (hot, 99 %); 0 is not significant.
 GI_COLOURS = {-3: "#2166ac", -2: "#67a9cf", -1: "#d1e5f0", 0: "#f7f7f7", 1: "#fddbc7", 2: "#ef8a62", 3: "#b2182b"}
 CELL_TOOLTIPS = {
     "hotspot_cells": ("label", "gi_class", "events", "gi_z", "p_value", "period"),
     "forecast_cells": ("expected", "rank", "model", "period_start", "period_end", "period"),
 }
+CELL_NAMES = {"hotspot_cells": ("Điểm nóng phản ánh", "Report hot spots"), "forecast_cells": ("Dự báo", "Forecast")}
 
 
-def _add_cells(fmap: folium.Map, table: str, geojson: str, lang: Lang, *, show: bool = True) -> None:
+@dataclass(frozen=True)
+class OverlayStyle:
+    """How an overlay is drawn, in Python (embedded) and in the page (deferred): one style, its fill
+    coloured by a property's value when ``fill_by`` is set; points as circles of ``radius``."""
+
+    base: dict[str, Any]
+    fill_by: str | None = None
+    fills: dict[Any, str] = field(default_factory=dict)
+    radius: float | None = None
+
+    def __call__(self, feature: dict) -> dict:
+        if self.fill_by is None:
+            return self.base
+        fill = self.fills.get(feature["properties"].get(self.fill_by), self.base["fillColor"])
+        return {**self.base, "fillColor": fill}
+
+    def options(self) -> dict[str, Any]:
+        """The style as the page's loader reads it."""
+        return {"base": self.base, "fillBy": self.fill_by, "fills": self.fills, "radius": self.radius}
+
+
+def _overlay_style(overlay: str) -> OverlayStyle:
+    spec = REGISTRY.get(overlay)
+    if overlay in ANALYTICS_TABLES:
+        colour = spec.style.color if spec else "#ef8a62"
+        base = {"color": "#7f7f7f", "weight": 0.3, "fillColor": colour, "fillOpacity": 0.6}
+        return OverlayStyle(base, "gi_class", GI_COLOURS) if overlay == "hotspot_cells" else OverlayStyle(base)
+    assert spec is not None  # every other overlay is a registered layer
+    style = spec.style
+    if spec.geometry_type in ("Point", "MultiPoint"):
+        base = {"fillColor": style.color, "color": "#ffffff", "weight": 1, "fill": True, "fillOpacity": 0.9}
+        return OverlayStyle(base, radius=style.radius)
+    return OverlayStyle(
+        {"color": style.color, "weight": style.weight, "fillColor": style.color, "fillOpacity": style.fill_opacity}
+    )
+
+
+def _overlay_name(overlay: str, features: int, lang: Lang) -> str:
+    """The overlay's name in the layer control, with its number of features."""
+    spec = REGISTRY.get(overlay)
+    vi, en = (spec.title_vi, spec.title) if spec else CELL_NAMES.get(overlay, (overlay, overlay))
+    return f"{vi if lang == 'vi' else en} ({format_number(features, lang)})"
+
+
+def _tooltip_fields(overlay: str, columns: Collection[str]) -> list[str]:
+    """The properties a tooltip lists, among ``columns`` (an analytics table of unknown shape: the first few)."""
+    preferred = CELL_TOOLTIPS.get(overlay) or (_popup_fields(REGISTRY[overlay]) if overlay in REGISTRY else ())
+    return [f for f in preferred if f in columns][:TOOLTIP_FIELDS] or sorted(columns)[:TOOLTIP_FIELDS]
+
+
+def _add_overlay(fmap: folium.Map, overlay: str, geojson: str, lang: Lang, *, show: bool) -> None:
     data = json.loads(geojson)
-    spec = REGISTRY.get(table)
-    names = {"hotspot_cells": ("Điểm nóng phản ánh", "Report hot spots"), "forecast_cells": ("Dự báo", "Forecast")}
-    vi, en = (spec.title_vi, spec.title) if spec else names.get(table, (table, table))
-    present = set(data["features"][0]["properties"]) if data["features"] else set()
-    fields = [f for f in CELL_TOOLTIPS.get(table, ()) if f in present] or sorted(present)[:TOOLTIP_FIELDS]
-    colour = spec.style.color if spec else "#ef8a62"
-
-    def style(feature: dict) -> dict:
-        gi_class = feature["properties"].get("gi_class")
-        fill = GI_COLOURS.get(gi_class, colour) if table == "hotspot_cells" else colour
-        return {"color": "#7f7f7f", "weight": 0.3, "fillColor": fill, "fillOpacity": 0.6}
-
+    style = _overlay_style(overlay)
+    fields = _tooltip_fields(overlay, data["features"][0]["properties"] if data["features"] else ())
     folium.GeoJson(
         data,
-        name=f"{vi if lang == 'vi' else en} ({format_number(len(data['features']), lang)})",
+        name=_overlay_name(overlay, len(data["features"]), lang),
         show=show,
         style_function=style,
+        marker=folium.CircleMarker(radius=style.radius) if style.radius else None,
         tooltip=folium.GeoJsonTooltip(fields=fields) if fields else None,
     ).add_to(fmap)
 
@@ -454,10 +682,6 @@ def format_number(value: float, lang: Lang) -> str:
     """A whole number as each language writes it: 15.294 (vi-VN), 15,294 (en-US)."""
     text = f"{value:,.0f}"
     return text.replace(",", ".") if lang == "vi" else text
-
-
-def _constant(style: dict) -> Callable[[dict], dict]:
-    return lambda _feature: style
 
 
 def _escape(text: str) -> str:

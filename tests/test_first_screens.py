@@ -40,6 +40,10 @@ READY = {
     "/maps": "() => document.readyState === 'complete'",
     "/maps/overview": "() => !!document.querySelector('.leaflet-control-layers-overlays label')",
 }
+# The folium map of a /maps page, and how many features it draws.
+FIND_MAP = "Object.values(window).find((v) => v instanceof L.Map)"
+DRAWN = f"() => {{ let n = 0; {FIND_MAP}.eachLayer((l) => {{ if (l.feature) n += 1; }}); return n; }}"
+LOADED = "(overlay) => (document.querySelector('.folium-map').dataset.loadedOverlays || '').includes(overlay)"
 WATCH_CSP = """
 window.__csp = [];
 document.addEventListener('securitypolicyviolation',
@@ -78,7 +82,9 @@ class Tab:
 @pytest.fixture
 def tab(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Tab]:
     size = getattr(request, "param", "desktop")
-    context = browser.new_context(viewport=dict(zip(("width", "height"), SIZES[size], strict=True)), locale="vi-VN")
+    touch = size.endswith("-touch")  # a phone that is tapped (Playwright's mouse would hover first)
+    viewport = dict(zip(("width", "height"), SIZES[size.removesuffix("-touch")], strict=True))
+    context = browser.new_context(viewport=viewport, locale="vi-VN", has_touch=touch, is_mobile=touch)
     context.add_init_script(WATCH_CSP)
     page = context.new_page()
     recorded = Tab(page)
@@ -107,7 +113,7 @@ def tap_map(page: Page, lon: float, lat: float) -> None:
 
 def load(tab: Tab, base: str, path: str) -> Page:
     tab.page.goto(base + path)
-    tab.page.wait_for_function(READY[path], timeout=30_000)
+    tab.page.wait_for_function(READY.get(path) or READY[urlsplit(path).path], timeout=30_000)
     return tab.page
 
 
@@ -353,7 +359,7 @@ def test_the_sea_has_no_edge(tab: Tab, strict: str, zoom: int) -> None:
 def test_the_planners_sea_has_no_edge(tab: Tab, strict: str) -> None:
     """The folium maps draw the same sea past the old clip, and zoom out no further than it reaches."""
     page = load(tab, strict, "/maps/overview")
-    find = "Object.values(window).find((v) => v instanceof L.Map)"
+    find = FIND_MAP
     assert page.evaluate(f"() => {find}.getMinZoom()") >= 8
     png = page.screenshot()
     shot(tab, "overview-sea")
@@ -372,6 +378,51 @@ def test_overview_opens_with_a_few_overlays(tab: Tab, strict: str) -> None:
     checked = sum(1 for i in range(overlays.count()) if overlays.nth(i).is_checked())
     assert overlays.count() >= 8 and 1 <= checked <= 4
     assert tab.violations() == []
+
+
+def test_overview_fetches_a_hidden_overlay_when_switched_on(tab: Tab, strict: str) -> None:
+    """The planning zones are not in the page: switching them on fetches and draws them."""
+    page = load(tab, strict, "/maps/overview?lang=en")
+    assert not [u for u in tab.requests if "/overlays/" in u], "no hidden overlay is fetched on opening"
+    before = page.evaluate(DRAWN)
+    with page.expect_response(lambda r: r.url.endswith("/maps/overview/overlays/planning_zones")) as answer:
+        page.get_by_label(re.compile(r"Planning zones \(\d+\)")).check()
+    assert answer.value.status == 200 and answer.value.headers["content-type"] == "application/geo+json"
+    zones = len(answer.value.json()["features"])
+    page.wait_for_function(LOADED, arg="planning_zones")
+    assert zones > 0 and page.evaluate(DRAWN) == before + zones, "every zone drawn"
+    assert page.locator(".huegis-status").is_hidden(), "the loading note goes once drawn"
+    shot(tab, "overview-planning-zones-on")
+    page.get_by_label(re.compile(r"Planning zones")).uncheck()
+    page.get_by_label(re.compile(r"Planning zones")).check()
+    assert page.evaluate(DRAWN) == before + zones
+    assert len([u for u in tab.requests if "/overlays/" in u]) == 1, "fetched once"
+    assert tab.violations() == []
+
+
+@pytest.mark.parametrize("tab", ["phone-touch"], indirect=True)
+def test_overview_layer_control_is_a_button_on_phones(tab: Tab, strict: str) -> None:
+    page = load(tab, strict, "/maps/overview")
+    control = page.locator(".leaflet-control-layers")
+    folded = control.bounding_box()
+    assert folded and folded["width"] * folded["height"] < 0.01 * PHONE[0] * PHONE[1], "a button, not a list"
+    shot(tab, "overview-phone-layers-folded")
+    button = page.get_by_role("button", name="Lớp bản đồ")
+    button.tap()
+    page.get_by_label(re.compile(r"Phân khu quy hoạch")).wait_for(state="visible")
+    shot(tab, "overview-phone-layers-open")
+    page.get_by_label(re.compile(r"Phân khu quy hoạch")).tap()
+    page.wait_for_function(LOADED, arg="planning_zones")
+    page.touchscreen.tap(PHONE[0] / 2, PHONE[1] - 120)  # a tap on the map (a ward here) folds the list again
+    page.wait_for_function("() => !document.querySelector('.leaflet-control-layers-expanded')")
+    assert tab.violations() == []
+
+
+@pytest.mark.parametrize("tab", ["desktop"], indirect=True)
+def test_overview_layer_control_is_open_on_desktops(tab: Tab, strict: str) -> None:
+    page = load(tab, strict, "/maps/overview")
+    assert page.locator(".leaflet-control-layers-expanded").count() == 1
+    assert page.get_by_label(re.compile(r"Phân khu quy hoạch")).is_visible()
 
 
 # --- every visible word in both languages ---------------------------------------------------------------

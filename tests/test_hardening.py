@@ -275,6 +275,31 @@ def test_every_kind_of_response_carries_the_security_headers_and_no_banner(clien
             assert "script-src 'self' 'nonce-" in headers["content-security-policy"], path
 
 
+def test_an_unhandled_error_answers_500_with_the_security_headers(loaded: Settings) -> None:
+    """Starlette's outermost ServerErrorMiddleware answered a bug's 500 without them (an outside probe)."""
+    from fastapi import APIRouter
+    from starlette.testclient import TestClient
+
+    from api.main import create_app
+
+    app = create_app(loaded)
+    boom = APIRouter()
+
+    @boom.get("/boom")  # only in this test's app
+    async def raise_a_bug() -> None:
+        raise RuntimeError("a bug")
+
+    app.include_router(boom)
+    with pytest.raises(RuntimeError, match="a bug"):  # still raised, for the server's error log
+        TestClient(app).get("/boom")
+    response = TestClient(app, raise_server_exceptions=False).get("/boom")
+    assert response.status_code == 500 and response.text == "Internal Server Error"
+    headers = response.headers
+    assert headers["x-content-type-options"] == "nosniff" and headers["x-frame-options"] == "DENY"
+    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
+
+
 def test_each_page_gets_its_own_nonce(client: httpx.Client) -> None:
     nonces = {client.get("/docs").headers["content-security-policy"].split("'nonce-")[1].split("'")[0]
               for _ in range(3)}  # fmt: skip

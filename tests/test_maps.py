@@ -16,7 +16,17 @@ import httpx
 import psycopg
 import pytest
 
-from geo.maps import EXTERNAL_ASSET, MAPS, Assets, MapData, build_map, fetch_map_data, render_html
+from geo.maps import (
+    BASEMAP_LAYERS,
+    EXTERNAL_ASSET,
+    MAPS,
+    Assets,
+    Deferred,
+    MapData,
+    build_map,
+    fetch_map_data,
+    render_html,
+)
 from geo.registry import REGISTRY
 from geo.settings import Settings
 
@@ -55,6 +65,39 @@ def test_overview_has_density_thematic_layers_and_disaster_zones(client: httpx.C
     for title in ("Population density (per km²)", "Planning zones", "Schools", "Health facilities", "Disaster zones"):
         assert title in html
     assert "L.control.layers" in html and "huegis-legend" in html
+
+
+def test_hidden_overlays_are_fetched_not_embedded(client: httpx.Client, db: psycopg.Connection) -> None:
+    """The overview embeds what it shows at first; a hidden overlay comes from its own URL, as the page draws it."""
+    html = client.get("/maps/overview", params={"lang": "en"}).text
+    zones = db.execute("SELECT count(*), min(plan_code) FROM planning_zones").fetchone()
+    assert zones and zones[0] > 0
+    assert '"/maps/overview/overlays/planning_zones"' in html and f"Planning zones ({zones[0]:,})" in html
+    assert json.dumps(zones[1])[1:-1] not in html, "the zones' features are not in the page"
+    answer = client.get("/maps/overview/overlays/planning_zones", headers={"Accept-Encoding": "gzip"})
+    assert answer.status_code == 200 and answer.headers["content-type"] == "application/geo+json"
+    assert answer.headers["content-encoding"] == "gzip"
+    features = answer.json()["features"]
+    assert len(features) == zones[0] and zones[1] in {f["properties"].get("plan_code") for f in features}
+    assert '"/maps/overview/overlays/schools"' not in html, "shown overlays stay in the page"
+
+
+@pytest.mark.parametrize(("path", "named"), [("/maps/overview/overlays/atlantis", "planning_zones"),
+                                             ("/maps/density/overlays/schools", "overlays: "),
+                                             ("/maps/atlantis/overlays/schools", "overview")])  # fmt: skip
+def test_unknown_overlay_is_404(client: httpx.Client, path: str, named: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 404 and named in response.json()["detail"]
+
+
+def test_a_deferred_overlay_needs_its_url() -> None:
+    data = MapData(basemap=dict.fromkeys(BASEMAP_LAYERS, '{"type": "FeatureCollection", "features": []}'), layers={})
+    data.deferred["planning_zones"] = Deferred(features=3, columns=("name",))
+    with pytest.raises(ValueError, match="overlays="):
+        build_map(MAPS["overview"], data, assets=Assets())
+    fmap = build_map(MAPS["overview"], data, assets=Assets(), lang="en", overlays="/maps/overview/overlays")
+    html = render_html(fmap, "en")
+    assert "huegisDeferred(" in html and "Planning zones (3)" in html
 
 
 def test_density_choropleth_matches_postgis(loaded: Settings, db: psycopg.Connection) -> None:

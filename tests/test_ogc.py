@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 import httpx
@@ -139,6 +141,7 @@ def test_html_item_lists_are_short_and_json_pages_long(client: httpx.Client, db:
     assert html.status_code == 200 and '<html lang="en" dir="ltr">' in html.text
     assert re.search(rf"<title>\s*{REGISTRY['places'].title}\s+— HueGIS", html.text), "a title naming the layer"
     assert "limit=50" in html.text and "limit=1000" not in html.text
+    assert re.search(r'<option value="50">50 \(default\)</option>', html.text), "the limit picker's default is 50"
     browser = client.get("/ogc/collections/places/items", headers={"Accept": "text/html"})
     assert browser.status_code == 200 and "limit=50" in browser.text
     places = sql_count(db, "places")
@@ -177,3 +180,15 @@ def test_openapi_document_resolves_every_ref_offline(client: httpx.Client) -> No
             unresolved.append(ref)
     assert unresolved == []
     assert "vendorSpecificParameters" not in response.text
+
+
+def test_csv_rows_start_with_the_feature_id(client: httpx.Client) -> None:
+    """pygeoapi's CSV had the properties only: a row could not be traced back to its feature."""
+    id_field = REGISTRY["schools"].id_field
+    answer = client.get("/ogc/collections/schools/items", params={"f": "csv", "limit": 5})
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(answer.text)))
+    assert len(rows) == 5 and list(rows[0])[:3] == ["x", "y", id_field]  # pygeoapi puts a point's x, y first
+    for row in rows:
+        feature = client.get(f"/ogc/collections/schools/items/{row[id_field]}", params={"f": "json"})
+        assert feature.status_code == 200 and feature.json()["properties"]["name"] == row["name"]

@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from api.deps import ConnDep
 from api.routers.tiles import get_store
-from geo.maps import Assets, Lang, all_maps, get_map, render_map
+from geo.maps import Assets, Lang, MapSpec, all_maps, get_map, overlay_geojson, render_map
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "web" / "templates")
 # A page reading an untracked table (analytics outputs) is rebuilt at most once a minute.
@@ -35,19 +35,41 @@ async def maps_index(request: Request, lang: Annotated[Lang, Query()] = "vi") ->
 
 @router.get("/maps/{name}", response_class=HTMLResponse)
 async def web_map(request: Request, conn: ConnDep, name: str, lang: Annotated[Lang, Query()] = "vi") -> HTMLResponse:
-    """One web map; the page is kept until a layer it draws changes."""
+    """One web map; the page is kept until a layer it draws changes. Overlays hidden at first are
+    not embedded: the page fetches them from ``/maps/{name}/overlays/{overlay}`` when switched on."""
     spec = get_map(name)
-    store = get_store(request)
-    versions = await store.versions.current(store.pool)
-    tags = [versions.get(table) for table in spec.sources()]
-    key = (name, lang, ",".join(tag or "" for tag in tags))
-    if spec.analytics or None in tags:
-        key = (*key[:2], f"{key[2]}@{int(time.monotonic() // UNTRACKED_TTL_S)}")
+    key = (name, lang, await _version(request, spec, spec.sources()))
     pages = request.app.state.map_pages
     html = pages.get(key)
     if html is None:
-        rendered = await render_map(conn, name, assets=Assets("/static/vendor"), lang=lang, home=f"/maps?lang={lang}")
+        rendered = await render_map(
+            conn, name, assets=Assets("/static/vendor"), lang=lang, home=f"/maps?lang={lang}",
+            overlays=f"/maps/{name}/overlays",
+        )  # fmt: skip
         html = pages[key] = INLINE_SCRIPT.sub(f'<script nonce="{NONCE_SLOT}"', rendered)
     nonce = getattr(request.state, "csp_nonce", None)
     page = html.replace(NONCE_SLOT, nonce) if nonce else html.replace(f' nonce="{NONCE_SLOT}"', "")
     return HTMLResponse(page, headers={"Cache-Control": "private, no-cache"})
+
+
+@router.get("/maps/{name}/overlays/{overlay}")
+async def map_overlay(request: Request, conn: ConnDep, name: str, overlay: str) -> Response:
+    """One overlay of a web map as GeoJSON, as the page draws it (simplified like the page); kept like pages."""
+    spec = get_map(name)
+    key = ("overlay", name, overlay, await _version(request, spec, (overlay,)))
+    pages = request.app.state.map_pages
+    geojson = pages.get(key)
+    if geojson is None:
+        geojson = pages[key] = await overlay_geojson(conn, name, overlay)
+    return Response(geojson, media_type="application/geo+json", headers={"Cache-Control": "private, no-cache"})
+
+
+async def _version(request: Request, spec: MapSpec, tables: tuple[str, ...]) -> str:
+    """What the cached answer depends on: the tables' versions, and the minute for untracked tables."""
+    store = get_store(request)
+    versions = await store.versions.current(store.pool)
+    tags = [versions.get(table) for table in tables]
+    version = ",".join(tag or "" for tag in tags)
+    if spec.analytics or None in tags:
+        version = f"{version}@{int(time.monotonic() // UNTRACKED_TTL_S)}"
+    return version

@@ -46,6 +46,7 @@ from geo.ogc.features import (
     parse_items_query,
     unknown_parameters,
 )
+from geo.ogc.formats import use_csv_with_ids
 from geo.ogc.openapi import generate_openapi
 from geo.registry import REGISTRY, LayerSpec
 from geo.settings import Settings
@@ -63,6 +64,7 @@ def create_ogc_app(settings: Settings) -> ASGIApp:
     settings.export_pygeoapi_env()
     if not settings.pygeoapi_openapi.exists():
         generate_openapi(settings)
+    use_csv_with_ids()  # CSV rows carry the feature's id
     module = importlib.import_module("pygeoapi.starlette_app")
     # pygeoapi answers a database outage with a 500: make it our 503.
     return OutageAs503(module.APP)

@@ -51,7 +51,13 @@ def server_section() -> dict[str, Any]:
         "pretty_print": False,
         # Asynchronous execution (``Prefer: respond-async``) and the job list need a manager that keeps jobs.
         "manager": {"name": "TinyDB", "connection": f"{JOBS_DIR}/jobs.json", "output_dir": f"{JOBS_DIR}/results"},
-        "limits": {"default_items": DEFAULT_ITEMS, "max_items": MAX_ITEMS, "on_exceed": "throttle"},
+        # html_items (ours; pygeoapi reads the others): the items page's "(default)" limit option.
+        "limits": {
+            "default_items": DEFAULT_ITEMS,
+            "max_items": MAX_ITEMS,
+            "on_exceed": "throttle",
+            "html_items": HTML_ITEMS,
+        },
         "map": {
             # The app's own vector basemap; our templates draw it with Leaflet.VectorGrid, so no
             # external (raster) tile server is needed.
