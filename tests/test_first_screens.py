@@ -283,6 +283,7 @@ def test_dashboard_opens_on_this_month_and_follows_the_picker(tab: Tab, strict: 
     options = page.eval_on_selector_all("#month option", "els => els.map(e => e.value)")
     assert options[0] == this_month and "2019-01" in options and len(options) == len(set(options))
     assert "cùng kỳ tháng trước" in (page.text_content("#period-note") or "")
+    assert_headline_is_the_api(page, strict, this_month)
     assert page.locator("#map-legend li").count() == 6
     last_month, titles = options[1], []
     for month in (this_month, last_month):
@@ -300,6 +301,38 @@ def test_dashboard_opens_on_this_month_and_follows_the_picker(tab: Tab, strict: 
         page.evaluate("() => document.getElementById('unit').removeAttribute('data-backlog')")
     assert titles[0] != titles[1] and "(đến nay)" in (titles[0] or ""), titles
     shot(tab, "dashboard-unit")
+    assert tab.violations() == []
+
+
+def assert_headline_is_the_api(page: Page, base: str, month: str) -> None:
+    """The tiles and the note show what /api/kpis?month= answers: last month seen as long after its start."""
+    body = httpx.get(f"{base}/api/kpis", params={"month": month}).json()
+    note = page.locator("#period-note")
+    seen = datetime.fromisoformat(note.get_attribute("data-previous-as-of") or "")
+    assert abs(seen - datetime.fromisoformat(body["previous"]["as_of"])) < timedelta(minutes=2)
+    now, before = body["groups"][0], body["previous"]["groups"][0]
+    assert page.text_content("#tile-received .value") == page.evaluate("(x) => num(x)", now["received"])
+    if now["processed_share"] is not None and before["processed_share"] is not None:
+        shown = page.evaluate("([k, p]) => [pct(k), points(Math.abs(k - p))]",
+                              [now["processed_share"], before["processed_share"]])  # fmt: skip
+        assert page.text_content("#tile-processed .value") == shown[0]
+        assert shown[1] in (page.text_content("#tile-processed .delta") or "")
+
+
+def test_dashboard_says_what_it_compares(tab: Tab, strict: str) -> None:
+    """In English too: the same days of each month, each as of the same day; a past month as of its own instant."""
+    page = tab.page
+    page.goto(strict + "/dashboard?lang=en")
+    page.wait_for_function(READY["/dashboard"], timeout=30_000)
+    today = datetime.now(TZ)
+    note = page.text_content("#period-note") or ""
+    assert f"each as of day {today.day}" in note and f"{today.day} {today:%b}" in note, note
+    last_month = page.eval_on_selector_all("#month option", "els => els.map(e => e.value)")[1]
+    page.select_option("#month", last_month)
+    page.wait_for_function(f"() => document.body.dataset.ready === '{last_month}'")
+    note = page.text_content("#period-note") or ""
+    assert "each seen the same time after it began" in note and f"as of {today:%b} {today.day}" in note, note
+    assert_headline_is_the_api(page, strict, last_month)
     assert tab.violations() == []
 
 
