@@ -220,6 +220,35 @@ def test_portal_lists_every_problem_before_sending(tab: Tab, strict: str, tmp_pa
     assert tab.violations() == []
 
 
+@pytest.mark.parametrize("tab", ["phone"], indirect=True)
+def test_portal_shows_every_server_refusal_in_words(tab: Tab, strict: str, tmp_path) -> None:
+    """Problems only the server sees (a fake photo, an over-long phone number) come back coded, all at once."""
+    page = load(tab, strict, "/portal?lang=en")
+    page.context.grant_permissions(["geolocation"], origin=strict)
+    page.context.set_geolocation({"latitude": 16.463, "longitude": 107.585})
+    page.click("#tab-report")
+    page.wait_for_selector("#category option:nth-child(2)", state="attached")
+    page.click("#use-location")
+    page.wait_for_function("() => document.getElementById('location-value').textContent.includes('·')")
+    page.select_option("#category", index=1)
+    page.fill("#description", "Streetlight out on the riverside path for a week")
+    page.eval_on_selector("input[name=reporter_phone]", "(el) => { el.value = '0'.repeat(40); }")  # past maxlength
+    fake = tmp_path / "lamp.jpg"
+    fake.write_bytes(b"\xff\xd8\xff" + b"not really a photo" * 20)
+    page.set_input_files("#photos", str(fake))
+    page.click("#report-submit")
+    page.wait_for_selector("#photos-error:not([hidden])")
+    items = page.locator("#report-error li").all_text_contents()
+    assert items == ["The contact details are too long.", "Photos must be JPEG, PNG or WebP."], items
+    assert page.text_content("#photos-error") == "Photos must be JPEG, PNG or WebP."
+    assert page.get_attribute("#photos", "aria-invalid") == "true"
+    assert "photos-error" in (page.get_attribute("#photos", "aria-describedby") or "")
+    assert page.get_attribute("#report-error", "role") == "alert"
+    page.locator("#report-error").scroll_into_view_if_needed()
+    shot(tab, "portal-server-refusals-phone")
+    assert tab.violations() == []
+
+
 def test_portal_keeps_follow_tokens_for_the_session_only(tab: Tab, strict: str, tmp_path) -> None:
     page = load(tab, strict, "/portal?lang=en")
     page.click("#tab-report")
