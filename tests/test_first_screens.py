@@ -244,6 +244,11 @@ def test_portal_shows_every_server_refusal_in_words(tab: Tab, strict: str, tmp_p
     assert page.get_attribute("#photos", "aria-invalid") == "true"
     assert "photos-error" in (page.get_attribute("#photos", "aria-describedby") or "")
     assert page.get_attribute("#report-error", "role") == "alert"
+    phone = "input[name=reporter_phone]"
+    assert page.get_attribute(phone, "aria-invalid") == "true"
+    assert page.get_attribute("input[name=reporter_name]", "aria-invalid") is None
+    assert page.text_content("#contact-error") == "The contact details are too long."
+    assert page.get_attribute(phone, "aria-describedby") == "contact-error" and page.is_visible(phone)
     page.locator("#report-error").scroll_into_view_if_needed()
     shot(tab, "portal-server-refusals-phone")
     assert tab.violations() == []

@@ -325,6 +325,14 @@ function fieldError(field, message) {
 
 function showProblems(problems) {
   for (const field of Object.keys(FIELD_CONTROLS)) fieldError(field, problems.filter((p) => p.field === field).map((p) => p.text).join(" "));
+  // Contact details: the very input the server named, inside the contact section opened to show it.
+  const contact = problems.filter((p) => p.input);
+  showError("contact-error", contact.map((p) => p.text).join(" "));
+  for (const input of $("contact").querySelectorAll("input")) {
+    if (contact.some((p) => p.input === input.name)) input.setAttribute("aria-invalid", "true");
+    else input.removeAttribute("aria-invalid");
+  }
+  if (contact.length) $("contact").open = true;
   const box = $("report-error");
   box.replaceChildren();
   box.hidden = !problems.length;
@@ -353,7 +361,11 @@ function refusals(status, body) {
   if (status === 503) return [{ field: null, text: T.unavailable }];
   const fallback = status === 413 ? "too_large" : status === 429 ? "rate_limited" : "other";
   const problems = body.errors || [{ code: body.code || fallback }];
-  return problems.map((p) => ({ field: FIELD_OF[p.code] || null, text: T.errors[p.code] || p[LANG] || T.errors.other }));
+  return problems.map((p) => ({
+    field: FIELD_OF[p.code] || null,
+    input: p.code === "contact_length" ? p.field : null,
+    text: T.errors[p.code] || p[LANG] || T.errors.other,
+  }));
 }
 
 $("report-form").addEventListener("submit", async (event) => {
