@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import psycopg
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -16,12 +20,14 @@ from geo.errors import (
     Forbidden,
     HueGISError,
     InvalidInput,
+    InvalidInputs,
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
     PreconditionFailed,
     PreconditionRequired,
 )
+from geo.settings import Settings
 
 log = logging.getLogger("huegis.api")
 
@@ -57,16 +63,102 @@ STATUS: dict[type[HueGISError], int] = {
 }
 
 
+# What a citizen is told for each problem code, in Vietnamese and English: every refusal with a code
+# carries both (``errors``), and the portal shows the same texts. Placeholders come from the settings.
+MESSAGES: dict[str, tuple[str, str]] = {
+    "location": ("Hãy đặt ghim trên bản đồ hoặc dùng vị trí của bạn.", "Drop a pin on the map or use your location."),
+    "outside_city": ("Vị trí này nằm ngoài Thành phố Huế: hãy đặt ghim trong địa bàn thành phố.",
+                     "This place is outside Thành phố Huế: drop the pin inside the city."),
+    "unknown_category": ("Hãy chọn loại phản ánh.", "Choose a category."),
+    "description_length": ("Mô tả cần từ 10 đến 4.000 ký tự.", "The description needs 10 to 4,000 characters."),
+    "channel": ("Kênh gửi phản ánh không hợp lệ.", "The report's channel is not one we know."),
+    "too_many_photos": ("Tối đa {photo_max_count} ảnh.", "At most {photo_max_count} photos."),
+    "photo_type": ("Ảnh phải là JPEG, PNG hoặc WebP.", "Photos must be JPEG, PNG or WebP."),
+    "photo_too_large": ("Mỗi ảnh phải nhỏ hơn {photo_max_mb} MB.",
+                        "Each photo must be smaller than {photo_max_mb} MB."),
+    "photo_pixels": ("Ảnh có độ phân giải quá lớn.", "A photo has too many pixels."),
+    "contact_length": ("Thông tin liên hệ quá dài.", "The contact details are too long."),
+    "too_large": ("Các ảnh quá lớn để gửi cùng lúc.", "The photos are too large to send together."),
+    "rate_limited": ("Bạn đã gửi nhiều phản ánh liên tiếp; vui lòng thử lại sau ít phút.",
+                     "You have sent many reports in a row; please try again in a few minutes."),
+    "rating_range": ("Hãy chọn mức đánh giá từ 1 đến 5.", "Choose a rating from 1 to 5."),
+    "comment_length": ("Nhận xét tối đa 2.000 ký tự.", "The comment may have at most 2,000 characters."),
+    "follow_token": ("Chỉ người gửi phản ánh mới đánh giá được (thiếu hoặc sai mã theo dõi).",
+                     "Only the person who sent the report can rate it (the follow token is missing or wrong)."),
+    "report_code": ("Mã phản ánh có dạng HUE-XXXXXXXX.", "A report code looks like HUE-XXXXXXXX."),
+    "invalid_field": ("Thông tin này không hợp lệ.", "This value is not valid."),
+    "other": ("Không gửi được phản ánh. Vui lòng kiểm tra lại và thử lại.",
+              "The report could not be sent. Please check it and try again."),
+}  # fmt: skip
+# Which code a field refused by request validation is (whatever Pydantic's reason): the field's
+# own problem as the citizen knows it. Fields of the report, the rating, the follow-up, Open311.
+FIELD_CODES: dict[str, str] = {
+    "lon": "location", "lat": "location", "long": "location", "category": "unknown_category",
+    "service_code": "unknown_category", "description": "description_length", "channel": "channel",
+    "reporter_name": "contact_length", "reporter_phone": "contact_length", "reporter_email": "contact_length",
+    "device_id": "contact_length", "first_name": "contact_length", "last_name": "contact_length",
+    "email": "contact_length", "phone": "contact_length", "photos": "photo_type", "rating": "rating_range",
+    "comment": "comment_length", "token": "follow_token", "code": "report_code",
+}  # fmt: skip
+
+
+def message_texts(lang: str, settings: Settings) -> dict[str, str]:
+    """Every problem code's text in one language (``vi`` or ``en``)."""
+    values = {"photo_max_count": settings.photo_max_count, "photo_max_mb": settings.photo_max_bytes // 2**20}
+    i = 0 if lang == "vi" else 1
+    return {code: pair[i].format(**values) for code, pair in MESSAGES.items()}
+
+
+def problem(exc: HueGISError, settings: Settings) -> dict[str, Any]:
+    """One problem for the client: the field, the code, the message for developers, vi and en texts."""
+    code = exc.code or "invalid_field"
+    texts = {lang: message_texts(lang, settings).get(code, MESSAGES["invalid_field"][0]) for lang in ("vi", "en")}
+    return {"field": getattr(exc, "field", None), "code": code, "message": str(exc), **texts}
+
+
+def invalid_fields(errors: Sequence[Mapping[str, Any]]) -> InvalidInput:
+    """Pydantic's errors as one problem per refused field, each with its code, all together."""
+    problems: dict[str, InvalidInput] = {}  # one per code: a missing lon and lat are one missing place
+    for error in errors:
+        field = next((str(part) for part in reversed(error["loc"]) if isinstance(part, str)), "body")
+        code = FIELD_CODES.get(field, "invalid_field")
+        message = f"{'.'.join(map(str, error['loc'])) or 'body'}: {error['msg']}"
+        problems.setdefault(code, InvalidInput(message, code=code, field=field))
+    return together(list(problems.values()) or [InvalidInput("the request is not valid", code="invalid_field")])
+
+
+def together(problems: list[InvalidInput]) -> InvalidInput:
+    """One error for one or more problems."""
+    return problems[0] if len(problems) == 1 else InvalidInputs(problems)
+
+
 def error_body(status: int, detail: str, code: str | None = None) -> JSONResponse:
     """``{"detail": ...}``, with the problem's ``code`` when it has one (clients translate it)."""
     return JSONResponse(status_code=status, content={"detail": detail} | ({"code": code} if code else {}))
 
 
+def coded_body(status: int, detail: Any, exc: HueGISError, settings: Settings) -> JSONResponse:
+    """``detail``, the first problem's ``code`` and ``errors``: every problem with its code and vi/en text."""
+    problems = getattr(exc, "problems", [exc])
+    body = {"detail": detail, "code": exc.code, "errors": [problem(p, settings) for p in problems]}
+    return JSONResponse(status_code=status, content=body)
+
+
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 500)
-    response = error_body(status, str(exc), getattr(exc, "code", None))
+    if isinstance(exc, HueGISError) and exc.code:
+        response = coded_body(status, str(exc), exc, request.app.state.settings)
+    else:
+        response = error_body(status, str(exc), getattr(exc, "code", None))
     response.headers.update(getattr(exc, "headers", {}))
     return response
+
+
+async def _request_invalid(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422 (its ``detail`` list kept), with a code per refused field and its vi/en text."""
+    assert isinstance(exc, RequestValidationError)
+    details = jsonable_encoder(exc.errors())
+    return coded_body(422, details, invalid_fields(exc.errors()), request.app.state.settings)
 
 
 def database_failure(request: Request, exc: Exception) -> tuple[str, str]:
@@ -113,6 +205,7 @@ async def _database_down(request: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     """Register the mapping on the app."""
     app.add_exception_handler(HueGISError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _request_invalid)
     app.add_exception_handler(PoolTimeout, _database_down)
     app.add_exception_handler(psycopg.OperationalError, _database_down)
     app.add_exception_handler(psycopg.DataError, _data_error)

@@ -456,7 +456,7 @@ async def kpi_by_ward(ctx: Context) -> ScenarioResult:
     answers = await check_servers(ctx, ["ours"], paths)
     query = sql.SQL(load_sql("analytics/kpis")).format(group_key=sql.SQL(GROUP_KEYS["unit"]))
     params = {"start": start, "end": end, "unit": None, "level": None, "category": None, "channel": None,
-              "now": datetime.now(TZ)}  # fmt: skip
+              "now": datetime.now(TZ), "as_of": None}  # fmt: skip
     async with await AsyncConnection.connect(ctx.settings.conninfo()) as conn, conn.cursor() as cur:
         await cur.execute(query, params)
         raw_groups = len(await cur.fetchall())

@@ -26,7 +26,19 @@ class NotFound(HueGISError):
 
 
 class InvalidInput(HueGISError):
-    """A request parameter or body is malformed (maps to 400/422)."""
+    """A request parameter or body is malformed (maps to 400/422); ``field``: the one at fault, if known."""
+
+    def __init__(self, *args: object, code: str | None = None, field: str | None = None) -> None:
+        super().__init__(*args, code=code)
+        self.field = field
+
+
+class InvalidInputs(InvalidInput):
+    """Several problems with one request, reported together (each an ``InvalidInput`` with its code)."""
+
+    def __init__(self, problems: list[InvalidInput]) -> None:
+        super().__init__("; ".join(map(str, problems)), code=problems[0].code, field=problems[0].field)
+        self.problems = problems
 
 
 class Conflict(HueGISError):

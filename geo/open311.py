@@ -75,6 +75,9 @@ LIST_ITEMS = {
     "formats": "format",
 }
 LIST_DATATYPES = ("singlevaluelist", "multivaluelist")
+# The problem code of a field too long (texts in api/errors.py).
+LIMIT_CODES = {"description": "description_length", **dict.fromkeys(("first_name", "last_name", "email", "phone",
+                                                                    "device_id"), "contact_length")}  # fmt: skip
 FIELD_LIMITS = {"first_name": 100, "last_name": 100, "email": 320, "phone": 32, "device_id": 200,
                 "address_string": 500, "media_url": 2000, "description": 4000}  # fmt: skip
 
@@ -87,6 +90,22 @@ def parse_format(fmt: str) -> str:
     if fmt not in FORMATS:
         raise InvalidInput(f"unknown format {fmt!r}: end the path with .xml or .json")
     return fmt
+
+
+def preferred_lang(accept_language: str | None) -> str | None:
+    """The language of ours an ``Accept-Language`` header ranks first (q-values; ``en-GB`` is ``en``)."""
+    ranked = []
+    for order, item in enumerate((accept_language or "").split(",")):
+        tag, *params = (part.strip() for part in item.split(";"))
+        weights = [p.partition("=")[2] for p in params if p.partition("=")[0].strip().lower() == "q"]
+        try:
+            weight = float(weights[0]) if weights else 1.0
+        except ValueError:
+            continue  # a malformed range is ignored, as RFC 9110 lets a server do
+        primary = tag.lower().split("-")[0]
+        if primary in LANGS and weight > 0:
+            ranked.append((-weight, order, primary))
+    return min(ranked)[2] if ranked else None
 
 
 def parse_lang(lang: str | None) -> str:
@@ -220,7 +239,8 @@ def _first(fields: Mapping[str, Sequence[str]], name: str) -> str | None:
     value = values[0].strip()
     limit = FIELD_LIMITS.get(name)
     if limit is not None and len(value) > limit:
-        raise InvalidInput(f"{name} is longer than {limit} characters")
+        raise InvalidInput(f"{name} is longer than {limit} characters", code=LIMIT_CODES.get(name, "invalid_field"),
+                           field=name)  # fmt: skip
     return value or None
 
 
@@ -238,19 +258,22 @@ def parse_submission(fields: Mapping[str, Sequence[str]]) -> Submission:
     """Open311 POST fields (form or query) into a Submission; InvalidInput naming the first problem."""
     service_code = _first(fields, "service_code")
     if service_code is None:
-        raise InvalidInput("service_code is required (GET services.json lists them)")
+        raise InvalidInput("service_code is required (GET services.json lists them)", code="unknown_category",
+                           field="service_code")  # fmt: skip
     lat, lon = _first(fields, "lat"), _first(fields, "long")
     address = _first(fields, "address_string")
     if lat is None or lon is None:
         if lat is None and lon is None and (address or _first(fields, "address_id")):
-            raise InvalidInput("lat/long required: this server has no geocoder to place address_string or address_id")
-        raise InvalidInput("lat/long required: give both lat and long (WGS 84)")
+            raise InvalidInput("lat/long required: this server has no geocoder to place address_string or address_id",
+                               code="location", field="lat")  # fmt: skip
+        raise InvalidInput("lat/long required: give both lat and long (WGS 84)", code="location", field="lat")
     email = _first(fields, "email")
     if email is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
-        raise InvalidInput(f"email is not an e-mail address: {email!r}")
+        raise InvalidInput(f"email is not an e-mail address: {email!r}", code="invalid_field", field="email")
     phone = _first(fields, "phone")
     if phone is not None and not re.fullmatch(r"[0-9+()./ -]{3,32}", phone):
-        raise InvalidInput(f"phone may hold digits, spaces and + ( ) . / - only, got {phone!r}")
+        raise InvalidInput(f"phone may hold digits, spaces and + ( ) . / - only, got {phone!r}", code="invalid_field",
+                           field="phone")  # fmt: skip
     media_url = _first(fields, "media_url")
     if media_url is not None:
         parts = urlsplit(media_url)
@@ -538,7 +561,8 @@ async def submit_request(
     async with conn.transaction():
         row = await _service_row(conn, submission.service_code)
         if row is None:
-            raise InvalidInput(f"unknown service_code {submission.service_code!r} (GET services.json lists them)")
+            raise InvalidInput(f"unknown service_code {submission.service_code!r} (GET services.json lists them)",
+                               code="unknown_category", field="service_code")  # fmt: skip
         answers = check_attributes(row, submission.attributes)
         report = ReportIn(
             category=submission.service_code,

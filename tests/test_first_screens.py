@@ -226,6 +226,40 @@ def test_portal_lists_every_problem_before_sending(tab: Tab, strict: str, tmp_pa
     assert tab.violations() == []
 
 
+@pytest.mark.parametrize("tab", ["phone"], indirect=True)
+def test_portal_shows_every_server_refusal_in_words(tab: Tab, strict: str, tmp_path) -> None:
+    """Problems only the server sees (a fake photo, an over-long phone number) come back coded, all at once."""
+    page = load(tab, strict, "/portal?lang=en")
+    page.context.grant_permissions(["geolocation"], origin=strict)
+    page.context.set_geolocation({"latitude": 16.463, "longitude": 107.585})
+    page.click("#tab-report")
+    page.wait_for_selector("#category option:nth-child(2)", state="attached")
+    page.click("#use-location")
+    page.wait_for_function("() => document.getElementById('location-value').textContent.includes('·')")
+    page.select_option("#category", index=1)
+    page.fill("#description", "Streetlight out on the riverside path for a week")
+    page.eval_on_selector("input[name=reporter_phone]", "(el) => { el.value = '0'.repeat(40); }")  # past maxlength
+    fake = tmp_path / "lamp.jpg"
+    fake.write_bytes(b"\xff\xd8\xff" + b"not really a photo" * 20)
+    page.set_input_files("#photos", str(fake))
+    page.click("#report-submit")
+    page.wait_for_selector("#photos-error:not([hidden])")
+    items = page.locator("#report-error li").all_text_contents()
+    assert items == ["The contact details are too long.", "Photos must be JPEG, PNG or WebP."], items
+    assert page.text_content("#photos-error") == "Photos must be JPEG, PNG or WebP."
+    assert page.get_attribute("#photos", "aria-invalid") == "true"
+    assert "photos-error" in (page.get_attribute("#photos", "aria-describedby") or "")
+    assert page.get_attribute("#report-error", "role") == "alert"
+    phone = "input[name=reporter_phone]"
+    assert page.get_attribute(phone, "aria-invalid") == "true"
+    assert page.get_attribute("input[name=reporter_name]", "aria-invalid") is None
+    assert page.text_content("#contact-error") == "The contact details are too long."
+    assert page.get_attribute(phone, "aria-describedby") == "contact-error" and page.is_visible(phone)
+    page.locator("#report-error").scroll_into_view_if_needed()
+    shot(tab, "portal-server-refusals-phone")
+    assert tab.violations() == []
+
+
 def test_portal_keeps_follow_tokens_for_the_session_only(tab: Tab, strict: str, tmp_path) -> None:
     page = load(tab, strict, "/portal?lang=en")
     page.click("#tab-report")
@@ -289,6 +323,7 @@ def test_dashboard_opens_on_this_month_and_follows_the_picker(tab: Tab, strict: 
     options = page.eval_on_selector_all("#month option", "els => els.map(e => e.value)")
     assert options[0] == this_month and "2019-01" in options and len(options) == len(set(options))
     assert "cùng kỳ tháng trước" in (page.text_content("#period-note") or "")
+    assert_headline_is_the_api(page, strict, this_month)
     assert page.locator("#map-legend li").count() == 6
     last_month, titles = options[1], []
     for month in (this_month, last_month):
@@ -306,6 +341,38 @@ def test_dashboard_opens_on_this_month_and_follows_the_picker(tab: Tab, strict: 
         page.evaluate("() => document.getElementById('unit').removeAttribute('data-backlog')")
     assert titles[0] != titles[1] and "(đến nay)" in (titles[0] or ""), titles
     shot(tab, "dashboard-unit")
+    assert tab.violations() == []
+
+
+def assert_headline_is_the_api(page: Page, base: str, month: str) -> None:
+    """The tiles and the note show what /api/kpis?month= answers: last month seen as long after its start."""
+    body = httpx.get(f"{base}/api/kpis", params={"month": month}).json()
+    note = page.locator("#period-note")
+    seen = datetime.fromisoformat(note.get_attribute("data-previous-as-of") or "")
+    assert abs(seen - datetime.fromisoformat(body["previous"]["as_of"])) < timedelta(minutes=2)
+    now, before = body["groups"][0], body["previous"]["groups"][0]
+    assert page.text_content("#tile-received .value") == page.evaluate("(x) => num(x)", now["received"])
+    if now["processed_share"] is not None and before["processed_share"] is not None:
+        shown = page.evaluate("([k, p]) => [pct(k), points(Math.abs(k - p))]",
+                              [now["processed_share"], before["processed_share"]])  # fmt: skip
+        assert page.text_content("#tile-processed .value") == shown[0]
+        assert shown[1] in (page.text_content("#tile-processed .delta") or "")
+
+
+def test_dashboard_says_what_it_compares(tab: Tab, strict: str) -> None:
+    """In English too: the same days of each month, each as of the same day; a past month as of its own instant."""
+    page = tab.page
+    page.goto(strict + "/dashboard?lang=en")
+    page.wait_for_function(READY["/dashboard"], timeout=30_000)
+    today = datetime.now(TZ)
+    note = page.text_content("#period-note") or ""
+    assert f"each as of day {today.day}" in note and f"{today.day} {today:%b}" in note, note
+    last_month = page.eval_on_selector_all("#month option", "els => els.map(e => e.value)")[1]
+    page.select_option("#month", last_month)
+    page.wait_for_function(f"() => document.body.dataset.ready === '{last_month}'")
+    note = page.text_content("#period-note") or ""
+    assert "each seen the same time after it began" in note and f"as of {today:%b} {today.day}" in note, note
+    assert_headline_is_the_api(page, strict, last_month)
     assert tab.violations() == []
 
 

@@ -507,3 +507,55 @@ def test_georeport_client_reads_everything(server: str, create: Callable[..., st
     request = client.get_service_request(code)
     assert request["service_request_id"] == code and request["status"] == "open"
     assert request["service_code"] == "garbage"
+
+
+# --- language: lang=, else Accept-Language (the spec has no language parameter) -------------------
+
+
+def test_service_notice_in_the_clients_language(client: httpx.Client, api_key: str, create: Callable[..., str]) -> None:
+    english = {"Accept-Language": "en-GB,en;q=0.9,vi;q=0.5"}
+    created = client.post(f"{BASE}/requests.json", headers=english, data={
+        "api_key": api_key, "service_code": "garbage", "lat": CITADEL[1], "long": CITADEL[0],
+        "description": "Rubbish piling up at the corner of Đinh Tiên Hoàng"})  # fmt: skip
+    assert created.status_code == 200, created.text
+    assert created.json()[0]["service_notice"] == "To be handled within 16 working hours"
+    assert created.headers["content-language"] == "en" and "Accept-Language" in created.headers["vary"]
+    code = created.json()[0]["service_request_id"]
+    assert client.get(f"{BASE}/requests/{code}.json").json()[0]["service_notice"] == "Xử lý trong 16 giờ làm việc"
+    read = client.get(f"{BASE}/requests/{code}.json", headers=english)
+    assert read.json()[0]["service_notice"] == "To be handled within 16 working hours"
+    assert read.json()[0]["service_name"] != client.get(f"{BASE}/requests/{code}.json").json()[0]["service_name"]
+    overridden = client.get(f"{BASE}/requests/{code}.json", params={"lang": "vi"}, headers=english)
+    assert overridden.json()[0]["service_notice"] == "Xử lý trong 16 giờ làm việc"
+    unknown = client.get(f"{BASE}/requests/{code}.json", headers={"Accept-Language": "fr, de;q=0.5"})
+    assert unknown.headers["content-language"] == "vi"
+
+
+def test_refusals_are_coded_in_the_clients_language(client: httpx.Client, api_key: str) -> None:
+    place = {"api_key": api_key, "service_code": "garbage", "lat": CITADEL[1], "long": CITADEL[0]}
+    cases = [({"description": "short"}, "The description needs 10 to 4,000 characters. (description_length: "),
+             ({"description": "Rác ngoài biển", "lat": 17.0, "long": 108.6}, "This place is outside Thành phố Huế"),
+             ({"phone": "0" * 40}, "The contact details are too long. (contact_length: phone is longer than 32"),
+             ({"lat": None}, "Drop a pin on the map or use your location. (location: lat/long required")]  # fmt: skip
+    for fields, start in cases:
+        data = {k: v for k, v in {**place, **fields}.items() if v is not None}
+        response = client.post(f"{BASE}/requests.json", headers={"Accept-Language": "en"}, data=data)
+        assert response.status_code == 400 and response.json()[0]["code"] == 400, response.text
+        assert response.json()[0]["description"].startswith(start), response.text
+    vi = client.post(f"{BASE}/requests.json", data={**place, "description": "short"})
+    assert vi.json()[0]["description"].startswith("Mô tả cần từ 10 đến 4.000 ký tự. (description_length: ")
+
+
+def test_georeport_client_reads_english(server: str, create: Callable[..., str], monkeypatch) -> None:
+    """The PyPI client sends no language of its own: a client set up for English (Accept-Language) gets it."""
+    import requests
+    from requests.structures import CaseInsensitiveDict
+
+    code = create(description="Rác thải ven sông Hương cần thu gom")
+    vi = GeoReport(f"{server}{BASE}", jurisdiction=open311.JURISDICTION).get_service_request(code)
+    assert vi["service_notice"] == "Xử lý trong 16 giờ làm việc"
+    defaults = requests.sessions.default_headers
+    monkeypatch.setattr(requests.sessions, "default_headers",
+                        lambda: CaseInsensitiveDict({**defaults(), "Accept-Language": "en-US,en;q=0.8"}))  # fmt: skip
+    en = GeoReport(f"{server}{BASE}", jurisdiction=open311.JURISDICTION).get_service_request(code)
+    assert en["service_notice"] == "To be handled within 16 working hours" and en["service_name"] != vi["service_name"]

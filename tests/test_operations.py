@@ -22,8 +22,12 @@ from geo.analytics.bottlenecks import (
     find_bottlenecks,
 )
 from geo.analytics.kpis import SHAPE_TOLERANCE_M, KpiFilter, compute_kpis, refresh_kpi_unit_month
+from geo.auth.policy import Principal
 from geo.errors import InvalidInput
+from geo.reports.intake import ReportIn, create_report
+from geo.reports.workflow import apply_action
 from geo.settings import Settings
+from geo.times import TZ
 
 WARD = "19753"  # Phường Phú Xuân
 JAN_2015 = (datetime.fromisoformat("2015-01-01T00:00:00+07:00"), datetime.fromisoformat("2015-02-01T00:00:00+07:00"))
@@ -156,6 +160,82 @@ def test_kpi_api(kpi_history: Settings, client: httpx.Client) -> None:
     assert unit["kpis"]["received"] == 6 and unit["by_category"][0]["key"] == "garbage"
 
 
+def test_kpis_as_of_a_past_instant_replay_the_audit_trail(loaded: Settings) -> None:
+    """On the generated history: each report counts in the state its events gave it at that instant."""
+    with psycopg.connect(loaded.conninfo()) as conn:
+        row = conn.execute("SELECT percentile_disc(0.9) WITHIN GROUP (ORDER BY received_at) FROM citizen_reports")
+        at = row.fetchone()[0]  # type: ignore[index]
+        start = at - timedelta(days=365)
+        rows = conn.execute(
+            "SELECT e.report_id, e.at, e.to_status, e.action, e.details, r.status, r.due_at FROM report_events e"
+            " JOIN citizen_reports r ON r.id = e.report_id WHERE r.received_at >= %s AND r.received_at <= %s"
+            " ORDER BY e.report_id, e.at, e.id",
+            (start, at),
+        ).fetchall()
+    done = {"resolved", "closed", "rejected", "duplicate"}
+    then: dict[int, list] = {}  # report -> [status then, status now, deadline then]
+    for report, when, status, action, details, status_now, due in rows:
+        state = then.setdefault(report, ["received", status_now, due])
+        if when <= at:
+            state[0] = status
+        elif action == "approve_extension":  # not yet extended then
+            state[2] = datetime.fromisoformat(details["previous_due_at"])
+    processed = sum(s[0] in done for s in then.values())
+    later = sum(s[1] in done and s[0] not in done for s in then.values())
+    overdue = sum(s[0] not in done and s[2] < at for s in then.values())
+    assert later >= 3, "the instant must fall while reports are still being handled"
+    where = KpiFilter(start, at + timedelta(days=30))  # reports received after `at` do not count then
+    (past,) = run(with_conn(loaded, lambda c: compute_kpis(c, where=where, as_of=at)))
+    (present,) = run(with_conn(loaded, lambda c: compute_kpis(c, where=KpiFilter(start, at + timedelta(seconds=1)))))
+    assert past["received"] == present["received"] == len(then)
+    assert past["processed"] == processed and past["backlog"] == len(then) - processed
+    assert past["resolved"] == sum(s[0] in ("resolved", "closed") for s in then.values())
+    assert past["overdue"] == overdue
+    assert present["processed"] - past["processed"] == later  # processed since: open back then
+
+
+def test_previous_month_is_seen_as_long_after_its_start(loaded: Settings, client: httpx.Client) -> None:
+    """A report of last month resolved after the comparison instant counts as open in the comparison."""
+    now = datetime.now(TZ)
+    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    last_month = (month_start - timedelta(days=1)).strftime("%Y-%m")
+    elapsed = now - month_start
+    previous_start = datetime.fromisoformat(f"{last_month}-01T00:00:00+07:00")
+    seen = previous_start + elapsed  # the instant last month is compared as of
+
+    def kpis(**params: str) -> dict:
+        return client.get("/api/kpis", params={"unit": WARD, **params}).json()
+
+    before, before_present = kpis(month=now.strftime("%Y-%m")), kpis(month=last_month, compare=False)
+
+    async def handle(conn: psycopg.AsyncConnection) -> str:
+        report = ReportIn("garbage", "Rác thải chưa được thu gom ở đầu hẻm", 107.5795, 16.468)
+        result = await create_report(conn, report=report, settings=loaded, now=previous_start + elapsed / 4)
+        assert result.report is not None and result.report["responsible_level"] == "ward"
+        boss = Principal("test:kpi-as-of", "unit_head", unit_code=WARD)
+        for action, at in (("assign", elapsed / 3), ("start", elapsed / 2), ("resolve", elapsed + (now - seen) / 2)):
+            await apply_action(conn, code=result.code, action=action, principal=boss, now=previous_start + at,
+                               note="Đã thu gom" if action == "resolve" else None)  # fmt: skip
+        return result.code
+
+    code = run(with_conn(loaded, handle))
+    try:
+        after, after_present = kpis(month=now.strftime("%Y-%m")), kpis(month=last_month, compare=False)
+    finally:
+        with psycopg.connect(loaded.conninfo(), autocommit=True) as conn:
+            conn.execute("DELETE FROM citizen_reports WHERE code = %s", (code,))
+    assert abs(datetime.fromisoformat(after["previous"]["as_of"]) - seen) < timedelta(minutes=1)
+    assert after["previous"]["period"]["start"] == previous_start.isoformat()
+    was, now_ = before["previous"]["groups"][0], after["previous"]["groups"][0]
+    assert (now_["received"], now_["backlog"], now_["processed"]) == (was["received"] + 1, was["backlog"] + 1,
+                                                                      was["processed"])  # fmt: skip
+    was, now_ = before_present["groups"][0], after_present["groups"][0]
+    assert (now_["received"], now_["backlog"], now_["processed"]) == (was["received"] + 1, was["backlog"],
+                                                                      was["processed"] + 1)  # fmt: skip
+    figures = ("received", "processed", "backlog")  # this month's own: as they are now, unchanged
+    assert [after["groups"][0][f] for f in figures] == [before["groups"][0][f] for f in figures]
+
+
 @pytest.mark.parametrize(
     ("params", "status", "message"),
     [
@@ -166,6 +246,8 @@ def test_kpi_api(kpi_history: Settings, client: httpx.Client) -> None:
         ({"month": "2015-01", "start": "2015-01-01"}, 400, "either month or start/end"),
         ({"unit": "99999"}, 404, "no ward or commune with code '99999'"),
         ({"group_by": "colour"}, 422, "group_by"),
+        ({"as_of": "2199-01-01"}, 400, "as_of (2199-01-01T00:00:00+07:00) is in the future"),
+        ({"as_of": "soon"}, 400, "as_of must be a date"),
     ],
 )
 def test_kpi_api_rejects_bad_input(client: httpx.Client, params: dict, status: int, message: str) -> None:

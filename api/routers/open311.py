@@ -16,7 +16,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
 from api.deps import ConnDep, SettingsDep
-from api.errors import NUL_TEXT, STATUS, database_failure, is_nul_text
+from api.errors import NUL_TEXT, STATUS, database_failure, invalid_fields, is_nul_text, problem
 from api.limits import limit_open311_post
 from geo import open311
 from geo.errors import HueGISError, InvalidInput, NotFound
@@ -39,6 +39,20 @@ def _error(request: Request, status: int, description: str) -> Response:
     return Response(body, status_code=status, media_type=media_type)
 
 
+def _coded(request: Request, status: int, exc: HueGISError) -> Response:
+    """One spec error per problem, all at once: the citizen's text in the request's language, then ours."""
+    try:
+        lang = open311.parse_lang(request.query_params.get("lang") or
+                                  open311.preferred_lang(request.headers.get("accept-language")))  # fmt: skip
+    except InvalidInput:
+        lang = "vi"
+    settings = request.app.state.settings
+    problems = getattr(exc, "problems", [exc])
+    errors = [{"code": status, "description": f"{problem(p, settings)[lang]} ({p.code}: {p})"} for p in problems]
+    body, media_type = open311.render(errors, root="errors", fmt=_format_of(request))
+    return Response(body, status_code=status, media_type=media_type, headers=getattr(exc, "headers", None))
+
+
 class Open311Route(APIRoute):
     """Every failure on these paths answers as the spec's error list, in the request's format."""
 
@@ -50,12 +64,13 @@ class Open311Route(APIRoute):
             try:
                 return await handler(request)
             except RequestValidationError as exc:
-                problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-                return _error(request, 400, problems)
+                return _coded(request, 400, invalid_fields(exc.errors()))
             except HTTPException as exc:  # Starlette's own, e.g. a malformed multipart body
                 return _error(request, exc.status_code if exc.status_code < 500 else 400, str(exc.detail))
             except HueGISError as exc:
                 status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
+                if exc.code:
+                    return _coded(request, status if status < 500 else 503, exc)
                 response = _error(request, status if status < 500 else 503, str(exc))
                 response.headers.update(getattr(exc, "headers", {}))  # Retry-After of a rate limit
                 return response
@@ -83,17 +98,23 @@ def _fmt(fmt: str) -> str:
     return open311.parse_format(fmt)
 
 
-def _lang(lang: Annotated[str | None, Query(description="vi (default) or en")] = None) -> str:
-    return open311.parse_lang(lang)
+def _lang(
+    request: Request,
+    lang: Annotated[str | None, Query(description="vi or en (default: Accept-Language, else vi)")] = None,
+) -> str:
+    """``lang=``, else the client's ``Accept-Language`` (Open311 has no language parameter), else Vietnamese."""
+    return open311.parse_lang(lang or open311.preferred_lang(request.headers.get("accept-language")))
 
 
 Fmt = Annotated[str, Depends(_fmt)]
 Lang = Annotated[str, Depends(_lang)]
 
 
-def _respond(payload: Any, *, root: str, fmt: str) -> Response:
+def _respond(payload: Any, *, root: str, fmt: str, lang: str | None = None) -> Response:
     body, media_type = open311.render(payload, root=root, fmt=fmt)
-    return Response(body, media_type=media_type)
+    # In words of one language, chosen perhaps by Accept-Language: caches must keep them apart.
+    headers = {"Content-Language": lang, "Vary": "Accept-Language"} if lang else None
+    return Response(body, media_type=media_type, headers=headers)
 
 
 @router.get("/discovery.{fmt}", summary="Where this endpoint is and what it speaks")
@@ -107,7 +128,7 @@ async def discovery(settings: SettingsDep, fmt: Fmt) -> Response:
 @router.get("/services.{fmt}", summary="Service types: the report categories")
 async def services(conn: ConnDep, fmt: Fmt, lang: Lang) -> Response:
     """``lang=en`` for English names (Vietnamese by default)."""
-    return _respond(await open311.list_services(conn, lang=lang), root="services", fmt=fmt)
+    return _respond(await open311.list_services(conn, lang=lang), root="services", fmt=fmt, lang=lang)
 
 
 @router.get("/services/{service_code}.{fmt}", summary="A service definition: its extra attributes")
@@ -137,7 +158,7 @@ async def list_requests(
         start_date=start_date, end_date=end_date, status=status, page=page, page_size=page_size,
     )  # fmt: skip
     payload = await open311.find_requests(conn, query=query, lang=lang, base_url=settings.public_url.rstrip("/"))
-    return _respond(payload, root="service_requests", fmt=fmt)
+    return _respond(payload, root="service_requests", fmt=fmt, lang=lang)
 
 
 @router.post(
@@ -172,7 +193,7 @@ async def create_request(request: Request, conn: ConnDep, settings: SettingsDep,
             raise InvalidInput(f"field {key!r}: {NUL_TEXT}")
         fields.setdefault(key, []).append(value)
     payload = await open311.submit_request(conn, fields=fields, settings=settings, lang=lang)
-    return _respond(payload, root="service_requests", fmt=fmt)
+    return _respond(payload, root="service_requests", fmt=fmt, lang=lang)
 
 
 @router.get("/requests/{service_request_id}.{fmt}", summary="One service request")
@@ -181,7 +202,7 @@ async def get_request(conn: ConnDep, settings: SettingsDep, service_request_id: 
     """A list of one request, as the spec answers; 404 if there is none."""
     payload = await open311.get_request(conn, service_request_id=service_request_id, lang=lang,
                                         base_url=settings.public_url.rstrip("/"))  # fmt: skip
-    return _respond(payload, root="service_requests", fmt=fmt)
+    return _respond(payload, root="service_requests", fmt=fmt, lang=lang)
 
 
 @router.get("/tokens/{token_id}.{fmt}", summary="The request a token stands for (tokens are request ids here)")

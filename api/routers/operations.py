@@ -36,6 +36,18 @@ def period(start: str | None, end: str | None, month: str | None) -> tuple[datet
     return begin, finish
 
 
+def compared(where: KpiFilter, month: str | None, now: datetime) -> tuple[KpiFilter, datetime]:
+    """The period before ``where`` (the month before, for ``month``) and the instant to see it as of."""
+    if month:
+        begin, finish = month_period(f"{where.start - timedelta(days=1):%Y-%m}")
+        previous = replace(where, start=begin, end=finish)
+    else:
+        previous = where.previous()
+    # As long after its start as now is after this period's: both had the same time to process
+    # their reports, so the shares compare like for like.
+    return previous, now - (where.start - previous.start)
+
+
 Start = Annotated[str | None, Query(description="Period start: YYYY-MM-DD or ISO 8601 (default: end - 30 days)")]
 End = Annotated[str | None, Query(description="Period end, exclusive (default: now)")]
 Month = Annotated[str | None, Query(description="A calendar month YYYY-MM instead of start/end")]
@@ -52,25 +64,41 @@ async def kpis(
     category: Annotated[str | None, Query()] = None,
     channel: Annotated[str | None, Query()] = None,
     group_by: Annotated[GroupBy, Query()] = "none",
-    compare: Annotated[bool, Query(description="Add the previous period of the same length")] = True,
+    compare: Annotated[
+        bool,
+        Query(description="Add the previous period (the month before, for month=), seen as long after its start"),
+    ] = True,
+    as_of: Annotated[str | None, Query(description="Every figure as it stood at this past instant")] = None,
 ) -> dict:
     """Received, processed, on-time/extension/late, satisfaction, reopened, backlog and overdue."""
     begin, finish = period(start, end, month)
     if unit:
         await check_ward(conn, unit, error=NotFound)
     where = KpiFilter(begin, finish, unit=unit, level=level, category=category, channel=channel)
+    now = datetime.now(TZ)
+    then = past_instant(as_of, now)
     body: dict = {
         "period": {"start": begin.isoformat(), "end": finish.isoformat()},
+        "as_of": (then or now).isoformat(),
         "group_by": group_by,
-        "groups": await compute_kpis(conn, where=where, group_by=group_by),
+        "groups": await compute_kpis(conn, where=where, group_by=group_by, now=now, as_of=then),
     }
     if compare:
-        previous = where.previous()
+        previous, seen = compared(where, month, then or now)
         body["previous"] = {
             "period": {"start": previous.start.isoformat(), "end": previous.end.isoformat()},
-            "groups": await compute_kpis(conn, where=previous, group_by=group_by),
+            "as_of": seen.isoformat(),
+            "groups": await compute_kpis(conn, where=previous, group_by=group_by, as_of=seen),
         }
     return body
+
+
+def past_instant(as_of: str | None, now: datetime) -> datetime | None:
+    """``as_of`` parsed (None: now); an instant to come has no figures yet."""
+    then = parse_instant("as_of", as_of) if as_of else None
+    if then and then > now:
+        raise InvalidInput(f"as_of ({then.isoformat()}) is in the future: the figures as of now need no as_of")
+    return then
 
 
 @router.get("/kpis/units/{code}", summary="One ward/commune: KPIs, monthly trend and categories")
@@ -85,12 +113,14 @@ async def unit_kpis(
     begin, finish = period(start, end, month)
     where = KpiFilter(begin, finish, unit=code)
     year = KpiFilter(finish - timedelta(days=365), finish, unit=code)
-    totals = await compute_kpis(conn, where=where)
+    now = datetime.now(TZ)
+    totals = await compute_kpis(conn, where=where, now=now)
+    previous, seen = compared(where, month, now)
     return {
         "unit": code,
         "period": {"start": begin.isoformat(), "end": finish.isoformat()},
         "kpis": totals[0] if totals else None,
-        "previous": next(iter(await compute_kpis(conn, where=where.previous())), None),
+        "previous": next(iter(await compute_kpis(conn, where=previous, as_of=seen)), None),
         "by_category": await compute_kpis(conn, where=where, group_by="category"),
         "by_month": await compute_kpis(conn, where=year, group_by="month"),
     }

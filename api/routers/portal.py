@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from api.deps import ConnDep
+from api.errors import message_texts
 from geo.db import fetch_all
 from geo.registry import LayerSpec, published
 from tiles.style import layer_paint
@@ -83,6 +84,6 @@ async def portal(request: Request, conn: ConnDep, lang: Annotated[Literal["vi", 
     context = {"lang": lang, "layers": portal_layers(), "labels": words, "recent_days": RECENT_DAYS,
                "open_statuses": OPEN_STATUSES, "photo_max_bytes": settings.photo_max_bytes,
                "photo_max_mb": settings.photo_max_bytes // 2**20,
-               "photo_max_count": settings.photo_max_count,
+               "photo_max_count": settings.photo_max_count, "errors": message_texts(lang, settings),
                "pmtiles": bool(settings.basemap_pmtiles_url)}  # fmt: skip
     return TEMPLATES.TemplateResponse(request, "portal.html", context)

@@ -7,19 +7,28 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from starlette.datastructures import UploadFile
 
 from api.consistency import read_after
 from api.deps import ConnDep, PoolsDep, PrincipalDep, ReadConnDep, SettingsDep, requires
-from api.errors import UnsupportedMediaType
+from api.errors import UnsupportedMediaType, invalid_fields, together
 from api.limits import limit_intake, read_json
 from geo.auth import Principal
 from geo.auth.roles import READ_REPORTS, RUN_ESCALATIONS
 from geo.db import Pools
 from geo.errors import Forbidden, InvalidInput, NotFound
 from geo.reports import queries, workflow
-from geo.reports.intake import IntakeResult, ReporterIn, ReportIn, check_follow_token, create_report, follow_token
+from geo.reports.intake import (
+    IntakeResult,
+    ReporterIn,
+    ReportIn,
+    check_follow_token,
+    clean_photos,
+    create_report,
+    description_problem,
+    follow_token,
+)
 from geo.reports.intake import photo_path as resolve_photo
 from geo.settings import Settings
 
@@ -44,6 +53,14 @@ class ReportSubmission(BaseModel):
     reporter_phone: str | None = Field(default=None, max_length=32)
     reporter_email: str | None = Field(default=None, max_length=320)
     device_id: str | None = Field(default=None, max_length=200)
+
+    @field_validator("description")
+    @classmethod
+    def _description_length(cls, text: str) -> str:
+        """Checked with the other fields, so every problem is reported at once."""
+        if problem := description_problem(text):
+            raise ValueError(problem)
+        return text
 
     def to_report(self, photos: tuple[tuple[str, bytes], ...] = ()) -> ReportIn:
         reporter = ReporterIn(self.reporter_name, self.reporter_phone, self.reporter_email, self.device_id)
@@ -70,30 +87,28 @@ MULTIPART_SCHEMA = {
 }
 
 
-def _validation_message(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
-
-
 async def _parse_submission(request: Request, settings: Settings) -> ReportIn:
-    """JSON or multipart (with photos) into one ReportIn; 400/413/415 naming the problem."""
+    """JSON or multipart (with photos) into one ReportIn; 400/413/415 naming every problem."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip()
+    photos: tuple[tuple[str, bytes], ...] = ()
+    if content_type == "application/json":
+        fields = read_json(await request.body())  # bounded in depth, no lone surrogates
+        if not isinstance(fields, dict):
+            raise InvalidInput("body must be a JSON object")
+    elif content_type == "multipart/form-data":
+        form = await request.form(max_files=settings.photo_max_count + 1, max_fields=20)
+        fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+        uploads = [v for k, v in form.multi_items() if isinstance(v, UploadFile)]
+        if any(upload for upload in uploads if upload.filename is None):
+            raise InvalidInput("form files must have a file name")
+        photos = tuple([(u.filename or "photo", await u.read(settings.photo_max_bytes + 1)) for u in uploads])
+    else:
+        raise UnsupportedMediaType(content_type, "application/json or multipart/form-data")
     try:
-        if content_type == "application/json":
-            body = read_json(await request.body())  # bounded in depth, no lone surrogates
-            if not isinstance(body, dict):
-                raise InvalidInput("body must be a JSON object")
-            return ReportSubmission.model_validate(body).to_report()
-        if content_type == "multipart/form-data":
-            form = await request.form(max_files=settings.photo_max_count + 1, max_fields=20)
-            fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
-            uploads = [v for k, v in form.multi_items() if isinstance(v, UploadFile)]
-            if any(upload for upload in uploads if upload.filename is None):
-                raise InvalidInput("form files must have a file name")
-            photos = tuple([(u.filename or "photo", await u.read(settings.photo_max_bytes + 1)) for u in uploads])
-            return ReportSubmission.model_validate(fields).to_report(photos)
-    except ValidationError as exc:
-        raise InvalidInput(_validation_message(exc)) from exc
-    raise UnsupportedMediaType(content_type, "application/json or multipart/form-data")
+        return ReportSubmission.model_validate(fields).to_report(photos)
+    except ValidationError as exc:  # with the photos' problems too, so the citizen sees all at once
+        found = invalid_fields(exc.errors())
+        raise together([*getattr(found, "problems", [found]), *clean_photos(photos, settings=settings)[1]]) from exc
 
 
 async def _intake_response(conn: Any, result: IntakeResult, settings: Settings, replay: bool) -> JSONResponse:
@@ -229,9 +244,9 @@ async def rate(request: Request, conn: ConnDep, settings: SettingsDep, code: Ann
     filed the report, in its HttpOnly cookie."""
     token = body.token or request.cookies.get(FOLLOW_COOKIE.format(code=code))
     if not token:
-        raise Forbidden(f"send the follow_token of report {code} (returned when it was filed)")
+        raise Forbidden(f"send the follow_token of report {code} (returned when it was filed)", code="follow_token")
     if not check_follow_token(code, token, settings.secret_key):
-        raise Forbidden(f"the token does not belong to report {code}")
+        raise Forbidden(f"the token does not belong to report {code}", code="follow_token")
     status = await workflow.rate_report(conn, code=code, rating=body.rating, comment=body.comment)
     return {"code": code, "status": status}
 

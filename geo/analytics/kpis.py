@@ -62,12 +62,17 @@ class KpiFilter:
 
 
 async def compute_kpis(conn: AsyncConnection, *, where: KpiFilter, group_by: GroupBy = "none",
-                       now: datetime | None = None) -> list[dict]:  # fmt: skip
-    """One row of KPIs per group (counts, shares 0-1, hours to resolve, backlog as of ``now``)."""
+                       now: datetime | None = None, as_of: datetime | None = None) -> list[dict]:  # fmt: skip
+    """One row of KPIs per group (counts, shares 0-1, hours to resolve, backlog as of ``now``).
+
+    ``as_of``: every figure as it stood at that past instant (from the reports' audit trail).
+    """
     if group_by not in GROUP_KEYS:
         raise InvalidInput(f"group_by must be one of {', '.join(GROUP_KEYS)}, got {group_by!r}")
+    if as_of is not None and as_of.tzinfo is None:
+        raise InvalidInput("as_of must carry a time zone offset")
     query = sql.SQL(load_sql("analytics/kpis")).format(group_key=sql.SQL(GROUP_KEYS[group_by]))
-    params = {**asdict(where), "now": now or datetime.now().astimezone()}
+    params = {**asdict(where), "now": as_of or now or datetime.now().astimezone(), "as_of": as_of}
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(query, params)
         rows = await cur.fetchall()
@@ -116,7 +121,8 @@ def _refresh(rows: list[tuple], *, now: datetime | None, since: date | None) -> 
     shapes = _simplified(tuple(bytes(row[1]) for row in rows))
     start = datetime.combine(since, time(0), TZ) if since else EPOCH
     params = {"start": start, "end": now + timedelta(days=1), "unit": None, "level": None, "category": None,
-              "channel": None, "now": now, "codes": codes, "shapes": list(shapes), "since": since}  # fmt: skip
+              "channel": None, "now": now, "as_of": None, "codes": codes, "shapes": list(shapes),
+              "since": since}  # fmt: skip
     return insert, params
 
 

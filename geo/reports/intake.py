@@ -18,7 +18,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
 from geo.db import DictCursor, load_sql
-from geo.errors import Conflict, InvalidInput, NotFound
+from geo.errors import Conflict, InvalidInput, InvalidInputs, NotFound
 from geo.reports.photos import clean_photo, remove_photos, store_photos
 from geo.reports.sla import add_working_hours
 from geo.settings import Settings
@@ -71,30 +71,57 @@ def check_follow_token(code: str, token: str, secret: str) -> bool:
     return hmac.compare_digest(follow_token(code, secret).encode(), token.strip().lower().encode())
 
 
-def validate(report: ReportIn, *, settings: Settings) -> list[bytes]:
-    """Check everything that needs no database; return the cleaned photos."""
+def description_problem(text: str) -> str | None:
+    """What is wrong with a description's length (spaces around it do not count), if anything."""
     low, high = DESCRIPTION_RANGE
-    length = len(report.description.strip())
-    if not low <= length <= high:
-        raise InvalidInput(f"description must be {low}-{high} characters, got {length}", code="description_length")
+    length = len(text.strip())
+    return None if low <= length <= high else f"description must be {low}-{high} characters, got {length}"
+
+
+def validate(report: ReportIn, *, settings: Settings) -> list[bytes]:
+    """Check everything that needs no database; return the cleaned photos, or raise every problem at once."""
+    problems: list[InvalidInput] = []
+    if problem := description_problem(report.description):
+        problems.append(InvalidInput(problem, code="description_length", field="description"))
     if report.channel not in CHANNELS:
-        raise InvalidInput(f"unknown channel {report.channel!r}; one of {', '.join(CHANNELS)}", code="channel")
+        problems.append(InvalidInput(f"unknown channel {report.channel!r}; one of {', '.join(CHANNELS)}",
+                                     code="channel", field="channel"))  # fmt: skip
     if not (-180 <= report.lon <= 180 and -90 <= report.lat <= 90):
-        raise InvalidInput(f"lon={report.lon}, lat={report.lat} is not a WGS 84 position", code="outside_city")
+        problems.append(InvalidInput(f"lon={report.lon}, lat={report.lat} is not a WGS 84 position",
+                                     code="outside_city", field="lon"))  # fmt: skip
     for name, value, limit in (("reporter_name", report.reporter.full_name, 200),
                                ("reporter_phone", report.reporter.phone, 32),
                                ("reporter_email", report.reporter.email, 320),
                                ("device_id", report.reporter.device_id, 200)):  # fmt: skip
         if value is not None and len(value) > limit:
-            raise InvalidInput(f"{name} must be at most {limit} characters, got {len(value)}", code="contact_length")
-    if len(report.photos) > settings.photo_max_count:
-        raise InvalidInput(
-            f"at most {settings.photo_max_count} photos per report, got {len(report.photos)}", code="too_many_photos"
-        )
-    return [
-        clean_photo(data, name=name, max_bytes=settings.photo_max_bytes, max_side=settings.photo_max_side_px)
-        for name, data in report.photos
-    ]
+            problems.append(InvalidInput(f"{name} must be at most {limit} characters, got {len(value)}",
+                                         code="contact_length", field=name))  # fmt: skip
+    photos, photo_problems = clean_photos(report.photos, settings=settings)
+    problems += photo_problems
+    if len(problems) > 1:
+        raise InvalidInputs(problems)
+    if problems:
+        raise problems[0]
+    return photos
+
+
+def clean_photos(
+    uploads: tuple[tuple[str, bytes], ...], *, settings: Settings
+) -> tuple[list[bytes], list[InvalidInput]]:
+    """The photos cleaned, and every problem with them (too many; each one's type, size, pixels)."""
+    problems = []
+    if len(uploads) > settings.photo_max_count:
+        problems.append(InvalidInput(f"at most {settings.photo_max_count} photos per report, got {len(uploads)}",
+                                     code="too_many_photos", field="photos"))  # fmt: skip
+    photos = []
+    for name, data in uploads[: settings.photo_max_count]:
+        try:
+            photos.append(clean_photo(data, name=name, max_bytes=settings.photo_max_bytes,
+                                      max_side=settings.photo_max_side_px))  # fmt: skip
+        except InvalidInput as exc:
+            exc.field = "photos"
+            problems.append(exc)
+    return photos, problems
 
 
 async def _category(cur: DictCursor, code: str) -> dict:

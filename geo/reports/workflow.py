@@ -210,7 +210,10 @@ async def _decide_extension(cur: DictCursor, report: dict, *, now: datetime, app
     if approve:
         due = add_working_hours(report["due_at"], report["extension_hours"])
         await _update(cur, report["id"], now, extension_status="approved", due_at=due)
-        return report["status"], {"hours": report["extension_hours"], "due_at": due.isoformat()}
+        # The deadline it replaces too: KPIs as of an earlier instant need the deadline in force then.
+        details = {"hours": report["extension_hours"], "due_at": due.isoformat(),
+                   "previous_due_at": report["due_at"].isoformat()}  # fmt: skip
+        return report["status"], details
     await _update(cur, report["id"], now, extension_status="rejected")
     return report["status"], {}
 

@@ -546,8 +546,9 @@ def build_events(inputs: OutcomeInputs, tl: Timeline, *, until: float, unit_code
     approved = np.where(tl.ext_approved, tl.ext_decision, NEVER)
     refused = np.where(~tl.ext_approved, tl.ext_decision, NEVER)
     due_iso = _iso(np.where(np.isfinite(tl.ext_due), tl.ext_due, 0))
+    hours, due, previous_due = pd.Series(tl.ext_hours).astype(str), pd.Series(due_iso), pd.Series(_iso(tl.due))
     approve_json = np.asarray(
-        '{"hours": ' + pd.Series(tl.ext_hours).astype(str) + ', "due_at": "' + pd.Series(due_iso) + '"}', dtype=object
+        '{"hours": ' + hours + ', "due_at": "' + due + '", "previous_due_at": "' + previous_due + '"}', dtype=object
     )
     add("approve_extension", approved, head, None, None, approve_json)
     add("reject_extension", refused, head, None, texts.EXTENSION_REFUSAL)

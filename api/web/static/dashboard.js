@@ -1,7 +1,8 @@
 // HueIOC leaders' dashboard: every number comes from the platform's own API.
 // The page opens on the current month so far, compared with the same days of the previous month
 // (like for like): leaders watch this month while it runs, and a whole previous month against
-// a few days would mislead. A past month is compared with the whole month before it.
+// a few days would mislead. Each period is seen as long after its start as the other (the API's
+// as_of), so neither has had more time to process its reports.
 "use strict";
 
 const LANG = document.body.dataset.lang || "vi";
@@ -40,33 +41,39 @@ function shiftMonth(month, delta) {
 }
 const monthStart = (month) => `${month}-01`;
 const monthEnd = (month) => monthStart(shiftMonth(month, 1));
-const daysIn = (month) => (Date.parse(monthEnd(month)) - Date.parse(monthStart(month))) / 86400000;
 const monthName = (month) =>
   new Date(`${month}-15T00:00:00Z`).toLocaleDateString(LOCALE, { month: "long", year: "numeric", timeZone: "UTC" });
-const dayName = (day) => new Date(`${day}T00:00:00Z`).toLocaleDateString(LOCALE, { day: "numeric", month: "numeric", timeZone: "UTC" });
+const dayName = (day) => new Date(`${day}T00:00:00Z`).toLocaleDateString(LOCALE, { day: "numeric", month: LANG === "vi" ? "numeric" : "short", timeZone: "UTC" });
 
-// The selected month and what it is compared with.
+// The selected month. The API compares it with the month before, seen as long after its start
+// (previous.as_of): the running month with the same days, each with the same time to process.
 function periodOf(month) {
-  if (month === thisMonth()) {
-    const end = addDays(today(), 1);
-    const days = Math.round((Date.parse(end) - Date.parse(monthStart(month))) / 86400000);
-    const previous = shiftMonth(month, -1);
-    const previousEnd = addDays(monthStart(previous), Math.min(days, daysIn(previous)));
-    return {
-      month, start: monthStart(month), end, running: true,
-      previous: { start: monthStart(previous), end: previousEnd },
-      note: T(`Tháng này tính đến hôm nay (${dayName(today())}), so với cùng kỳ tháng trước (${dayName(monthStart(previous))}–${dayName(addDays(previousEnd, -1))}): so sánh cùng số ngày mới công bằng.`,
-              `This month up to today (${dayName(today())}), compared with the same days of last month (${dayName(monthStart(previous))}–${dayName(addDays(previousEnd, -1))}): only the same number of days compares fairly.`),
-      versus: T("so với cùng kỳ tháng trước", "vs the same days last month"),
-    };
-  }
-  const previous = shiftMonth(month, -1);
+  const running = month === thisMonth();
   return {
-    month, start: monthStart(month), end: monthEnd(month), running: false,
-    previous: { start: monthStart(previous), end: monthEnd(previous) },
-    note: T(`${monthName(month)}, cả tháng, so với cả ${monthName(previous)}.`, `${monthName(month)}, the whole month, compared with all of ${monthName(previous)}.`),
-    versus: T("so với tháng trước", "vs previous month"),
+    month, start: monthStart(month), end: running ? addDays(today(), 1) : monthEnd(month), running,
+    versus: running ? T("so với cùng kỳ tháng trước", "vs the same days last month") : T("so với tháng trước", "vs previous month"),
   };
+}
+
+// The Huế day of an instant, and "1–6/12" (vi) or "1–6 Dec" (en) for the days of a month up to it.
+const dayOf = (instant) => new Date(instant).toLocaleDateString("en-CA", { timeZone: "Asia/Ho_Chi_Minh" });
+function daysUpTo(month, instant) {
+  const last = [dayOf(instant), addDays(monthEnd(month), -1)].sort()[0];
+  const n = Number(last.slice(8));
+  const when = new Date(`${month}-15T00:00:00Z`).toLocaleDateString(LOCALE, { month: LANG === "vi" ? "numeric" : "short", timeZone: "UTC" });
+  return LANG === "vi" ? `${n > 1 ? "1–" : ""}${n}/${Number(month.slice(5))}` : `${n > 1 ? "1–" : ""}${n} ${when}`;
+}
+
+// What is compared, in words, from the API's own periods and instants.
+function comparisonNote(period, body) {
+  const previous = body.previous.period.start.slice(0, 7);
+  if (period.running) {
+    const day = Number(dayOf(body.as_of).slice(8));
+    return T(`${daysUpTo(period.month, body.as_of)} so với cùng kỳ tháng trước (${daysUpTo(previous, body.previous.as_of)}), mỗi kỳ tính đến ngày ${day} của tháng: cùng số ngày và cùng thời gian để xử lý.`,
+             `${daysUpTo(period.month, body.as_of)} vs ${daysUpTo(previous, body.previous.as_of)}, each as of day ${day}: the same days, and the same time to process them.`);
+  }
+  return T(`${monthName(period.month)} tính đến ${dayName(dayOf(body.as_of))} so với ${monthName(previous)} tính đến ${dayName(dayOf(body.previous.as_of))}: mỗi tháng được xem cùng một khoảng thời gian sau khi bắt đầu.`,
+           `${monthName(period.month)} as of ${dayName(dayOf(body.as_of))} vs ${monthName(previous)} as of ${dayName(dayOf(body.previous.as_of))}: each seen the same time after it began.`);
 }
 
 // --- headline -----------------------------------------------------------------------------------
@@ -86,19 +93,18 @@ function setTile(id, value, previous, format, diffFormat, higherIsBetter = true)
 }
 
 async function loadHeadline(period) {
-  const [now, before] = await Promise.all([
-    getJSON(`/api/kpis?start=${period.start}&end=${period.end}&compare=false`),
-    getJSON(`/api/kpis?start=${period.previous.start}&end=${period.previous.end}&compare=false`),
-  ]);
-  const k = now.groups[0] || {};
-  const p = before.groups[0] || {};
+  const body = await getJSON(`/api/kpis?month=${period.month}`);
+  const k = body.groups[0] || {};
+  const p = body.previous.groups[0] || {};
   setTile("tile-received", k.received, p.received, num, num);
   setTile("tile-processed", k.processed_share, p.processed_share, pct, points);
   setTile("tile-on-time", k.on_time_share, p.on_time_share, pct, points);
   setTile("tile-satisfied", k.satisfied_share, p.satisfied_share, pct, points);
   document.querySelector("#tile-backlog .value").textContent = `${num(k.backlog)} / ${num(k.overdue)}`;
   document.querySelector("#tile-backlog .delta").textContent = T("của các phản ánh nhận trong kỳ", "of the reports received in the period");
-  document.getElementById("period-note").textContent = period.note;
+  const note = document.getElementById("period-note");
+  note.textContent = comparisonNote(period, body);
+  Object.assign(note.dataset, { asOf: body.as_of, previousAsOf: body.previous.as_of });
   try {
     const calls = await getJSON(`/api/hotline/stats?from=${period.start}&to=${period.end}&by=month`);
     const total = calls.totals;

@@ -325,6 +325,14 @@ function fieldError(field, message) {
 
 function showProblems(problems) {
   for (const field of Object.keys(FIELD_CONTROLS)) fieldError(field, problems.filter((p) => p.field === field).map((p) => p.text).join(" "));
+  // Contact details: the very input the server named, inside the contact section opened to show it.
+  const contact = problems.filter((p) => p.input);
+  showError("contact-error", contact.map((p) => p.text).join(" "));
+  for (const input of $("contact").querySelectorAll("input")) {
+    if (contact.some((p) => p.input === input.name)) input.setAttribute("aria-invalid", "true");
+    else input.removeAttribute("aria-invalid");
+  }
+  if (contact.length) $("contact").open = true;
   const box = $("report-error");
   box.replaceChildren();
   box.hidden = !problems.length;
@@ -348,10 +356,16 @@ function problemsOf(description, photos) {
 const FIELD_OF = { outside_city: "location", unknown_category: "category", description_length: "description",
                    too_many_photos: "photos", photo_type: "photos", photo_too_large: "photos", photo_pixels: "photos" };
 
-function refusal(status, body) {
-  const code = body.code || (status === 413 ? "too_large" : status === 429 ? "rate_limited" : "other");
-  if (status === 503) return { field: null, text: T.unavailable };
-  return { field: FIELD_OF[code] || null, text: T.errors[code] || T.errors.other };
+// The server's refusal: every problem it names (a code each, with its vi/en text), all at once.
+function refusals(status, body) {
+  if (status === 503) return [{ field: null, text: T.unavailable }];
+  const fallback = status === 413 ? "too_large" : status === 429 ? "rate_limited" : "other";
+  const problems = body.errors || [{ code: body.code || fallback }];
+  return problems.map((p) => ({
+    field: FIELD_OF[p.code] || null,
+    input: p.code === "contact_length" ? p.field : null,
+    text: T.errors[p.code] || p[LANG] || T.errors.other,
+  }));
 }
 
 $("report-form").addEventListener("submit", async (event) => {
@@ -380,7 +394,7 @@ $("report-form").addEventListener("submit", async (event) => {
   try {
     const response = await fetch("/api/reports", { method: "POST", body, headers: { "Idempotency-Key": idempotencyKey, "X-Device-Id": deviceId() } });
     const result = await response.json().catch(() => ({}));
-    if (!response.ok) return showProblems([refusal(response.status, result)]);
+    if (!response.ok) return showProblems(refusals(response.status, result));
     reported(result, { lng, lat });
   } catch {
     showProblems([{ field: null, text: T.unavailable }]);
@@ -493,9 +507,14 @@ function showError(id, message) {
 
 async function follow(code) {
   showError("follow-error", "");
+  $("follow-code").removeAttribute("aria-invalid");
   $("follow-result").hidden = true;
   const response = await fetch(`/api/reports/${encodeURIComponent(code)}`);
-  if (response.status === 404 || response.status === 422) return showError("follow-error", T.notFound);
+  if (response.status === 422) {  // not a report code at all: say what one looks like
+    $("follow-code").setAttribute("aria-invalid", "true");
+    return showError("follow-error", refusals(422, await response.json()).map((p) => p.text).join(" "));
+  }
+  if (response.status === 404) return showError("follow-error", T.notFound);
   if (!response.ok) return showError("follow-error", T.unavailable);
   renderReport(await response.json());
 }
@@ -546,6 +565,8 @@ function renderReport(report) {
 $("rating-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const code = $("rating-form").dataset.code;
+  $("rating").removeAttribute("aria-invalid");
+  showError("rating-error", "");
   const response = await fetch(`/api/reports/${encodeURIComponent(code)}/rating`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
@@ -555,7 +576,11 @@ $("rating-form").addEventListener("submit", async (event) => {
     $("rating-form").hidden = true;
     showError("follow-error", T.thanks);
     follow(code);
+    return;
   }
+  const problems = refusals(response.status, await response.json().catch(() => ({})));
+  $("rating").setAttribute("aria-invalid", "true");
+  showError("rating-error", problems.map((p) => p.text).join(" "));
 });
 
 renderLayerList();
