@@ -18,6 +18,7 @@ from geo.errors import (
     InvalidInput,
     MethodNotAllowed,
     NotFound,
+    NotReady,
     PayloadTooLarge,
     PreconditionFailed,
     PreconditionRequired,
@@ -54,6 +55,7 @@ STATUS: dict[type[HueGISError], int] = {
     PreconditionRequired: 428,
     Conflict: 409,
     DatabaseUnavailable: 503,
+    NotReady: 503,
 }
 
 

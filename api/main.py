@@ -46,6 +46,8 @@ from api.routers import (
 from api.routers.raster_tiles import router as raster_tiles_router
 from api.routers.tiles import router as tiles_router
 from api.security import SecurityHeaders, install_access_log_redaction
+from geo.analytics.hotspot_run import refresh_hotspots
+from geo.audit import Actor
 from geo.db import KEEPALIVES, Pools
 from geo.disasters.signing import load_signer
 from geo.jobs import JobGroup
@@ -91,6 +93,13 @@ async def escalate(pool: AsyncConnectionPool) -> None:
         escalated = await escalate_overdue(conn)
     if escalated:
         log.info("escalated %d overdue reports", escalated)
+
+
+async def first_hotspot_run(settings: Settings) -> None:
+    """The one-shot job: the city's first hot-spot run when none exists and no one is computing one."""
+    result = await refresh_hotspots(settings.conninfo(**KEEPALIVES), actor=Actor("system:hotspots", "system"))
+    if result:
+        log.info("first hot-spot run %s published: %s", result["run_id"], result["rows"])
 
 
 MiB = 1024 * 1024
@@ -149,6 +158,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Background jobs run in one process of all those on this database (workers, hosts).
         jobs = JobGroup(settings.conninfo(**KEEPALIVES))
         jobs.add("sla-escalation", settings.escalation_interval_s, lambda: escalate(pool))
+        if settings.hotspots_on_start:  # the first hot-spot run, minutes long: the app answers meanwhile
+            jobs.add_once("hotspots-first-run", lambda: first_hotspot_run(settings))
         if settings.simulating:  # development: the city lives on (synthetic; off in production and tests)
             jobs.add("city-simulator", settings.simulate_interval_s, CityRounds(pool, settings))
         app.state.jobs = jobs

@@ -32,11 +32,11 @@ import numpy as np
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
-from geo.analytics.hotspot_run import RunParams, run_hotspots
+from geo.analytics.hotspot_run import refresh_hotspots
 from geo.analytics.kpis import refresh_kpi_months
 from geo.audit import Actor
 from geo.auth.policy import Principal
-from geo.db import load_sql
+from geo.db import KEEPALIVES, load_sql
 from geo.errors import HueGISError
 from geo.reports import intake, workflow
 from geo.reports.sla import add_working_hours, working_hours_between
@@ -61,9 +61,6 @@ NOTES = {
     "request_extension": "Cần thêm thời gian để xử lý.",
     "reject_extension": "Không đủ căn cứ gia hạn.",
 }
-# The hot-spot run that setup makes when there is none, and the app repeats weekly while simulating:
-# the API's analyses at Huế's scale, with a lighter backtest (4 origins) and 999 permutations.
-HOTSPOT_RUN = RunParams(period="week", cell_m=250.0, origins=4)  # 9,999 permutations: with 999 no cell passes the FDR
 HOTSPOT_MAX_AGE = timedelta(days=7)
 KPI_EVERY = timedelta(minutes=15)
 WEEKDAY_SHARE = np.asarray(WEEKDAY) / np.mean(WEEKDAY)
@@ -352,19 +349,6 @@ def _instant(value: datetime | str) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
-async def refresh_hotspots(
-    conn: AsyncConnection, *, params: RunParams = HOTSPOT_RUN, max_age: timedelta | None = None, actor: Actor
-) -> dict[str, Any] | None:
-    """Run the hot-spot analyses when there is no run yet (or the latest is older than ``max_age``)."""
-    async with conn.cursor() as cur:
-        await cur.execute("SELECT max(created_at) FROM hotspot_runs")
-        row = await cur.fetchone()
-    latest = row[0] if row else None
-    if latest is not None and (max_age is None or datetime.now(TZ) - latest < max_age):
-        return None
-    return await run_hotspots(conn, params, actor=actor)
-
-
 class CityRounds:
     """The app's background job (one process runs it: geo/jobs.py): each call is one window of city life,
     the first one catching up since the last run.
@@ -376,6 +360,7 @@ class CityRounds:
     def __init__(self, pool: Any, settings: Settings) -> None:
         self.pool = pool
         self.simulator = Simulator(settings)
+        self.conninfo = settings.conninfo(**KEEPALIVES)
         self.kpis_at = datetime.min.replace(tzinfo=TZ)
         self.actor = Actor("sim:analyst", "system")
 
@@ -389,4 +374,5 @@ class CityRounds:
                 previous_month = (now.replace(day=1) - timedelta(days=1)).date()
                 await refresh_kpi_months(conn, since=previous_month)
                 self.kpis_at = now
-            await refresh_hotspots(conn, max_age=HOTSPOT_MAX_AGE, actor=self.actor)
+        # On a connection of its own: the run lock is held for minutes while the pool's connection goes back.
+        await refresh_hotspots(self.conninfo, max_age=HOTSPOT_MAX_AGE, actor=self.actor)
