@@ -14,6 +14,9 @@ simulator first catches up from where it stopped (``simulation_clock``; at most
   working hours from its receipt: assign, start, request and decide an extension, resolve or
   reject; the citizen rates after the same delay (a low first rating reopens it) or an officer
   closes it. On-time shares, extensions and satisfaction therefore stay those of the history.
+  A step already overdue (the history's backlog: reports its generator never finished) waits for
+  spare staff capacity, a quarter of what the history's staff did in the same weekday and hour of
+  the season, so the first catch-up keeps the history's rhythm instead of working it off at once.
 
 Everything it writes is ``synthetic``; actors are ``sim:…``; it never acts on a citizen's report.
 Instants are aware datetimes in Huế time (ICT).
@@ -21,6 +24,8 @@ Instants are aware datetimes in Huế time (ICT).
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import zlib
 from collections.abc import Sequence
@@ -63,6 +68,12 @@ NOTES = {
 }
 HOTSPOT_MAX_AGE = timedelta(days=7)
 KPI_EVERY = timedelta(minutes=15)
+# What officers and heads do; a citizen's rating comes whenever it is due.
+STAFF_ACTIONS = ("assign", "start", "request_extension", "approve_extension", "reject_extension", "resolve",
+                 "reject", "close")  # fmt: skip
+# Overdue steps (the backlog) get this share of what the history's staff did in the same weekday and hour,
+# on top of the work on course: worked off over weeks, with no jump in the KPIs.
+BACKLOG_SHARE = 0.25
 WEEKDAY_SHARE = np.asarray(WEEKDAY) / np.mean(WEEKDAY)
 HOUR_SHARE = np.asarray(HOURLY) / np.sum(HOURLY)
 
@@ -176,7 +187,8 @@ def next_step(report: dict[str, Any], course: Course) -> Step | None:
     if status == "resolved" and report["resolved_at"] is not None:
         if cycle.rating is not None and cycle.rate_after is not None:
             return Step("rate", report["resolved_at"] + cycle.rate_after, rating=cycle.rating)
-        return Step("close", report["resolved_at"] + (cycle.close_after or timedelta(days=3)))
+        # An officer closes it in office hours, however long after resolution the model's officer did.
+        return Step("close", add_working_hours(report["resolved_at"] + (cycle.close_after or timedelta(days=3)), 0))
     return None
 
 
@@ -194,16 +206,29 @@ def pick(code: str, options: Sequence[Any]) -> Any:
     return options[zlib.crc32(code.encode()) % len(options)]
 
 
-def arrivals_expected(start: datetime, end: datetime, per_day: float) -> list[tuple[datetime, datetime, float]]:
-    """Hour-aligned pieces of [start, end) with the reports expected in each (weekday × hour of day)."""
+def hour_pieces(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """[start, end) cut at every hour (Huế time)."""
     pieces = []
     t = start.astimezone(TZ)
     while t < end:
         nxt = min(end, t.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1))
-        share = WEEKDAY_SHARE[t.weekday()] * HOUR_SHARE[t.hour] * (nxt - t).total_seconds() / 3600
-        pieces.append((t, nxt, per_day * share))
+        pieces.append((t, nxt))
         t = nxt
     return pieces
+
+
+def arrivals_expected(start: datetime, end: datetime, per_day: float) -> list[tuple[datetime, datetime, float]]:
+    """Hour-aligned pieces of [start, end) with the reports expected in each (weekday × hour of day)."""
+    return [
+        (t, nxt, per_day * WEEKDAY_SHARE[t.weekday()] * HOUR_SHARE[t.hour] * (nxt - t).total_seconds() / 3600)
+        for t, nxt in hour_pieces(start, end)
+    ]
+
+
+def capacity_expected(rhythm: dict[str, np.ndarray], start: datetime, end: datetime) -> dict[str, float]:
+    """Staff actions of each kind the history's staff did in [start, end)'s weekdays and hours (per week)."""
+    hours = [(t.weekday(), t.hour, (nxt - t).total_seconds() / 3600) for t, nxt in hour_pieces(start, end)]
+    return {action: sum(float(per_hour[d, h]) * share for d, h, share in hours) for action, per_hour in rhythm.items()}
 
 
 @dataclass
@@ -213,6 +238,7 @@ class Simulator:
     settings: Settings
     courses: dict[str, list[Course]] = field(default_factory=dict)
     pools: dict[datetime, list[dict[str, Any]]] = field(default_factory=dict)
+    rhythms: dict[datetime, dict[str, np.ndarray]] = field(default_factory=dict)
     courses_at: datetime | None = None
 
     async def advance(self, conn: AsyncConnection, *, until: datetime | None = None) -> dict[str, int]:
@@ -241,7 +267,7 @@ class Simulator:
         """New reports received in [start, end), then every staff or citizen step due before ``end``."""
         rng = np.random.default_rng([self.settings.seed, int(start.timestamp())])
         reports = await self._arrivals(conn, rng, start, end)
-        actions = await self._work(conn, start, end)
+        actions = await self._work(conn, rng, start, end)
         return {"reports": reports, "actions": actions}
 
     async def _arrivals(self, conn: AsyncConnection, rng: np.random.Generator, start: datetime, end: datetime) -> int:
@@ -256,6 +282,22 @@ class Simulator:
                 model = pool[int(rng.integers(len(pool)))]
                 filed += await self._file(conn, rng, model, at)
         return filed
+
+    async def _rhythm(self, conn: AsyncConnection, at: datetime) -> dict[str, np.ndarray]:
+        """Staff actions per weekday × hour of day and week, by action, in the same season a year before."""
+        day = at.replace(hour=0, minute=0, second=0, microsecond=0)
+        if day not in self.rhythms:
+            self.rhythms = {k: v for k, v in self.rhythms.items() if k > day - timedelta(days=2)}
+            season = {"start": day - YEAR - SEASON, "end": day - YEAR + SEASON, "actions": list(STAFF_ACTIONS)}
+            async with conn.cursor(row_factory=dict_row) as cur:
+                await cur.execute(load_sql("simulation/rhythm"), season)
+                rows = await cur.fetchall()
+            weeks = 2 * SEASON.days / 7
+            rhythm = {action: np.zeros((7, 24)) for action in STAFF_ACTIONS}
+            for row in rows:
+                rhythm[row["action"]][row["weekday"], row["hour"]] = row["events"] / weeks
+            self.rhythms[day] = rhythm
+        return self.rhythms[day]
 
     async def _pool(self, conn: AsyncConnection, at: datetime) -> list[dict[str, Any]]:
         """Generated reports of the same season a year before (cached per day)."""
@@ -284,24 +326,46 @@ class Simulator:
             return 1
         return 0
 
-    async def _work(self, conn: AsyncConnection, start: datetime, end: datetime) -> int:
+    async def _work(self, conn: AsyncConnection, rng: np.random.Generator, start: datetime, end: datetime) -> int:
+        """Every step due in [start, end) when it is due; overdue ones (the backlog) as capacity allows.
+
+        A report on its course takes each step when the course says (in working hours), as in the
+        history. A step already due before the window (the history's stalled reports, which its
+        generator never finished) waits for spare capacity: a quarter of what the history's staff did
+        in the same weekday and hours, so the backlog is worked off in office hours over weeks, never
+        in a burst. Ratings are the citizens': whenever due.
+        """
         courses = await self._courses(conn, start)
+        expected = capacity_expected(await self._rhythm(conn, start), start, end)
+        spare = {action: int(rng.poisson(BACKLOG_SHARE * n)) for action, n in expected.items()}
         async with conn.cursor(row_factory=dict_row) as cur:
             await cur.execute(load_sql("simulation/open_reports"))
             reports = await cur.fetchall()
-        done = 0
+        due: list[tuple[datetime, int, dict[str, Any], Course, Step]] = []
+        order = itertools.count()  # ties in the order queued
+
+        def queue(report: dict[str, Any], course: Course) -> None:
+            if (step := next_step(report, course)) is not None and step.at < end:
+                heapq.heappush(due, (step.at, next(order), report, course, step))
+
         for report in reports:
-            options = courses.get(report["category"])
-            if not options:
+            if options := courses.get(report["category"]):
+                queue(report, pick(report["code"], options))
+        done = 0
+        while due:  # oldest due first
+            _, _, report, course, step = heapq.heappop(due)
+            at = step.at
+            if at < start:  # overdue: somewhere in this window, if the staff have time for it
+                if step.action in spare:
+                    if spare[step.action] <= 0:
+                        continue
+                    spare[step.action] -= 1
+                at = start + (end - start) * float(rng.random())
+            at = max(at, report["last_event_at"] + timedelta(seconds=1))
+            if at >= end or not await self._apply(conn, report, step, at):
                 continue
-            course = pick(report["code"], options)
-            while (step := next_step(report, course)) is not None:
-                at = max(step.at, start, report["last_event_at"] + timedelta(seconds=1))
-                if at >= end:
-                    break
-                if not await self._apply(conn, report, step, at):
-                    break
-                done += 1
+            done += 1
+            queue(report, course)
         return done
 
     async def _apply(self, conn: AsyncConnection, report: dict[str, Any], step: Step, at: datetime) -> bool:

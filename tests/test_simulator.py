@@ -112,6 +112,27 @@ def test_the_city_lives_on_from_the_end_of_its_history(city: Settings) -> None:
         untouched = db.execute("SELECT status, (SELECT count(*) FROM report_events WHERE report_id = %s) "
                                "FROM citizen_reports WHERE id = %s", (live[0], live[0])).fetchone()  # fmt: skip
         assert untouched == ("received", 0)
+        # At the history's rhythm: staff act only in the weekday hours the history's staff did, no hour busier
+        # than twice the history's busiest, resolutions per day as in the history (no burst of backlog).
+        staff = "e.action NOT IN ('receive', 'rate', 'reopen', 'auto_escalate')"
+        local = "e.at AT TIME ZONE 'Asia/Ho_Chi_Minh'"
+        slots = (f"SELECT DISTINCT extract(isodow FROM {local}), extract(hour FROM {local}) "
+                 f"FROM report_events e WHERE {staff} AND e.at {{}} %s")  # fmt: skip
+        before, after = (set(db.execute(slots.format(op), (end,)).fetchall()) for op in ("<", ">="))
+        assert after - before == set(), "staff steps in hours the history's staff never worked"
+        busiest = (f"SELECT max(n) FROM (SELECT count(*) AS n FROM report_events e WHERE {staff} "
+                   "AND e.at >= %s AND e.at < %s GROUP BY date_trunc('hour', e.at)) h")  # fmt: skip
+        weeks8 = end - timedelta(weeks=8)
+        history_busiest, catch_up_busiest = (
+            db.execute(busiest, span).fetchone()[0] for span in ((weeks8, end), (end, now))
+        )
+        assert catch_up_busiest <= 2 * history_busiest, (catch_up_busiest, history_busiest)
+        per_day = ("SELECT count(*) / (extract(epoch FROM %s - %s) / 86400)::float FROM report_events "
+                   "WHERE action = 'resolve' AND at >= %s AND at < %s")  # fmt: skip
+        history_rate, catch_up_rate = (
+            db.execute(per_day, (b, a, a, b)).fetchone()[0] for a, b in ((weeks8, end), (end, now))
+        )
+        assert 0 < catch_up_rate <= 1.5 * history_rate, (catch_up_rate, history_rate)
 
         async def last_week() -> list[dict]:
             async with await AsyncConnection.connect(city.conninfo(), autocommit=True) as conn:
