@@ -50,6 +50,7 @@ from geo.analytics.hotspot_run import refresh_hotspots
 from geo.audit import Actor
 from geo.db import KEEPALIVES, Pools
 from geo.disasters.signing import load_signer
+from geo.errors import InvalidInput
 from geo.jobs import JobGroup
 from geo.ogc.features import count_cache
 from geo.reports.workflow import escalate_overdue
@@ -97,7 +98,11 @@ async def escalate(pool: AsyncConnectionPool) -> None:
 
 async def first_hotspot_run(settings: Settings) -> None:
     """The one-shot job: the city's first hot-spot run when none exists and no one is computing one."""
-    result = await refresh_hotspots(settings.conninfo(**KEEPALIVES), actor=Actor("system:hotspots", "system"))
+    try:
+        result = await refresh_hotspots(settings.conninfo(**KEEPALIVES), actor=Actor("system:hotspots", "system"))
+    except InvalidInput as exc:  # a city with too few reports yet: nothing to compute, not a failure
+        log.info("no first hot-spot run: %s", exc)
+        return
     if result:
         log.info("first hot-spot run %s published: %s", result["run_id"], result["rows"])
 

@@ -8,7 +8,10 @@ simulator first catches up from where it stopped (``simulation_clock``; at most
   counts all react as for a real report) at Huế's rhythm: as many per day as in the same four
   weeks a year before, shaped by the history's weekday and hour-of-day profiles; each one copies
   the category, channel and text of a generated report of that season and its place, moved a few
-  metres. So the ward and category mix, the hot spots and the October floods carry on.
+  metres. So the ward and category mix, the hot spots and the October floods carry on. A hotline
+  copy is filed by an operator through the hotline service (its call logged; called back when
+  resolved); a copy of a duplicate repeats a recent open report of its category inside its radius,
+  and the officer marks it as a duplicate when intake flagged it.
 * **Staff and citizens act** through the workflow service: every open synthetic report follows
   the course of a finished generated report of its category (chosen by its code), replayed in
   working hours from its receipt: assign, start, request and decide an extension, resolve or
@@ -43,11 +46,12 @@ from geo.audit import Actor
 from geo.auth.policy import Principal
 from geo.db import KEEPALIVES, load_sql
 from geo.errors import HueGISError
-from geo.reports import intake, workflow
+from geo.reports import hotline, intake, workflow
 from geo.reports.sla import add_working_hours, working_hours_between
 from geo.settings import Settings
 from geo.times import TZ
-from layers.synth.reports import HOURLY, WEEKDAY
+from layers.synth.report_texts import CALL_NOTE_FILED, CALL_NOTE_RESULT
+from layers.synth.reports import HOTLINE_OPERATORS, HOURLY, WEEKDAY
 
 log = logging.getLogger("huegis.simulator")
 
@@ -58,7 +62,8 @@ OUTCOME_PAST = timedelta(days=730)  # courses replayed: finished reports of the 
 OUTCOMES_PER_CATEGORY = 300  # … this many per category at most
 JITTER_M = 25.0  # a copied report moves up to this far from its model
 METRES_PER_DEGREE = 111_320.0
-CHANNELS = ("app", "web", "open311")  # hotline reports need a call: their copies come by app
+CHANNELS = ("app", "web", "open311", "hotline")  # hotline reports come with the operator's call
+CALL_SECONDS = {"in": 240.0, "out": 120.0}  # median call lengths of the history's hotline (lognormal)
 DEFAULTS = {"assign": 2.0, "start": 6.0, "resolve": 24.0}  # working hours, for a course that lacks a step
 NOTES = {
     "resolve": "Đã xử lý xong.",
@@ -122,6 +127,7 @@ class Step:
     note: str | None = None
     hours: int | None = None
     rating: int | None = None
+    duplicate_of: str | None = None
 
 
 def course_of(received_at: datetime, events: Sequence[dict[str, Any]]) -> Course:
@@ -240,6 +246,8 @@ class Simulator:
     pools: dict[datetime, list[dict[str, Any]]] = field(default_factory=dict)
     rhythms: dict[datetime, dict[str, np.ndarray]] = field(default_factory=dict)
     courses_at: datetime | None = None
+    # Near-duplicates filed and flagged by intake: the report each repeats (staff mark it so when they assign).
+    near_duplicates: dict[str, str] = field(default_factory=dict)
 
     async def advance(self, conn: AsyncConnection, *, until: datetime | None = None) -> dict[str, int]:
         """Simulate from the clock to ``until`` (default now), window by window; what was written."""
@@ -311,20 +319,58 @@ class Simulator:
         return self.pools[day]
 
     async def _file(self, conn: AsyncConnection, rng: np.random.Generator, model: dict[str, Any], at: datetime) -> int:
-        """File one copy of ``model`` a few metres away (at the model's spot if that leaves the city)."""
-        angle, radius = rng.random() * 2 * np.pi, JITTER_M * np.sqrt(rng.random())
+        """File one copy of ``model`` a few metres away (at the model's spot if that leaves the city).
+
+        A hotline model is filed by an operator with the call logged (the hotline service); a duplicate
+        model repeats a recent open report of its category, inside its duplicate radius, and is remembered
+        for staff to mark when intake flagged it.
+        """
+        target = await self._duplicate_target(conn, rng, model, at) if model.get("duplicate") else None
+        lon0, lat0 = (target["lon"], target["lat"]) if target else (model["lon"], model["lat"])
+        reach = min(JITTER_M, target["duplicate_radius_m"] / 2) if target else JITTER_M
+        angle, radius = rng.random() * 2 * np.pi, reach * np.sqrt(rng.random())
         dlat = radius * np.sin(angle) / METRES_PER_DEGREE
-        dlon = radius * np.cos(angle) / (METRES_PER_DEGREE * np.cos(np.radians(model["lat"])))
+        dlon = radius * np.cos(angle) / (METRES_PER_DEGREE * np.cos(np.radians(lat0)))
         channel = model["channel"] if model["channel"] in CHANNELS else "app"
-        for lon, lat in ((model["lon"] + dlon, model["lat"] + dlat), (model["lon"], model["lat"])):
-            report = intake.ReportIn(model["category"], model["description"], float(lon), float(lat), channel)
+        for lon, lat in ((lon0 + dlon, lat0 + dlat), (lon0, lat0)):
             try:
-                await intake.create_report(conn, report=report, settings=self.settings, now=at, synthetic=True)
+                if channel == "hotline":
+                    filing = await hotline.file_report(
+                        conn, category=model["category"], description=model["description"], lon=float(lon),
+                        lat=float(lat), call=self._call(rng, "in", at), settings=self.settings, now=at, synthetic=True,
+                    )  # fmt: skip
+                    code, duplicates = filing.code, filing.duplicates
+                else:
+                    report = intake.ReportIn(model["category"], model["description"], float(lon), float(lat), channel)
+                    result = await intake.create_report(
+                        conn, report=report, settings=self.settings, now=at, synthetic=True
+                    )
+                    code, duplicates = result.code, result.duplicates
             except HueGISError as exc:
                 log.debug("simulated report refused: %s", exc)
                 continue
+            if target and any(d["code"] == target["code"] for d in duplicates):
+                self.near_duplicates[code] = target["code"]
             return 1
         return 0
+
+    @staticmethod
+    def _call(rng: np.random.Generator, direction: str, at: datetime) -> hotline.CallIn:
+        """A simulated hotline call: a caller's ending at ``at`` (the report is filed then), a call-back from ``at``."""
+        duration = round(float(rng.lognormal(np.log(CALL_SECONDS[direction]), 0.4)))
+        operator = f"sim:hotline-op-{int(rng.integers(1, HOTLINE_OPERATORS + 1)):02d}"
+        if direction == "in":
+            return hotline.CallIn("in", duration, operator, at - timedelta(seconds=duration), note=CALL_NOTE_FILED)
+        return hotline.CallIn("out", duration, operator, at, note=CALL_NOTE_RESULT)
+
+    async def _duplicate_target(
+        self, conn: AsyncConnection, rng: np.random.Generator, model: dict[str, Any], at: datetime
+    ) -> dict[str, Any] | None:
+        """A recent open synthetic report of the model's category to repeat (None: file an ordinary copy)."""
+        async with conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(load_sql("simulation/duplicate_targets"), {"category": model["category"], "at": at})
+            targets = await cur.fetchall()
+        return targets[int(rng.integers(len(targets)))] if targets else None
 
     async def _work(self, conn: AsyncConnection, rng: np.random.Generator, start: datetime, end: datetime) -> int:
         """Every step due in [start, end) when it is due; overdue ones (the backlog) as capacity allows.
@@ -345,7 +391,7 @@ class Simulator:
         order = itertools.count()  # ties in the order queued
 
         def queue(report: dict[str, Any], course: Course) -> None:
-            if (step := next_step(report, course)) is not None and step.at < end:
+            if (step := self._duplicate_step(report) or next_step(report, course)) is not None and step.at < end:
                 heapq.heappush(due, (step.at, next(order), report, course, step))
 
         for report in reports:
@@ -362,13 +408,23 @@ class Simulator:
                     spare[step.action] -= 1
                 at = start + (end - start) * float(rng.random())
             at = max(at, report["last_event_at"] + timedelta(seconds=1))
-            if at >= end or not await self._apply(conn, report, step, at):
+            if at >= end or not await self._apply(conn, rng, report, step, at):
                 continue
             done += 1
             queue(report, course)
         return done
 
-    async def _apply(self, conn: AsyncConnection, report: dict[str, Any], step: Step, at: datetime) -> bool:
+    def _duplicate_step(self, report: dict[str, Any]) -> Step | None:
+        """A flagged near-duplicate is marked as such when an officer would have assigned it."""
+        original = self.near_duplicates.get(report["code"])
+        if original is None or report["status"] not in ("received", "assigned", "in_progress"):
+            return None
+        return Step("mark_duplicate", add_working_hours(report["received_at"], DEFAULTS["assign"]),
+                    duplicate_of=original)  # fmt: skip
+
+    async def _apply(
+        self, conn: AsyncConnection, rng: np.random.Generator, report: dict[str, Any], step: Step, at: datetime
+    ) -> bool:
         """Take one step through the services; update ``report`` as the database now has it."""
         try:
             if step.action == "rate":
@@ -377,12 +433,18 @@ class Simulator:
             else:
                 status = await workflow.apply_action(
                     conn, code=report["code"], action=step.action, principal=staff(report, step.action), now=at,
-                    note=step.note, hours=step.hours,
+                    note=step.note, hours=step.hours, duplicate_of=step.duplicate_of,
                 )  # fmt: skip
+                if step.action == "resolve" and report["channel"] == "hotline":  # the operator calls back
+                    call = self._call(rng, "out", at)
+                    end = at + timedelta(seconds=call.duration_s)
+                    await hotline.log_call(conn, call=call, report_code=report["code"], now=end, synthetic=True)
         except HueGISError as exc:  # someone else changed the report (escalation, a real officer)
             log.debug("simulated %s on %s refused: %s", step.action, report["code"], exc)
             return False
         report["last_event_at"] = at
+        if step.action == "mark_duplicate":
+            self.near_duplicates.pop(report["code"], None)
         if step.action == "resolve":
             report["resolved_at"] = at
         elif step.action == "request_extension":
