@@ -65,6 +65,7 @@ METRES_PER_DEGREE = 111_320.0
 CHANNELS = ("app", "web", "open311", "hotline")  # hotline reports come with the operator's call
 CALL_SECONDS = {"in": 240.0, "out": 120.0}  # median call lengths of the history's hotline (lognormal)
 DEFAULTS = {"assign": 2.0, "start": 6.0, "resolve": 24.0}  # working hours, for a course that lacks a step
+OFFICER_CLOSE_WH = (24.0, 40.0)  # an officer closes an unrated resolved report this long after (the history's rule)
 NOTES = {
     "resolve": "Đã xử lý xong.",
     "reject": "Không thuộc thẩm quyền xử lý.",
@@ -196,6 +197,13 @@ def next_step(report: dict[str, Any], course: Course) -> Step | None:
         # An officer closes it in office hours, however long after resolution the model's officer did.
         return Step("close", add_working_hours(report["resolved_at"] + (cycle.close_after or timedelta(days=3)), 0))
     return None
+
+
+def unrated(report: dict[str, Any]) -> Step:
+    """The officer's closing of a resolved report its citizen has not rated: 24-40 working hours after
+    resolution, as in the history (a rating due before the simulation reached it never came)."""
+    hours = OFFICER_CLOSE_WH[0] + (OFFICER_CLOSE_WH[1] - OFFICER_CLOSE_WH[0]) * pick(report["code"], range(101)) / 100
+    return Step("close", add_working_hours(report["resolved_at"], hours))
 
 
 def staff(report: dict[str, Any], action: str) -> Principal:
@@ -391,7 +399,10 @@ class Simulator:
         order = itertools.count()  # ties in the order queued
 
         def queue(report: dict[str, Any], course: Course) -> None:
-            if (step := self._duplicate_step(report) or next_step(report, course)) is not None and step.at < end:
+            step = self._duplicate_step(report) or next_step(report, course)
+            if step is not None and step.action == "rate" and step.at < start:
+                step = unrated(report)  # its citizen did not rate in time: an officer closes it
+            if step is not None and step.at < end:
                 heapq.heappush(due, (step.at, next(order), report, course, step))
 
         for report in reports:
