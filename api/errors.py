@@ -23,6 +23,7 @@ from geo.errors import (
     InvalidInputs,
     MethodNotAllowed,
     NotFound,
+    NotReady,
     PayloadTooLarge,
     PreconditionFailed,
     PreconditionRequired,
@@ -60,6 +61,7 @@ STATUS: dict[type[HueGISError], int] = {
     PreconditionRequired: 428,
     Conflict: 409,
     DatabaseUnavailable: 503,
+    NotReady: 503,
 }
 
 

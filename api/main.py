@@ -47,8 +47,11 @@ from api.routers.raster_tiles import router as raster_tiles_router
 from api.routers.tiles import router as tiles_router
 from api.security import SecurityHeaders, install_access_log_redaction
 from geo.analytics.bottleneck_table import refresh_bottlenecks
+from geo.analytics.hotspot_run import refresh_hotspots
+from geo.audit import Actor
 from geo.db import KEEPALIVES, Pools
 from geo.disasters.signing import load_signer
+from geo.errors import InvalidInput
 from geo.jobs import JobGroup
 from geo.ogc.features import count_cache
 from geo.reports.workflow import escalate_overdue
@@ -92,6 +95,17 @@ async def escalate(pool: AsyncConnectionPool) -> None:
         escalated = await escalate_overdue(conn)
     if escalated:
         log.info("escalated %d overdue reports", escalated)
+
+
+async def first_hotspot_run(settings: Settings) -> None:
+    """The one-shot job: the city's first hot-spot run when none exists and no one is computing one."""
+    try:
+        result = await refresh_hotspots(settings.conninfo(**KEEPALIVES), actor=Actor("system:hotspots", "system"))
+    except InvalidInput as exc:  # a city with too few reports yet: nothing to compute, not a failure
+        log.info("no first hot-spot run: %s", exc)
+        return
+    if result:
+        log.info("first hot-spot run %s published: %s", result["run_id"], result["rows"])
 
 
 MiB = 1024 * 1024
@@ -153,6 +167,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The dashboard's bottleneck periods, computed ahead (a detection takes a minute at national scale).
         jobs.add("bottlenecks", settings.bottleneck_interval_s, lambda: refresh_bottlenecks(
             pool, months=settings.bottleneck_months, max_age_s=settings.bottleneck_max_age_s))  # fmt: skip
+        if settings.hotspots_on_start:  # the first hot-spot run, minutes long: the app answers meanwhile
+            jobs.add_once("hotspots-first-run", lambda: first_hotspot_run(settings))
         if settings.simulating:  # development: the city lives on (synthetic; off in production and tests)
             jobs.add("city-simulator", settings.simulate_interval_s, CityRounds(pool, settings))
         app.state.jobs = jobs

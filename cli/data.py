@@ -42,16 +42,18 @@ kpis_app = typer.Typer(help="Report KPIs: the kpi_unit_month choropleth layer, t
 
 def hotspots_first_run() -> None:
     """Run the hot-spot analyses once when none exist, so their three layers are not empty."""
-    from cli.common import cli_actor, with_connection
-    from layers.simulator import refresh_hotspots
+    import asyncio
+
+    from cli.common import cli_actor
+    from geo.analytics.hotspot_run import refresh_hotspots
 
     typer.echo("hot spots: computing the first run unless one exists (a few minutes, once) ...", err=True)
     try:
-        result = with_connection(lambda conn: refresh_hotspots(conn, actor=cli_actor()))
+        result = asyncio.run(refresh_hotspots(get_settings().conninfo(), actor=cli_actor()))
     except HueGISError as exc:
         raise fail(exc) from exc
     if result is None:
-        typer.echo("hot spots: a run exists; `huegis hotspots run` computes a new one")
+        typer.echo("hot spots: a run exists or is being computed; `huegis hotspots run` computes a new one")
     else:
         typer.echo(f"hot spots: run {result['run_id']}: " + ", ".join(f"{k} {v}" for k, v in result["rows"].items()))
 

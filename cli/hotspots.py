@@ -149,16 +149,17 @@ def hotspots_run(
 
     The backtest's report chooses on --validation origins before those and scores on them (docs/hotspots.md).
     """
+    import asyncio
     import json
 
     from geo.analytics import hotspot_run
+    from geo.settings import get_settings
 
     params = hotspot_run.RunParams(period=period, cell_m=cell_m, category=category, origins=origins,
                                    validation=validation, ehsa_period=ehsa_period, ehsa_slices=ehsa_slices)  # fmt: skip
 
     try:
-        params.validate()
-        result = with_connection(lambda conn: hotspot_run.run_hotspots(conn, params, actor=cli_actor()))
+        result = asyncio.run(hotspot_run.run_exclusively(get_settings().conninfo(), params, actor=cli_actor()))
     except HueGISError as exc:
         raise fail(exc) from exc
     typer.echo(json.dumps({k: result[k] for k in ("run_id", "rows", "chosen_model", "summary")}, indent=2))

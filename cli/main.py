@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -37,15 +38,36 @@ app.add_typer(layers_app, name="layers")
 app.add_typer(qgis_app, name="qgis")
 
 
+class HotspotsWhen(StrEnum):
+    """When the first hot-spot run is computed."""
+
+    now = "now"
+    background = "background"
+    skip = "skip"
+
+
+HotspotsOption = Annotated[
+    HotspotsWhen,
+    typer.Option(
+        help="The first hot-spot run (hot spots, emerging hot spots, forecast; minutes, once): 'now' in setup, "
+        "'background' by the app right after it starts (it answers meanwhile; HUEGIS_HOTSPOTS_ON_START), "
+        "'skip' not here (and, given to `huegis serve`, not by the app either: `huegis hotspots run` later)."
+    ),
+]
+
+
 @app.command("setup")
-def setup() -> None:
+def setup(hotspots: HotspotsOption = HotspotsWhen.background) -> None:
     """Start the database, migrate, load the data, compute the analyses and generate the OpenAPI document."""
     db_start()
     migrate()
     load(only=None, force=False)  # the layers and the past storm warnings
     synth_reports()  # the report history (settings.history_count, until today), before what is computed from it
     kpis_refresh()
-    hotspots_first_run()  # hot spots, emerging hot spots and the forecast, when no run exists yet
+    if hotspots == HotspotsWhen.now:
+        hotspots_first_run()  # hot spots, emerging hot spots and the forecast, when no run exists yet
+    elif hotspots == HotspotsWhen.background and get_settings().hotspots_on_start:
+        typer.echo("hot spots: the app computes the first run in the background after it starts (if none exists)")
     ogc_openapi()
     if get_settings().local_replicas:  # copied last: the data is there, and streams from now on
         replica_start()
@@ -64,16 +86,22 @@ def serve(
             "Caches stay per process; background jobs run in one of them.",
         ),
     ] = None,
+    hotspots: HotspotsOption = HotspotsWhen.background,
 ) -> None:
     """Serve the platform (API, OGC API Features, pages) on one port."""
+    import os
+
     import uvicorn
 
+    if hotspots == HotspotsWhen.skip:  # read by every worker process's settings
+        os.environ["HUEGIS_HOTSPOTS_ON_START"] = "false"
+        get_settings.cache_clear()
     settings = get_settings()
     workers = workers or settings.workers
     if reload and workers > 1:
         raise typer.BadParameter("--reload runs one process: leave out --workers", param_hint="--workers")
     if prepare:
-        setup()
+        setup(hotspots)
     elif settings.local_replicas:
         replica_start()
     base = settings.public_url.rstrip("/")

@@ -67,3 +67,11 @@ class MethodNotAllowed(HueGISError):
     def __init__(self, message: str, allow: tuple[str, ...]) -> None:
         super().__init__(message)
         self.headers = {"Allow": ", ".join(allow)}
+
+
+class NotReady(HueGISError):
+    """Not there yet but being computed: ask again after ``retry_after_s`` (maps to 503 with ``Retry-After``)."""
+
+    def __init__(self, message: str, retry_after_s: int, *, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.headers = {"Retry-After": str(retry_after_s)}

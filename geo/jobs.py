@@ -2,7 +2,7 @@
 
 Every app process (``huegis serve --workers N``, or several hosts) creates a :class:`JobGroup`
 and runs it; the process whose connection holds the group's PostgreSQL advisory lock is the
-leader and runs the jobs, each every ``interval_s`` seconds. The others try again every
+leader and runs the jobs, each every ``interval_s`` seconds (a one-shot job once, at once). The others try again every
 ``retry_s``. The lock lives as long as the leader's connection: when that process dies or loses
 the database, PostgreSQL releases it and another process takes over at its next try. Nothing to
 configure, no table, no clocks to agree on.
@@ -36,6 +36,7 @@ class Job:
     run: Callable[[], Awaitable[Any]]
     runs: int = 0
     failures: int = 0
+    once: bool = False  # run at once when this process takes the lead, then not again
 
 
 class JobGroup:
@@ -57,6 +58,17 @@ class JobGroup:
             return
         self.jobs[name] = Job(name, interval_s, run)
         if self.leader:  # added after this process took the lead
+            self._start(self.jobs[name])
+
+    def add_once(self, name: str, run: Callable[[], Awaitable[Any]]) -> None:
+        """Run ``run`` once in the leader, as soon as it leads: a one-shot singleton job.
+
+        A new leader (the last one died) runs it again: ``run`` must find its own work done and skip it.
+        """
+        if name in self.jobs:
+            raise ValueError(f"a job named {name!r} is already scheduled")
+        self.jobs[name] = Job(name, 0.0, run, once=True)
+        if self.leader:
             self._start(self.jobs[name])
 
     async def run(self) -> None:
@@ -107,6 +119,8 @@ class JobGroup:
             except Exception:  # an outage must not end the job; the next run retries
                 job.failures += 1
                 log.exception("job %s failed", job.name)
+            if job.once:
+                return
 
     def status(self) -> dict[str, Any]:
         """This process's view: leader or not, and its jobs."""
@@ -114,7 +128,8 @@ class JobGroup:
             "group": self.name,
             "leader": self.leader,
             "jobs": {
-                j.name: {"interval_s": j.interval_s, "runs": j.runs, "failures": j.failures} for j in self.jobs.values()
+                j.name: {"interval_s": j.interval_s, "once": j.once, "runs": j.runs, "failures": j.failures}
+                for j in self.jobs.values()
             },
         }
 

@@ -99,6 +99,10 @@ class Settings(BaseSettings):
     simulate: bool | None = None
     simulate_interval_s: int = Field(default=60, ge=1)  # seconds between simulated windows once caught up
     simulate_catch_up_days: int = Field(default=30, ge=0)  # at most this far back when the app starts
+    # The app computes the first hot-spot run (hot spots, emerging hot spots, forecast; minutes) in the
+    # background right after it starts when no run exists (one process does: geo/jobs.py); `huegis setup
+    # --hotspots now` computes it inline instead, `huegis serve --hotspots skip` not at all.
+    hotspots_on_start: bool = True
 
     # Signs citizens' follow-up tokens (HMAC) and staff access tokens (JWT HS256). Unset in development:
     # a random one generated on first start into <data_dir>/secret_key (mode 0600); elsewhere required.

@@ -648,20 +648,17 @@ def _same(a: Any, b: Any) -> bool:
 def derived_filled(loaded: Settings) -> Settings:
     """The derived layers filled as `huegis setup` fills them (KPIs, a first small hot-spot run), so every
     registry layer has rows to go round."""
-    from geo.analytics.hotspot_run import RunParams
+    from geo.analytics.hotspot_run import RunParams, refresh_hotspots
     from geo.analytics.kpis import refresh_kpi_unit_month
-    from layers.simulator import refresh_hotspots
 
     with psycopg.connect(loaded.conninfo(), autocommit=True) as conn:
         if conn.execute("SELECT count(*) FROM kpi_unit_month").fetchone() == (0,):
             refresh_kpi_unit_month(conn)
 
-    async def first_run() -> None:  # a no-op when a run exists
-        async with await AsyncConnection.connect(loaded.conninfo(), autocommit=True) as conn:
-            params = RunParams(period="month", cell_m=1500, origins=4, window=6, permutations=99)
-            await refresh_hotspots(conn, params=params, actor=Actor("test:setup", "cli"))
-
-    asyncio.run(first_run())
+    params = RunParams(period="month", cell_m=1500, origins=4, window=6, permutations=99)
+    asyncio.run(
+        refresh_hotspots(loaded.conninfo(), params=params, actor=Actor("test:setup", "cli"))
+    )  # none if a run exists
     return loaded
 
 

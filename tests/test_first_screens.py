@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+import auth_helpers
 import httpx
 import psycopg
 import pytest
@@ -543,30 +544,76 @@ def test_every_visible_string_exists_in_both_languages(tab: Tab, strict: str, pa
 # --- a fresh setup: no empty collection, a city that lived until today ----------------------------------
 
 
+def test_hot_spots_say_computing_while_the_first_run_is_computed(
+    tab: Tab, strict: str, client: httpx.Client, db: psycopg.Connection, loaded: Settings
+) -> None:
+    """No run yet and a session holding the run lock (the app's first-run job, in whichever process): the
+    hot-spot endpoints answer 503 with Retry-After, the status says so, the analytics maps show a notice."""
+    from geo.db import load_sql
+
+    db.execute("DELETE FROM hotspot_runs")  # as after a fresh setup (their cells go with them)
+    assert client.get("/api/hotspots/status").json() == {"state": "none", "computing": False, "latest_run": None,
+                                                         "created_at": None, "retry_after_s": None}  # fmt: skip
+    assert client.get("/api/hotspots/now").status_code == 404
+    with psycopg.connect(loaded.conninfo(), autocommit=True) as holder:
+        assert holder.execute(load_sql("hotspots/run_lock")).fetchone() == (True,)
+        status = client.get("/api/hotspots/status").json()
+        assert status["state"] == "computing" and status["retry_after_s"] == 60
+        for path in ("/now", "/emerging", "/forecast", "/runs/latest", "/backtest/latest"):
+            answer = client.get(f"/api/hotspots{path}")
+            assert answer.status_code == 503 and answer.headers["Retry-After"] == "60", path
+            assert answer.json()["code"] == "hotspots_computing" and "being computed" in answer.json()["detail"]
+        admin = auth_helpers.staff_headers(loaded, "gis_admin")
+        assert client.post("/api/hotspots/run", headers=admin, json={}).status_code == 409  # one run at a time
+        assert "Computing hot spots" in client.get("/maps/disasters", params={"lang": "en"}).text
+        page = load(tab, strict, "/maps/overview")
+        notice = page.locator("[role=status].huegis-computing")
+        assert notice.is_visible() and notice.inner_text().startswith("Đang tính điểm nóng")
+        shot(tab, "maps-overview-computing-hot-spots")
+        assert tab.violations() == []
+    assert client.get("/api/hotspots/status").json()["state"] == "none"  # the lock went with its session
+    assert "huegis-computing" not in client.get("/maps/disasters", params={"lang": "en"}).text
+
+
 def test_a_fresh_setup_leaves_no_collection_empty(
     loaded: Settings, client: httpx.Client, db: psycopg.Connection
 ) -> None:
-    """What `huegis setup` does after loading: the KPI layer and a first hot-spot run (small, for the test city)."""
+    """What `huegis setup` fills, and the app's first hot-spot run after it starts (the one-shot job, with a
+    small run for the test city): the test waits for the job."""
     import asyncio
     from concurrent.futures import ThreadPoolExecutor
 
-    from psycopg import AsyncConnection
-
-    from geo.analytics.hotspot_run import RunParams
+    from geo.analytics.hotspot_run import RunParams, refresh_hotspots
     from geo.analytics.kpis import refresh_kpi_unit_month
     from geo.audit import Actor
+    from geo.jobs import JobGroup
     from geo.registry import LAYERS
-    from layers.simulator import refresh_hotspots
 
     refresh_kpi_unit_month(db)
+    db.execute("DELETE FROM hotspot_runs")  # as after a fresh setup
+    params = RunParams(period="month", cell_m=1500, origins=4, window=6, permutations=99)
+    # As the app's lifespan schedules it, in a job group of this test's own (the suite's server leads its own).
+    jobs = JobGroup(loaded.conninfo(), name=f"test-first-run-{os.getpid()}", retry_s=0.2)
+    jobs.add_once("hotspots-first-run", lambda: refresh_hotspots(loaded.conninfo(), params=params,
+                                                                 actor=Actor("test:setup", "system")))  # fmt: skip
+    job = jobs.jobs["hotspots-first-run"]
 
-    async def first_run() -> None:
-        async with await AsyncConnection.connect(loaded.conninfo(), autocommit=True) as conn:
-            params = RunParams(period="month", cell_m=1500, origins=4, window=6, permutations=99)
-            await refresh_hotspots(conn, params=params, actor=Actor("test:setup", "cli"))
+    async def lead_until_done() -> None:
+        leading = asyncio.create_task(jobs.run())
+        while not (job.runs or job.failures):
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(1)  # a one-shot job is not repeated
+        leading.cancel()
 
     with ThreadPoolExecutor(1) as thread:  # playwright's sync API holds this thread's event loop
-        thread.submit(asyncio.run, first_run()).result()
+        waiting = thread.submit(asyncio.run, lead_until_done())
+        states = set()
+        while not waiting.done():
+            states.add(client.get("/api/hotspots/status").json()["state"])
+        waiting.result()
+    assert (job.runs, job.failures) == (1, 0) and states <= {"none", "computing", "ready"}
+    assert client.get("/api/hotspots/status").json()["state"] == "ready"
+    assert client.get("/api/hotspots/now").status_code == 200
     empty = [
         spec.id
         for spec in LAYERS

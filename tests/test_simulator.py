@@ -10,11 +10,13 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import httpx
+import numpy as np
 import psycopg
 import pytest
 from alembic import command
 from app_server import app_server
 from psycopg import AsyncConnection
+from psycopg.rows import dict_row
 
 from geo import cluster
 from geo.analytics.kpis import KpiFilter, compute_kpis
@@ -112,6 +114,27 @@ def test_the_city_lives_on_from_the_end_of_its_history(city: Settings) -> None:
         untouched = db.execute("SELECT status, (SELECT count(*) FROM report_events WHERE report_id = %s) "
                                "FROM citizen_reports WHERE id = %s", (live[0], live[0])).fetchone()  # fmt: skip
         assert untouched == ("received", 0)
+        # At the history's rhythm: staff act only in the weekday hours the history's staff did, no hour busier
+        # than twice the history's busiest, resolutions per day as in the history (no burst of backlog).
+        staff = "e.action NOT IN ('receive', 'rate', 'reopen', 'auto_escalate')"
+        local = "e.at AT TIME ZONE 'Asia/Ho_Chi_Minh'"
+        slots = (f"SELECT DISTINCT extract(isodow FROM {local}), extract(hour FROM {local}) "
+                 f"FROM report_events e WHERE {staff} AND e.at {{}} %s")  # fmt: skip
+        before, after = (set(db.execute(slots.format(op), (end,)).fetchall()) for op in ("<", ">="))
+        assert after - before == set(), "staff steps in hours the history's staff never worked"
+        busiest = (f"SELECT max(n) FROM (SELECT count(*) AS n FROM report_events e WHERE {staff} "
+                   "AND e.at >= %s AND e.at < %s GROUP BY date_trunc('hour', e.at)) h")  # fmt: skip
+        weeks8 = end - timedelta(weeks=8)
+        history_busiest, catch_up_busiest = (
+            db.execute(busiest, span).fetchone()[0] for span in ((weeks8, end), (end, now))
+        )
+        assert catch_up_busiest <= 2 * history_busiest, (catch_up_busiest, history_busiest)
+        per_day = ("SELECT count(*) / (extract(epoch FROM %s - %s) / 86400)::float FROM report_events "
+                   "WHERE action = 'resolve' AND at >= %s AND at < %s")  # fmt: skip
+        history_rate, catch_up_rate = (
+            db.execute(per_day, (b, a, a, b)).fetchone()[0] for a, b in ((weeks8, end), (end, now))
+        )
+        assert 0 < catch_up_rate <= 1.5 * history_rate, (catch_up_rate, history_rate)
 
         async def last_week() -> list[dict]:
             async with await AsyncConnection.connect(city.conninfo(), autocommit=True) as conn:
@@ -198,3 +221,54 @@ def test_the_app_runs_the_simulator_when_asked(city: Settings, tmp_path_factory:
                     break
                 time.sleep(0.5)
             assert row == (True,), "the app caught the clock up"
+
+
+def test_hotline_calls_and_near_duplicates_as_the_city_files_them(city: Settings) -> None:
+    """A hotline model is filed by an operator with the call logged, and called back when resolved; a
+    duplicate model repeats a recent open report inside its radius, intake flags it and staff mark it."""
+    from geo.db import load_sql
+    from layers.simulator import Step
+
+    monday = datetime.now(TZ).replace(hour=8, minute=0, second=0, microsecond=0)
+    monday -= timedelta(days=monday.weekday() + 7)  # last week's Monday, 08:00: office hours
+    garbage = {"category": "garbage", "description": "Rác thải tập kết sai nơi quy định", "lon": 107.5795,
+               "lat": 16.468, "channel": "web", "duplicate": False}  # fmt: skip
+
+    async def run() -> tuple[str, str, str, dict[str, str]]:
+        async with await AsyncConnection.connect(city.conninfo(), autocommit=True) as conn:
+            sim, rng = Simulator(city), np.random.default_rng(7)
+            codes = []
+            for minutes, model in ((0, garbage), (5, {**garbage, "channel": "hotline", "lon": 107.59}),
+                                   (10, {**garbage, "duplicate": True})):  # fmt: skip
+                assert await sim._file(conn, rng, model, monday + timedelta(minutes=minutes)) == 1
+                row = await (await conn.execute("SELECT code FROM citizen_reports ORDER BY id DESC LIMIT 1")).fetchone()
+                assert row is not None
+                codes.append(row[0])
+            flagged = dict(sim.near_duplicates)
+            async with conn.cursor(row_factory=dict_row) as cur:  # the hotline report, resolved by its officer
+                await cur.execute(load_sql("simulation/open_reports"))
+                report = next(r for r in await cur.fetchall() if r["code"] == codes[1])
+            for hours, action in enumerate(("assign", "start", "resolve"), start=1):
+                at = monday + timedelta(hours=hours)
+                assert await sim._apply(conn, rng, report, Step(action, at, note="Đã xử lý xong."), at)
+            await sim._work(conn, rng, monday, monday + timedelta(hours=4))  # the duplicate is marked
+            return codes[0], codes[1], codes[2], flagged
+
+    _, hotline_code, duplicate_code, flagged = asyncio.run(run())
+    with psycopg.connect(city.conninfo(), autocommit=True) as db:
+        calls = db.execute(
+            "SELECT c.direction, c.synthetic, c.operator LIKE 'sim:hotline-op-%%', c.duration_s > 0, r.channel, "
+            "r.synthetic FROM hotline_calls c JOIN citizen_reports r ON r.id = c.report_id WHERE r.code = %s "
+            "ORDER BY c.started_at",
+            (hotline_code,),
+        ).fetchall()
+        assert calls == [("in", True, True, True, "hotline", True), ("out", True, True, True, "hotline", True)]
+        assert list(flagged) == [duplicate_code]
+        marked = db.execute(
+            "SELECT d.status, o.code, d.synthetic, "
+            "ST_DWithin(d.geom::geography, o.geom::geography, c.duplicate_radius_m) "
+            "FROM citizen_reports d JOIN citizen_reports o ON o.id = d.duplicate_of "
+            "JOIN report_categories c ON c.code = d.category WHERE d.code = %s",
+            (duplicate_code,),
+        ).fetchone()
+        assert marked == ("duplicate", flagged[duplicate_code], True, True)

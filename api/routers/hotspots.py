@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import math
-from typing import Annotated, Any, Literal
+from collections.abc import Awaitable
+from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from pydantic import BaseModel, Field
 
-from api.deps import ConnDep, ReadConnDep, requires
+from api.deps import ConnDep, ReadConnDep, SettingsDep, requires
 from api.routers.operations import period as parse_period
 from geo.analytics import hotspot_run
 from geo.analytics.backtest import run_backtest
@@ -17,14 +18,14 @@ from geo.analytics.emerging import CATEGORIES as PATTERNS
 from geo.analytics.events import place_events, read_events_csv
 from geo.auth import Principal
 from geo.auth.roles import HOTSPOTS
-from geo.errors import Conflict, InvalidInput, PayloadTooLarge
+from geo.db import KEEPALIVES
+from geo.errors import InvalidInput, NotFound, NotReady, PayloadTooLarge
 
 router = APIRouter(prefix="/api/hotspots", tags=["hotspots"])
 
+T = TypeVar("T")
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 PeriodName = Literal["day", "week", "month"]
-# One run at a time per process: a run holds a grid and models in memory for a minute.
-_running = asyncio.Lock()
 # Runs publish layers and backtests are heavy: GIS administrators only.
 GisAdmin = Annotated[Principal, Depends(requires(HOTSPOTS))]
 
@@ -48,11 +49,12 @@ class RunBody(BaseModel):
 
 
 @router.post("/run", status_code=201, summary="Staff: run every hot-spot analysis and publish the layers")
-async def run(conn: ConnDep, admin: GisAdmin, body: RunBody | None = None) -> dict[str, Any]:
+async def run(settings: SettingsDep, admin: GisAdmin, body: RunBody | None = None) -> dict[str, Any]:
     """Gi* now, emerging hot spots, a backtest choosing the model, the next period's forecast.
 
     Replaces the rows of ``hotspot_cells``, ``emerging_hotspots`` and ``forecast_cells`` (OGC API and tiles
-    serve them at once) and records the run with its backtest report.
+    serve them at once) and records the run with its backtest report. One run at a time on the database
+    (409 while another is computed, the app's first run included).
     """
     body = body or RunBody()
     params = hotspot_run.RunParams(
@@ -66,11 +68,7 @@ async def run(conn: ConnDep, admin: GisAdmin, body: RunBody | None = None) -> di
         validation=body.validation,
         seed=body.seed,
     )
-    params.validate()
-    if _running.locked():
-        raise Conflict("a hot-spot run is already in progress; try again when it has finished")
-    async with _running:
-        return await hotspot_run.run_hotspots(conn, params, actor=admin.actor)
+    return await hotspot_run.run_exclusively(settings.conninfo(**KEEPALIVES), params, actor=admin.actor)
 
 
 @router.post("/backtest", summary="Staff: backtest the forecasts on any city's events (CSV upload)")
@@ -110,9 +108,59 @@ async def grid(
     return await hotspot_run.grid_counts(conn, start=begin, end=finish, period=period, cell_m=cell_m, category=category)
 
 
+class RunState(BaseModel):
+    """Whether hot spots can be read yet."""
+
+    state: Literal["ready", "computing", "none"] = Field(
+        description="ready: a run is published; computing: none yet, the first is being computed (the hot-spot "
+        "endpoints answer 503 with Retry-After meanwhile); none: no run and none being computed (404)"
+    )
+    computing: bool = Field(description="A run is being computed now (a new one, when a run is published)")
+    latest_run: int | None = None
+    created_at: str | None = None
+    retry_after_s: int | None = Field(default=None, description="When computing the first run: ask again after this")
+
+
+@router.get("/status", summary="Hot spots ready, being computed (the first run after setup), or none yet")
+async def status(conn: ConnDep) -> RunState:
+    return describe(await hotspot_run.run_state(conn))
+
+
+def describe(row: dict[str, Any]) -> RunState:
+    """The run state as the API and the pages tell it."""
+    computing, latest = bool(row["computing"]), row["latest_run"]
+    state: Literal["ready", "computing", "none"] = (
+        "ready" if latest is not None else "computing" if computing else "none"
+    )
+    return RunState(
+        state=state,
+        computing=computing,
+        latest_run=latest,
+        created_at=row["created_at"].isoformat() if row["created_at"] else None,
+        retry_after_s=hotspot_run.COMPUTING_RETRY_S if state == "computing" else None,
+    )
+
+
+async def latest_or_computing(request: Request, read: Awaitable[T]) -> T:
+    """``read`` of the latest run; while there is none but the first is being computed, a 503 with Retry-After."""
+    try:
+        return await read
+    except NotFound:
+        async with request.app.state.pool.connection() as conn:  # the primary: a replica does not see the lock
+            state = describe(await hotspot_run.run_state(conn))
+        if state.state == "computing":
+            raise NotReady(
+                "the first hot-spot run is being computed (a few minutes after the platform starts); "
+                f"try again in {hotspot_run.COMPUTING_RETRY_S} s",
+                hotspot_run.COMPUTING_RETRY_S,
+                code="hotspots_computing",
+            ) from None
+        raise
+
+
 @router.get("/runs/latest", summary="The latest run: parameters, study area, backtest report, rows published")
-async def latest_run(conn: ReadConnDep) -> dict[str, Any]:
-    return await hotspot_run.get_run(conn)
+async def latest_run(request: Request, conn: ReadConnDep) -> dict[str, Any]:
+    return await latest_or_computing(request, hotspot_run.get_run(conn))
 
 
 @router.get("/runs/{run_id}", summary="One run")
@@ -121,8 +169,8 @@ async def one_run(conn: ReadConnDep, run_id: Annotated[int, Path(ge=1, le=2**31 
 
 
 @router.get("/backtest/latest", summary="The latest run's backtest: hit rate, PAI, PEI per model and area")
-async def latest_backtest(conn: ReadConnDep) -> dict[str, Any]:
-    run_row = await hotspot_run.get_run(conn)
+async def latest_backtest(request: Request, conn: ReadConnDep) -> dict[str, Any]:
+    run_row = await latest_or_computing(request, hotspot_run.get_run(conn))
     return {"run_id": run_row["id"], **(run_row["backtest"] or {})}
 
 
@@ -131,29 +179,36 @@ Limit = Annotated[int, Query(ge=1, le=50_000)]
 
 @router.get("/now", summary="Gi* hot and cold spots of the latest run (GeoJSON)")
 async def hotspots_now(
+    request: Request,
     conn: ReadConnDep,
     kind: Annotated[Literal["hot", "cold"] | None, Query(description="Only hot or only cold spots")] = None,
     min_class: Annotated[int, Query(ge=0, le=3, description="1: 90 %, 2: 95 %, 3: 99 % confidence")] = 1,
     limit: Limit = 5000,
 ) -> dict[str, Any]:
-    return await hotspot_run.features(conn, "hotspot_cells", {"kind": kind, "min_class": min_class, "limit": limit})
+    params = {"kind": kind, "min_class": min_class, "limit": limit}
+    return await latest_or_computing(request, hotspot_run.features(conn, "hotspot_cells", params))
 
 
 @router.get("/emerging", summary="Emerging hot spots of the latest run (GeoJSON)")
 async def emerging(
+    request: Request,
     conn: ReadConnDep,
     pattern: Annotated[str | None, Query(description="e.g. new_hot, intensifying_hot, persistent_cold")] = None,
     limit: Limit = 5000,
 ) -> dict[str, Any]:
     if pattern is not None and pattern not in PATTERNS:
         raise InvalidInput(f"pattern must be one of {', '.join(PATTERNS)}, got {pattern!r}")
-    return await hotspot_run.features(conn, "emerging", {"pattern": pattern, "limit": limit})
+    return await latest_or_computing(
+        request, hotspot_run.features(conn, "emerging", {"pattern": pattern, "limit": limit})
+    )
 
 
 @router.get("/forecast", summary="Forecast cells of the latest run within the top share of the area (GeoJSON)")
 async def forecast(
+    request: Request,
     conn: ReadConnDep,
     top_share: Annotated[float, Query(gt=0, le=0.2, description="Flagged area fraction, e.g. 0.05")] = 0.05,
     limit: Limit = 5000,
 ) -> dict[str, Any]:
-    return await hotspot_run.features(conn, "forecast", {"top_share": top_share, "limit": limit})
+    params = {"top_share": top_share, "limit": limit}
+    return await latest_or_computing(request, hotspot_run.features(conn, "forecast", params))

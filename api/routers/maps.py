@@ -12,7 +12,9 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from api.deps import ConnDep
+from api.routers.hotspots import describe
 from api.routers.tiles import get_store
+from geo.analytics import hotspot_run
 from geo.maps import Assets, Lang, MapSpec, all_maps, get_map, overlay_geojson, render_map
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "web" / "templates")
@@ -23,6 +25,16 @@ MAX_PAGES = 64  # the app's LRU of rendered pages (app.state.map_pages)
 # keeps a slot where the nonce goes, filled per request (empty when no policy asks for one).
 NONCE_SLOT = "__HUEGIS_CSP_NONCE__"
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?=[\s>])")
+
+# Drawn over a map with analytics cells while the first hot-spot run is computed (its cells come after).
+BODY = re.compile(r"<body[^>]*>")
+_NOTICE = ('<div role="status" class="huegis-computing" style="position:fixed;z-index:2000;bottom:36px;left:50%;'
+           'transform:translateX(-50%);max-width:90vw;padding:6px 12px;border-radius:4px;background:#fff3cd;'
+           'color:#533f03;border:1px solid #e0c36a;font:14px/1.4 system-ui,sans-serif">{}</div>')  # fmt: skip
+COMPUTING: dict[str, str] = {
+    "vi": _NOTICE.format("Đang tính điểm nóng và dự báo… (vài phút sau khi khởi động; tải lại trang sau)"),
+    "en": _NOTICE.format("Computing hot spots and the forecast… (a few minutes after start; reload the page later)"),
+}
 
 router = APIRouter(tags=["maps"], include_in_schema=False)
 
@@ -49,6 +61,8 @@ async def web_map(request: Request, conn: ConnDep, name: str, lang: Annotated[La
         html = pages[key] = INLINE_SCRIPT.sub(f'<script nonce="{NONCE_SLOT}"', rendered)
     nonce = getattr(request.state, "csp_nonce", None)
     page = html.replace(NONCE_SLOT, nonce) if nonce else html.replace(f' nonce="{NONCE_SLOT}"', "")
+    if spec.analytics and describe(await hotspot_run.run_state(conn)).state == "computing":
+        page = BODY.sub(lambda body: body[0] + COMPUTING[lang], page, count=1)
     return HTMLResponse(page, headers={"Cache-Control": "private, no-cache"})
 
 

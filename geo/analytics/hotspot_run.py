@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -30,14 +32,15 @@ from geo.analytics.forecast import HORIZONS, build_space_time, forecast_next
 from geo.analytics.grid import PERIODS, HexGrid, build_grid, check_period
 from geo.analytics.hotspots import CLASS_LABELS, DEFAULT_PERMUTATIONS, gi_star
 from geo.audit import Actor
-from geo.db import load_sql
-from geo.errors import InvalidInput, NotFound
+from geo.db import fetch_one, load_sql
+from geo.errors import Conflict, InvalidInput, NotFound
 from geo.models import Base
 
 HUE_TZ = "Asia/Ho_Chi_Minh"
 HUE_AREA_NAME = "Huế land (city polygon less sea and lagoons)"
 FORECAST_PUBLISHED_SHARE = 0.2  # forecast cells published: the top 20 % of the area
 SOURCE = "HueGIS hot-spot run {run} over citizen_reports"
+COMPUTING_RETRY_S = 60  # a client asking while the first run is computed is told to come back after this
 # Hexagon edges in metres: below 10 m the grid is absurdly fine, above 20 km one cell holds the city.
 CELL_M_RANGE = (10.0, 20_000.0)
 
@@ -103,6 +106,12 @@ class RunParams:
             raise InvalidInput(f"rings must be between 1 and 5, got {self.rings}")
         if self.permutations != 0 and self.permutations < 99:
             raise InvalidInput(f"permutations must be 0 or at least 99, got {self.permutations}")
+
+
+# The city's own run: `huegis setup --hotspots now`, the app's first run after it starts and the simulator's
+# weekly one. The API's analyses at Huế's scale, with a lighter backtest (4 origins); 9,999 permutations
+# (with 999 no cell passes the FDR).
+CITY_RUN = RunParams(period="week", cell_m=250.0, origins=4)
 
 
 def check_cell_m(cell_m: float) -> None:
@@ -403,6 +412,49 @@ async def run_hotspots(conn: AsyncConnection, params: RunParams, *, actor: Actor
         "summary": result.summary,
         "backtest": result.backtest.to_dict(),
     }
+
+
+@asynccontextmanager
+async def run_lock(conninfo: str) -> AsyncIterator[AsyncConnection | None]:
+    """A connection of its own holding the hot-spot run lock for the block; None when another session holds it.
+
+    Every process on the database sees the lock (:func:`run_state`): app workers, hosts, the CLI. It goes
+    with the connection, so a run that dies leaves no lock behind.
+    """
+    async with await AsyncConnection.connect(conninfo, autocommit=True, application_name="huegis:hotspot-run") as conn:
+        lock = await fetch_one(conn, "hotspots/run_lock", missing="no answer from the database")
+        yield conn if lock["taken"] else None
+
+
+async def run_exclusively(conninfo: str, params: RunParams, *, actor: Actor) -> dict[str, Any]:
+    """:func:`run_hotspots` under the run lock; Conflict when another session is computing a run."""
+    params.validate()
+    async with run_lock(conninfo) as conn:
+        if conn is None:
+            raise Conflict("a hot-spot run is already in progress; try again when it has finished")
+        return await run_hotspots(conn, params, actor=actor)
+
+
+async def refresh_hotspots(
+    conninfo: str, *, params: RunParams = CITY_RUN, max_age: timedelta | None = None, actor: Actor
+) -> dict[str, Any] | None:
+    """Run the analyses when there is no run yet (or the latest is older than ``max_age``) and no session is
+    computing one; None when nothing was run."""
+    async with run_lock(conninfo) as conn:
+        if conn is None:
+            return None
+        latest = (await run_state(conn))["created_at"]
+        if latest is not None and (max_age is None or datetime.now(UTC) - latest < max_age):
+            return None
+        return await run_hotspots(conn, params, actor=actor)
+
+
+async def run_state(conn: AsyncConnection) -> dict[str, Any]:
+    """``latest_run`` and its ``created_at`` (None: no run yet), and whether a session is ``computing`` one now.
+
+    Ask the primary: a replica sees the runs but not the lock.
+    """
+    return await fetch_one(conn, "hotspots/run_state", missing="no answer from the database")
 
 
 async def get_run(conn: AsyncConnection, run_id: int | None = None) -> dict[str, Any]:

@@ -72,8 +72,8 @@ def check_call(call: CallIn, *, now: datetime) -> dict[str, Any]:
             "operator": operator[:100], "caller_phone": phone or None, "note": note or None}  # fmt: skip
 
 
-async def _insert_call(cur: DictCursor, params: dict[str, Any], report_id: int | None) -> int:
-    await cur.execute(load_sql("hotline/insert_call"), {**params, "report_id": report_id})
+async def _insert_call(cur: DictCursor, params: dict[str, Any], report_id: int | None, synthetic: bool) -> int:
+    await cur.execute(load_sql("hotline/insert_call"), {**params, "report_id": report_id, "synthetic": synthetic})
     row = await cur.fetchone()
     assert row is not None  # INSERT … RETURNING always returns the row
     return row["id"]
@@ -106,10 +106,12 @@ async def file_report(
     caller_name: str | None = None,
     idempotency_key: str | None = None,
     now: datetime | None = None,
+    synthetic: bool = False,
 ) -> Filing:
     """File a report for a caller (channel ``hotline``) and log the call; one transaction, nothing on error.
 
     A retry with the same ``idempotency_key`` returns the first report and its call, writing nothing.
+    ``synthetic``: the simulator's call and report (layers/simulator.py), never a real caller's.
     """
     now = now or datetime.now().astimezone()
     params = check_call(call, now=now)
@@ -126,7 +128,9 @@ async def file_report(
     )
     # create_report's own transaction becomes a savepoint inside this one: report and call commit together.
     async with conn.transaction():
-        result = await create_report(conn, report=report, settings=settings, idempotency_key=idempotency_key, now=now)
+        result = await create_report(
+            conn, report=report, settings=settings, idempotency_key=idempotency_key, now=now, synthetic=synthetic
+        )
         async with conn.cursor(row_factory=dict_row) as cur:
             if not result.created:
                 await cur.execute(load_sql("hotline/filing_call"), {"code": result.code})
@@ -136,13 +140,14 @@ async def file_report(
                 return Filing(result.code, first["id"], created=False, duplicates=result.duplicates)
             row = await _report(cur, result.code)
             assert row is not None  # written a moment ago in this transaction
-            call_id = await _insert_call(cur, params, row["id"])
+            call_id = await _insert_call(cur, params, row["id"], synthetic)
     return Filing(result.code, call_id, created=True, duplicates=result.duplicates)
 
 
 async def log_call(conn: AsyncConnection, *, call: CallIn, report_code: str | None = None,
-                   now: datetime | None = None) -> dict[str, Any]:  # fmt: skip
-    """Log a call, linked to an existing report when ``report_code`` names one; return it."""
+                   now: datetime | None = None, synthetic: bool = False) -> dict[str, Any]:  # fmt: skip
+    """Log a call, linked to an existing report when ``report_code`` names one; return it (``synthetic``: the
+    simulator's)."""
     now = now or datetime.now().astimezone()
     params = check_call(call, now=now)
     async with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
@@ -153,7 +158,7 @@ async def log_call(conn: AsyncConnection, *, call: CallIn, report_code: str | No
             if report is None:
                 raise InvalidInput(f"report_code {report_code!r} names no report")
             report_id = report["id"]
-        call_id = await _insert_call(cur, params, report_id)
+        call_id = await _insert_call(cur, params, report_id, synthetic)
         await cur.execute(load_sql("hotline/call"), {"id": call_id})
         row = await cur.fetchone()
     assert row is not None
