@@ -388,6 +388,8 @@ def test_dashboard_says_what_it_compares(tab: Tab, strict: str) -> None:
     for tile in ("processed", "on-time", "satisfied"):
         delta = page.locator(f"#tile-{tile} .delta").inner_text()
         assert not delta or re.search(r"\d\.\d pts", delta), delta
+    width = page.viewport_size["width"] if page.viewport_size else 0
+    shot(tab, f"dashboard-en-running-{width}")
     last_month = page.eval_on_selector_all("#month option", "els => els.map(e => e.value)")[1]
     page.select_option("#month", last_month)
     page.wait_for_function(f"() => document.body.dataset.ready === '{last_month}'")
@@ -401,7 +403,7 @@ def test_dashboard_says_what_it_compares(tab: Tab, strict: str) -> None:
     text = page.locator("#bottleneck-note").inner_text()
     assert f"from 1 {first:%b} to {last.day} {last:%b %Y} (" in text, text
     assert_headline_is_the_api(page, strict, last_month)
-    shot(tab, f"dashboard-en-{page.viewport_size['width'] if page.viewport_size else 0}")
+    shot(tab, f"dashboard-en-{width}")
     assert tab.violations() == []
 
 
