@@ -360,20 +360,62 @@ def assert_headline_is_the_api(page: Page, base: str, month: str) -> None:
         assert shown[1] in (page.text_content("#tile-processed .delta") or "")
 
 
+@pytest.mark.parametrize("tab", list(SIZES), indirect=True)
 def test_dashboard_says_what_it_compares(tab: Tab, strict: str) -> None:
-    """In English too: the same days of each month, each as of the same day; a past month as of its own instant."""
+    """In English too: the same days of each month with their working days; a whole month against a whole month."""
     page = tab.page
     page.goto(strict + "/dashboard?lang=en")
     page.wait_for_function(READY["/dashboard"], timeout=30_000)
     today = datetime.now(TZ)
+    body = httpx.get(f"{strict}/api/kpis", params={"month": f"{today:%Y-%m}"}).json()
+    mine, theirs = body["period"]["working_days"], body["previous"]["period"]["working_days"]
     note = page.text_content("#period-note") or ""
     assert f"each as of day {today.day}" in note and f"{today.day} {today:%b}" in note, note
+    assert (f"{mine} working days vs {theirs}" if mine != theirs else f"{mine} working days each") in note, note
+    # The running month is partial on the trend: a dashed segment or open marker, and a label.
+    assert page.evaluate("() => document.getElementById('trend').dataset.partial") == f"{today:%Y-%m}"
+    assert page.locator("#trend .partial-label").text_content() == "so far"
+    assert page.locator("#trend circle.partial").count() >= 1 and page.locator("#trend rect.partial").count() == 1
+    # The bottleneck note names the real days of the window it judged (at least 7, up to now).
+    bottleneck = page.locator("#bottleneck-note")
+    until = datetime.fromisoformat(bottleneck.get_attribute("data-as-of") or "").astimezone(TZ)
+    since = until - timedelta(days=int(bottleneck.get_attribute("data-window-days") or 0))
+    text = bottleneck.inner_text()
+    assert f"from {since.day} {since:%b} {since:%H:%M} to {until.day} {until:%b %Y} {until:%H:%M}" in text, text
+    # Hotline counts are public: the tile shows them. Dates are day first; deltas have one decimal.
+    assert re.fullmatch(r"[\d,]+ / [\d,]+", page.locator("#tile-calls .value").inner_text())
+    assert not re.search(r"\b\d{1,2}/\d{1,2}/\d{2}\b", page.locator("body").inner_text())
+    for tile in ("processed", "on-time", "satisfied"):
+        delta = page.locator(f"#tile-{tile} .delta").inner_text()
+        assert not delta or re.search(r"\d\.\d pts", delta), delta
+    width = page.viewport_size["width"] if page.viewport_size else 0
+    shot(tab, f"dashboard-en-running-{width}")
     last_month = page.eval_on_selector_all("#month option", "els => els.map(e => e.value)")[1]
     page.select_option("#month", last_month)
     page.wait_for_function(f"() => document.body.dataset.ready === '{last_month}'")
     note = page.text_content("#period-note") or ""
-    assert "each seen the same time after it began" in note and f"as of {today:%b} {today.day}" in note, note
+    first = datetime.fromisoformat(f"{last_month}-01")
+    before, last = first - timedelta(days=1), today.replace(day=1) - timedelta(days=1)
+    body = httpx.get(f"{strict}/api/kpis", params={"month": last_month}).json()
+    days = (body["period"]["working_days"], body["previous"]["period"]["working_days"])
+    assert note == f"{first:%B %Y} vs {before:%B %Y} ({days[0]} and {days[1]} working days).", note
+    assert page.evaluate("() => document.getElementById('trend').dataset.partial") == ""
+    text = page.locator("#bottleneck-note").inner_text()
+    assert f"from 1 {first:%b} to {last.day} {last:%b %Y} (" in text, text
     assert_headline_is_the_api(page, strict, last_month)
+    shot(tab, f"dashboard-en-{width}")
+    assert tab.violations() == []
+
+
+def test_dashboard_says_what_it_compares_in_vietnamese(tab: Tab, strict: str) -> None:
+    """The working days and the partial month in Vietnamese; dates day/month."""
+    page = load(tab, strict, "/dashboard")
+    body = httpx.get(f"{strict}/api/kpis", params={"month": datetime.now(TZ).strftime("%Y-%m")}).json()
+    mine, theirs = body["period"]["working_days"], body["previous"]["period"]["working_days"]
+    note = page.text_content("#period-note") or ""
+    assert (f"{mine} ngày làm việc so với {theirs}" if mine != theirs else f"mỗi kỳ {mine} ngày làm việc") in note, note
+    assert page.locator("#trend .partial-label").text_content() == "đến nay"
+    assert "Các phản ánh nhận từ " in page.locator("#bottleneck-note").inner_text()
     assert tab.violations() == []
 
 

@@ -154,6 +154,7 @@ def test_kpi_api(kpi_history: Settings, client: httpx.Client) -> None:
     body = client.get("/api/kpis", params={"start": "2015-01-01", "end": "2015-02-01", "unit": WARD}).json()
     assert body["groups"][0]["received"] == 6
     assert body["previous"]["groups"][0]["received"] == 0
+    assert (body["period"]["working_days"], body["previous"]["period"]["working_days"]) == (22, 23)  # Jan, Dec 2014
     by_unit = client.get("/api/kpis", params={"month": "2015-01", "group_by": "unit"}).json()
     assert next(g for g in by_unit["groups"] if g["key"] == WARD)["received"] == 6
     unit = client.get(f"/api/kpis/units/{WARD}", params={"month": "2015-01"}).json()

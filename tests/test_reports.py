@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from geo.reports.intake import follow_token
-from geo.reports.sla import add_working_hours, working_hours_between
+from geo.reports.sla import add_working_hours, working_days, working_hours_between
 from geo.reports.workflow import STEPS
 from geo.settings import Settings
 
@@ -516,3 +516,15 @@ def test_sla_counts_working_hours_only() -> None:
     assert add_working_hours(lunch, 1) == datetime.fromisoformat("2026-11-30T14:00:00+07:00")
     assert working_hours_between(friday_4pm, friday_4pm + timedelta(days=3)) == pytest.approx(8)  # 1 + 4.5 + 2.5
     assert json.dumps(add_working_hours(saturday, 0).isoformat())
+
+
+def test_working_days_up_to_an_instant() -> None:
+    """1-6 Dec 2026 as of Sunday the 6th has 4 working days, 1-6 Nov 5: the dashboard says so."""
+
+    def days(start: str, end: str) -> int:
+        return working_days(datetime.fromisoformat(f"{start}+07:00"), datetime.fromisoformat(f"{end}+07:00"))
+
+    assert days("2026-12-01T00:00", "2026-12-06T10:44") == 4
+    assert days("2026-11-01T00:00", "2026-11-06T10:44") == 5
+    assert days("2026-11-01T00:00", "2026-12-01T00:00") == 21  # a whole month: its own end, not the next day
+    assert days("2026-12-07T00:00", "2026-12-07T00:00") == 0

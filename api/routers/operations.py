@@ -14,6 +14,7 @@ from geo.analytics.bottleneck_table import stored_bottlenecks
 from geo.analytics.bottlenecks import BottleneckSettings, detect_bottlenecks, flag_to_dict
 from geo.analytics.kpis import GroupBy, KpiFilter, compute_kpis
 from geo.errors import InvalidInput, NotFound
+from geo.reports.sla import working_days
 from geo.times import TZ, month_period, parse_instant
 
 router = APIRouter(prefix="/api", tags=["operations"])
@@ -78,7 +79,7 @@ async def kpis(
     now = datetime.now(TZ)
     then = past_instant(as_of, now)
     body: dict = {
-        "period": {"start": begin.isoformat(), "end": finish.isoformat()},
+        "period": described(begin, finish, then or now),
         "as_of": (then or now).isoformat(),
         "group_by": group_by,
         "groups": await compute_kpis(conn, where=where, group_by=group_by, now=now, as_of=then),
@@ -86,11 +87,18 @@ async def kpis(
     if compare:
         previous, seen = compared(where, month, then or now)
         body["previous"] = {
-            "period": {"start": previous.start.isoformat(), "end": previous.end.isoformat()},
+            "period": described(previous.start, previous.end, seen),
             "as_of": seen.isoformat(),
             "groups": await compute_kpis(conn, where=previous, group_by=group_by, as_of=seen),
         }
     return body
+
+
+def described(begin: datetime, finish: datetime, seen: datetime) -> dict:
+    """A period's bounds and its working days up to the instant it is seen as of."""
+    # Processed shares follow working days: 1-6 Dec (4) against 1-6 Nov (5) is not like for like.
+    days = working_days(begin, min(finish, seen))
+    return {"start": begin.isoformat(), "end": finish.isoformat(), "working_days": days}
 
 
 def past_instant(as_of: str | None, now: datetime) -> datetime | None:

@@ -56,3 +56,12 @@ def working_hours_between(start: datetime, end: datetime) -> float:
                 total += hi - lo
         day += timedelta(days=1)
     return total.total_seconds() / 3600
+
+
+def working_days(start: datetime, end: datetime) -> int:
+    """Working days (Mon-Fri, Huế time) that begin before ``end``, from the day of ``start`` on."""
+    day, total = start.astimezone(TZ).date(), 0
+    while datetime.combine(day, time(0), TZ) < end:
+        total += bool(_periods(day))
+        day += timedelta(days=1)
+    return total

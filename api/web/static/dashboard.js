@@ -7,13 +7,18 @@
 
 const LANG = document.body.dataset.lang || "vi";
 const LOCALE = LANG === "vi" ? "vi-VN" : "en-US";
+// Dates day first in English too ("6 Dec 2026"): "12/6/26" reads as 12 June outside the US.
+const DATE_LOCALE = LANG === "vi" ? "vi-VN" : "en-GB";
+const HUE = "Asia/Ho_Chi_Minh";
+const dateFormat = new Intl.DateTimeFormat(DATE_LOCALE, { day: "numeric", month: LANG === "vi" ? "numeric" : "short", year: "numeric", timeZone: HUE });
+const timeFormat = new Intl.DateTimeFormat(DATE_LOCALE, { hour: "2-digit", minute: "2-digit", hour12: false, timeZone: HUE });
 const T = (vi, en) => (LANG === "vi" ? vi : en);
 const OPEN = new Set(["received", "assigned", "in_progress", "reopened"]);
 const numberFormat = new Intl.NumberFormat(LOCALE);
 const shareFormat = new Intl.NumberFormat(LOCALE, { style: "percent", minimumFractionDigits: 1, maximumFractionDigits: 1 });
 const pct = (x) => (x === null || x === undefined ? "—" : shareFormat.format(x));
 const num = (x) => (x === null || x === undefined ? "—" : numberFormat.format(x));
-const points = (x) => `${new Intl.NumberFormat(LOCALE, { maximumFractionDigits: 1 }).format(100 * x)} ${T("điểm %", "pts")}`;
+const points = (x) => `${new Intl.NumberFormat(LOCALE, { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(100 * x)} ${T("điểm %", "pts")}`;
 const HISTORY_START = "2019-01";
 const STOPS = ["#b71c1c", "#e64a19", "#f9a825", "#7cb342", "#2e7d32"];
 const state = { categories: {}, period: null, units: null };
@@ -42,8 +47,8 @@ function shiftMonth(month, delta) {
 const monthStart = (month) => `${month}-01`;
 const monthEnd = (month) => monthStart(shiftMonth(month, 1));
 const monthName = (month) =>
-  new Date(`${month}-15T00:00:00Z`).toLocaleDateString(LOCALE, { month: "long", year: "numeric", timeZone: "UTC" });
-const dayName = (day) => new Date(`${day}T00:00:00Z`).toLocaleDateString(LOCALE, { day: "numeric", month: LANG === "vi" ? "numeric" : "short", timeZone: "UTC" });
+  new Date(`${month}-15T00:00:00Z`).toLocaleDateString(DATE_LOCALE, { month: "long", year: "numeric", timeZone: "UTC" });
+const dayName = (day) => new Date(`${day}T00:00:00Z`).toLocaleDateString(DATE_LOCALE, { day: "numeric", month: LANG === "vi" ? "numeric" : "short", timeZone: "UTC" });
 
 // The selected month. The API compares it with the month before, seen as long after its start
 // (previous.as_of): the running month with the same days, each with the same time to process.
@@ -60,20 +65,27 @@ const dayOf = (instant) => new Date(instant).toLocaleDateString("en-CA", { timeZ
 function daysUpTo(month, instant) {
   const last = [dayOf(instant), addDays(monthEnd(month), -1)].sort()[0];
   const n = Number(last.slice(8));
-  const when = new Date(`${month}-15T00:00:00Z`).toLocaleDateString(LOCALE, { month: LANG === "vi" ? "numeric" : "short", timeZone: "UTC" });
+  const when = new Date(`${month}-15T00:00:00Z`).toLocaleDateString(DATE_LOCALE, { month: LANG === "vi" ? "numeric" : "short", timeZone: "UTC" });
   return LANG === "vi" ? `${n > 1 ? "1–" : ""}${n}/${Number(month.slice(5))}` : `${n > 1 ? "1–" : ""}${n} ${when}`;
 }
 
-// What is compared, in words, from the API's own periods and instants.
+// What is compared, in words, from the API's own periods, instants and working days.
 function comparisonNote(period, body) {
   const previous = body.previous.period.start.slice(0, 7);
+  const [mine, theirs] = [body.period.working_days, body.previous.period.working_days];
   if (period.running) {
     const day = Number(dayOf(body.as_of).slice(8));
-    return T(`${daysUpTo(period.month, body.as_of)} so với cùng kỳ tháng trước (${daysUpTo(previous, body.previous.as_of)}), mỗi kỳ tính đến ngày ${day} của tháng: cùng số ngày và cùng thời gian để xử lý.`,
-             `${daysUpTo(period.month, body.as_of)} vs ${daysUpTo(previous, body.previous.as_of)}, each as of day ${day}: the same days, and the same time to process them.`);
+    const [a, b] = [daysUpTo(period.month, body.as_of), daysUpTo(previous, body.previous.as_of)];
+    // Offices close at weekends: the same calendar days may hold fewer working days to process in.
+    if (mine !== theirs) {
+      return T(`${a} so với cùng kỳ tháng trước (${b}), mỗi kỳ tính đến ngày ${day} của tháng: cùng số ngày nhưng ${mine} ngày làm việc so với ${theirs}, nên tỷ lệ xử lý chưa hoàn toàn tương đương.`,
+               `${a} vs ${b}, each as of day ${day}: the same days, but ${mine} working days vs ${theirs}, so the processed shares are not quite like for like.`);
+    }
+    return T(`${a} so với cùng kỳ tháng trước (${b}), mỗi kỳ tính đến ngày ${day} của tháng: cùng số ngày (mỗi kỳ ${mine} ngày làm việc) và cùng thời gian để xử lý.`,
+             `${a} vs ${b}, each as of day ${day}: the same days (${mine} working days each) and the same time to process them.`);
   }
-  return T(`${monthName(period.month)} tính đến ${dayName(dayOf(body.as_of))} so với ${monthName(previous)} tính đến ${dayName(dayOf(body.previous.as_of))}: mỗi tháng được xem cùng một khoảng thời gian sau khi bắt đầu.`,
-           `${monthName(period.month)} as of ${dayName(dayOf(body.as_of))} vs ${monthName(previous)} as of ${dayName(dayOf(body.previous.as_of))}: each seen the same time after it began.`);
+  return T(`${monthName(period.month)} so với ${monthName(previous)} (${mine} và ${theirs} ngày làm việc).`,
+           `${monthName(period.month)} vs ${monthName(previous)} (${mine} and ${theirs} working days).`);
 }
 
 // --- headline -----------------------------------------------------------------------------------
@@ -112,14 +124,16 @@ async function loadHeadline(period) {
     document.querySelector("#tile-calls .delta").textContent = `${pct(total.report_share)} ${T("thành phản ánh", "became reports")}`;
   } catch {
     document.querySelector("#tile-calls .value").textContent = "—";
-    document.querySelector("#tile-calls .delta").textContent = T("chỉ cán bộ tổng đài xem được", "hotline staff only");
+    document.querySelector("#tile-calls .delta").textContent = T("không tải được số liệu tổng đài", "hotline figures could not be loaded");
   }
   return k;
 }
 
 // --- 12-month trend -----------------------------------------------------------------------------
 
-function drawTrend(months, byKey, selected) {
+// A running month is partial ("so far"): a dashed last segment, open markers and a label, so a few
+// days beside whole months do not read as a collapse.
+function drawTrend(months, byKey, selected, partial) {
   const svg = document.getElementById("trend");
   const W = 640, H = 220, L = 48, R = 44, TOP = 10, B = 30;
   const groups = months.map((m) => byKey[m] || { key: m, received: 0 });
@@ -130,28 +144,39 @@ function drawTrend(months, byKey, selected) {
   const width = Math.max(4, (W - L - R) / groups.length - 6);
   const bars = groups.map((g, i) => {
     const fill = g.key === selected ? "#b39ddb" : "#d6d6d6";
-    return `<rect x="${x(i) - width / 2}" y="${yCount(g.received)}" width="${width}" height="${H - B - yCount(g.received)}" fill="${fill}"><title>${monthName(g.key)}: ${num(g.received)}</title></rect>`;
+    const open = g.key === partial ? ` fill-opacity="0.45" stroke="#7e57c2" stroke-dasharray="4 3" class="partial"` : "";
+    const title = `${monthName(g.key)}${g.key === partial ? T(" (đến nay)", " (so far)") : ""}: ${num(g.received)}`;
+    return `<rect x="${x(i) - width / 2}" y="${yCount(g.received)}" width="${width}" height="${H - B - yCount(g.received)}" fill="${fill}"${open}><title>${title}</title></rect>`;
   });
   // A month without reports has no share: the line breaks there instead of falling to 0 %.
+  const known = (g, field) => g[field] !== null && g[field] !== undefined;
   const line = (field, colour) => {
     const segments = [[]];
     groups.forEach((g, i) => {
-      if (g[field] === null || g[field] === undefined) segments.push([]);
+      if (g[field] === null || g[field] === undefined || g.key === partial) segments.push([]);
       else segments[segments.length - 1].push(`${x(i)},${yShare(g[field])}`);
     });
-    return segments.filter((s) => s.length).map((s) => `<polyline points="${s.join(" ")}" fill="none" stroke="${colour}" stroke-width="2.5"/>`).join("");
+    const whole = segments.filter((s) => s.length).map((s) => `<polyline points="${s.join(" ")}" fill="none" stroke="${colour}" stroke-width="2.5"/>`);
+    const i = groups.findIndex((g) => g.key === partial);
+    if (i < 0 || !known(groups[i], field)) return whole.join("");
+    const [px, py] = [x(i), yShare(groups[i][field])];
+    const dashed = i > 0 && known(groups[i - 1], field)
+      ? `<polyline class="partial" points="${x(i - 1)},${yShare(groups[i - 1][field])} ${px},${py}" fill="none" stroke="${colour}" stroke-width="2" stroke-dasharray="5 4"/>` : "";
+    return [...whole, dashed, `<circle class="partial" cx="${px}" cy="${py}" r="4" fill="#fff" stroke="${colour}" stroke-width="2"/>`].join("");
   };
-  const labels = groups.map((g, i) => `<text x="${x(i)}" y="${H - 10}" font-size="10" text-anchor="middle" fill="#333">${g.key.slice(5)}/${g.key.slice(2, 4)}</text>`);
+  const labels = groups.map((g, i) => `<text x="${x(i)}" y="${H - 17}" font-size="10" text-anchor="middle" fill="#333">${g.key.slice(5)}/${g.key.slice(2, 4)}</text>` +
+    (g.key === partial ? `<text class="partial-label" x="${x(i)}" y="${H - 5}" font-size="9" text-anchor="middle" fill="#5b2c6f">${T("đến nay", "so far")}</text>` : ""));
   const axis = [0, 0.5, 1].map((s) => `<text x="${W - R + 4}" y="${yShare(s) + 4}" font-size="10" fill="#333">${shareFormat.format(s).replace(/[,.]0/, "")}</text>`);
   svg.innerHTML = [...bars, line("processed_share", "#1565c0"), line("on_time_share", "#e65100"),
     line("satisfied_share", "#2e7d32"), ...labels, ...axis,
     `<text x="2" y="${TOP + 8}" font-size="10" fill="#333">${num(maxReceived)}</text>`].join("");
+  svg.dataset.partial = partial || "";
 }
 
 async function loadTrend(period) {
   const months = Array.from({ length: 12 }, (_, i) => shiftMonth(period.month, i - 11));
   const body = await getJSON(`/api/kpis?start=${monthStart(months[0])}&end=${period.end}&group_by=month&compare=false`);
-  drawTrend(months, Object.fromEntries(body.groups.map((g) => [g.key, g])), period.month);
+  drawTrend(months, Object.fromEntries(body.groups.map((g) => [g.key, g])), period.month, period.running ? period.month : null);
 }
 
 // --- ward map -----------------------------------------------------------------------------------
@@ -197,14 +222,25 @@ async function loadMap(period) {
 async function loadBottlenecks(period, headline) {
   const list = document.getElementById("bottlenecks");
   const end = period.running ? new Date().toISOString() : `${period.end}T00:00:00+07:00`;
-  const days = Math.max(7, Math.round((Date.parse(period.end) - Date.parse(period.start)) / 86400000));
-  const body = await getJSON(`/api/bottlenecks?at=${encodeURIComponent(end)}&window_days=${days}`);
+  const days = Math.round((Date.parse(period.end) - Date.parse(period.start)) / 86400000);
+  const body = await getJSON(`/api/bottlenecks?at=${encodeURIComponent(end)}&window_days=${Math.max(7, days)}`);
   list.innerHTML = "";
-  // Usually from the bottleneck job's table: say when it was computed.
-  const when = new Date(body.computed_at).toLocaleString(LOCALE, { timeZone: "Asia/Ho_Chi_Minh", dateStyle: "short", timeStyle: "short" });
-  document.getElementById("bottleneck-note").textContent = T(
-    `Các phản ánh nhận trong ${days} ngày đến hết kỳ, so với chính đơn vị năm trước và các đơn vị cùng cấp. Tính lúc ${when}.`,
-    `Reports received in the ${days} days to the end of the period, against the unit's own past year and its peers. Computed ${when}.`);
+  // Usually from the bottleneck job's table: say when it was computed, and the real days of the
+  // window it judged (at least 7 days, so early in a month it reaches back into the month before).
+  const stamp = (instant) => `${dateFormat.format(new Date(instant))} ${timeFormat.format(new Date(instant))}`;
+  const span = body.settings.window_days;
+  const until = Date.parse(body.as_of);
+  const since = until - span * 86400000;
+  // A window ending at a Huế midnight is whole days; the running one ends now, at a time of day.
+  const midnight = timeFormat.format(new Date(until)) === "00:00";
+  const first = midnight ? dayName(dayOf(since)) : `${dayName(dayOf(since))} ${timeFormat.format(new Date(since))}`;
+  const last = midnight ? dateFormat.format(new Date(until - 1)) : stamp(until);
+  const short = span > days;
+  const note = document.getElementById("bottleneck-note");
+  note.textContent = T(
+    `Các phản ánh nhận từ ${first} đến ${last} (${span} ngày${short ? ", khoảng ngắn nhất được kiểm định" : ""}), so với chính đơn vị năm trước và các đơn vị cùng cấp. Tính lúc ${stamp(body.computed_at)}.`,
+    `Reports received from ${first} to ${last} (${span} days${short ? ", the shortest window tested" : ""}), against the unit's own past year and its peers. Computed ${stamp(body.computed_at)}.`);
+  Object.assign(note.dataset, { asOf: body.as_of, windowDays: String(span) });
   if (!body.flags.length) {
     const overdue = headline.overdue ? T(` Hiện có ${num(headline.overdue)} phản ánh của kỳ này đang quá hạn.`, ` ${num(headline.overdue)} reports of this period are overdue now.`) : "";
     list.innerHTML = `<li class="muted">${T("Không đơn vị nào chậm hơn rõ rệt so với năm trước và các đơn vị cùng cấp.", "No unit is markedly slower than its past year and its peers.")}${overdue}</li>`;
@@ -256,7 +292,7 @@ async function showUnit(code, name) {
         const p = f.properties;
         const late = Date.parse(p.due_at) < now ? ` class="overdue"` : "";
         const category = state.categories[p.category] || p.category;
-        const due = new Date(p.due_at).toLocaleDateString(LOCALE, { timeZone: "Asia/Ho_Chi_Minh" });
+        const due = dateFormat.format(new Date(p.due_at));
         return `<li${late}><a href="/api/reports/${encodeURIComponent(f.id)}">${escapeHtml(f.id)}</a> · ${escapeHtml(category)} · ${escapeHtml(STATUS[p.status] || p.status)} · ${T("hạn", "due")} ${due}</li>`;
       }).join("")
     : `<li class="muted">${T("Không có phản ánh tồn đọng trong kỳ.", "No open report from this period.")}</li>`;
