@@ -370,6 +370,8 @@ def test_post_rejects_bad_input_and_writes_nothing(client: httpx.Client, db: psy
         ({"description": "short"}, api_key, 400, "description must be"),
         ({"email": "not-an-address"}, api_key, 400, "email"),
         ({"phone": "call me maybe"}, api_key, 400, "phone"),
+        ({"phone": "123"}, api_key, 400, "Vietnamese number"),
+        ({"email": "ten@huegis"}, api_key, 400, "e-mail address"),
         ({"phone": "0" * 40}, api_key, 400, "phone is longer"),
         ({"media_url": "javascript:alert(1)"}, api_key, 400, "media_url"),
         ({"jurisdiction_id": "sfgov.org"}, api_key, 404, "jurisdiction_id"),
