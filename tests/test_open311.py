@@ -538,6 +538,10 @@ def test_refusals_are_coded_in_the_clients_language(client: httpx.Client, api_ke
     cases = [({"description": "short"}, "The description needs 10 to 4,000 characters. (description_length: "),
              ({"description": "Rác ngoài biển", "lat": 17.0, "long": 108.6}, "This place is outside Thành phố Huế"),
              ({"phone": "0" * 40}, "The contact details are too long. (contact_length: phone is longer than 32"),
+             ({"phone": "123"}, "The phone number is not valid: start with 0 or +84, then 9–10 digits. "
+                                "(phone_invalid: "),
+             ({"email": "ten@huegis"}, "The e-mail address is not valid (for example: name@example.vn). "
+                                       "(email_invalid: "),
              ({"lat": None}, "Drop a pin on the map or use your location. (location: lat/long required")]  # fmt: skip
     for fields, start in cases:
         data = {k: v for k, v in {**place, **fields}.items() if v is not None}

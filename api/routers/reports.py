@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 from starlette.datastructures import UploadFile
 
@@ -44,6 +44,13 @@ FOLLOW_COOKIE = "huegis_follow_{code}"
 FOLLOW_COOKIE_S = 180 * 24 * 3600
 
 
+# Each contact field's check and the problem code it raises.
+CONTACT_CHECKS = {
+    "reporter_phone": (phone_problem, "phone_invalid"),
+    "reporter_email": (email_problem, "email_invalid"),
+}
+
+
 class ReportSubmission(BaseModel):
     """A report as a citizen's app or web form sends it."""
 
@@ -67,19 +74,13 @@ class ReportSubmission(BaseModel):
             raise ValueError(problem)
         return text
 
-    @field_validator("reporter_phone")
+    @field_validator("reporter_phone", "reporter_email")
     @classmethod
-    def _phone(cls, text: str | None) -> str | None:
+    def _contact(cls, text: str | None, info: ValidationInfo) -> str | None:
         """The error's type is the problem code (``phone_invalid``), as ``api.errors.invalid_fields`` reads it."""
-        if text is not None and (problem := phone_problem(text)):
-            raise PydanticCustomError("phone_invalid", problem)
-        return text
-
-    @field_validator("reporter_email")
-    @classmethod
-    def _email(cls, text: str | None) -> str | None:
-        if text is not None and (problem := email_problem(text)):
-            raise PydanticCustomError("email_invalid", problem)
+        check, code = CONTACT_CHECKS[info.field_name or ""]
+        if text is not None and (problem := check(text)):
+            raise PydanticCustomError(code, problem)
         return text
 
     def to_report(self, photos: tuple[tuple[str, bytes], ...] = ()) -> ReportIn:
