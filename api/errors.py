@@ -80,11 +80,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
                         "Each photo must be smaller than {photo_max_mb} MB."),
     "photo_pixels": ("Ảnh có độ phân giải quá lớn.", "A photo has too many pixels."),
     "contact_length": ("Thông tin liên hệ quá dài.", "The contact details are too long."),
+    "phone_invalid": ("Số điện thoại không hợp lệ: bắt đầu bằng 0 hoặc +84, tiếp theo 9–10 chữ số.",
+                      "The phone number is not valid: start with 0 or +84, then 9–10 digits."),
+    "email_invalid": ("Địa chỉ thư điện tử không hợp lệ (ví dụ: ten@example.vn).",
+                      "The e-mail address is not valid (for example: name@example.vn)."),
     "too_large": ("Các ảnh quá lớn để gửi cùng lúc.", "The photos are too large to send together."),
     "rate_limited": ("Bạn đã gửi nhiều phản ánh liên tiếp; vui lòng thử lại sau ít phút.",
                      "You have sent many reports in a row; please try again in a few minutes."),
     "rating_range": ("Hãy chọn mức đánh giá từ 1 đến 5.", "Choose a rating from 1 to 5."),
     "comment_length": ("Nhận xét tối đa 2.000 ký tự.", "The comment may have at most 2,000 characters."),
+    "not_resolved": ("Chỉ đánh giá được khi phản ánh đã được xử lý xong.",
+                     "A report can be rated only once it has been resolved."),
     "follow_token": ("Chỉ người gửi phản ánh mới đánh giá được (thiếu hoặc sai mã theo dõi).",
                      "Only the person who sent the report can rate it (the follow token is missing or wrong)."),
     "report_code": ("Mã phản ánh có dạng HUE-XXXXXXXX.", "A report code looks like HUE-XXXXXXXX."),
@@ -123,7 +129,8 @@ def invalid_fields(errors: Sequence[Mapping[str, Any]]) -> InvalidInput:
     problems: dict[str, InvalidInput] = {}  # one per code: a missing lon and lat are one missing place
     for error in errors:
         field = next((str(part) for part in reversed(error["loc"]) if isinstance(part, str)), "body")
-        code = FIELD_CODES.get(field, "invalid_field")
+        # A validator's own problem code (its error type, e.g. phone_invalid) before the field's.
+        code = error["type"] if error["type"] in MESSAGES else FIELD_CODES.get(field, "invalid_field")
         message = f"{'.'.join(map(str, error['loc'])) or 'body'}: {error['msg']}"
         problems.setdefault(code, InvalidInput(message, code=code, field=field))
     return together(list(problems.values()) or [InvalidInput("the request is not valid", code="invalid_field")])

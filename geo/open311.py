@@ -31,7 +31,7 @@ from geo.auth.policy import require
 from geo.auth.roles import OPEN311
 from geo.db import fetch_all, fetch_one, load_sql
 from geo.errors import Forbidden, InvalidInput, NotFound
-from geo.reports.intake import ReporterIn, ReportIn, create_report
+from geo.reports.intake import ReporterIn, ReportIn, contact_problems, create_report
 from geo.settings import Settings
 from geo.times import parse_instant
 
@@ -267,13 +267,9 @@ def parse_submission(fields: Mapping[str, Sequence[str]]) -> Submission:
             raise InvalidInput("lat/long required: this server has no geocoder to place address_string or address_id",
                                code="location", field="lat")  # fmt: skip
         raise InvalidInput("lat/long required: give both lat and long (WGS 84)", code="location", field="lat")
-    email = _first(fields, "email")
-    if email is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
-        raise InvalidInput(f"email is not an e-mail address: {email!r}", code="invalid_field", field="email")
-    phone = _first(fields, "phone")
-    if phone is not None and not re.fullmatch(r"[0-9+()./ -]{3,32}", phone):
-        raise InvalidInput(f"phone may hold digits, spaces and + ( ) . / - only, got {phone!r}", code="invalid_field",
-                           field="phone")  # fmt: skip
+    email, phone = _first(fields, "email"), _first(fields, "phone")
+    if problems := contact_problems(ReporterIn(phone=phone, email=email), phone_field="phone", email_field="email"):
+        raise problems[0]
     media_url = _first(fields, "media_url")
     if media_url is not None:
         parts = urlsplit(media_url)

@@ -24,6 +24,7 @@ from disaster_fixtures import ZoneMaker, staff_headers, zone_maker
 from PIL import Image
 from playwright.sync_api import Browser, Page
 
+from api.errors import MESSAGES
 from geo.settings import Settings
 from geo.times import TZ
 
@@ -229,7 +230,7 @@ def test_portal_lists_every_problem_before_sending(tab: Tab, strict: str, tmp_pa
 
 @pytest.mark.parametrize("tab", ["phone"], indirect=True)
 def test_portal_shows_every_server_refusal_in_words(tab: Tab, strict: str, tmp_path) -> None:
-    """Problems only the server sees (a fake photo, an over-long phone number) come back coded, all at once."""
+    """Problems only the server sees (a fake photo, an over-long name) come back coded, all at once."""
     page = load(tab, strict, "/portal?lang=en")
     page.context.grant_permissions(["geolocation"], origin=strict)
     page.context.set_geolocation({"latitude": 16.463, "longitude": 107.585})
@@ -239,7 +240,7 @@ def test_portal_shows_every_server_refusal_in_words(tab: Tab, strict: str, tmp_p
     page.wait_for_function("() => document.getElementById('location-value').textContent.includes('·')")
     page.select_option("#category", index=1)
     page.fill("#description", "Streetlight out on the riverside path for a week")
-    page.eval_on_selector("input[name=reporter_phone]", "(el) => { el.value = '0'.repeat(40); }")  # past maxlength
+    page.eval_on_selector("input[name=reporter_name]", "(el) => { el.value = 'x'.repeat(201); }")  # past maxlength
     fake = tmp_path / "lamp.jpg"
     fake.write_bytes(b"\xff\xd8\xff" + b"not really a photo" * 20)
     page.set_input_files("#photos", str(fake))
@@ -251,13 +252,61 @@ def test_portal_shows_every_server_refusal_in_words(tab: Tab, strict: str, tmp_p
     assert page.get_attribute("#photos", "aria-invalid") == "true"
     assert "photos-error" in (page.get_attribute("#photos", "aria-describedby") or "")
     assert page.get_attribute("#report-error", "role") == "alert"
-    phone = "input[name=reporter_phone]"
-    assert page.get_attribute(phone, "aria-invalid") == "true"
-    assert page.get_attribute("input[name=reporter_name]", "aria-invalid") is None
+    name = "input[name=reporter_name]"
+    assert page.get_attribute(name, "aria-invalid") == "true"
+    assert page.get_attribute("input[name=reporter_phone]", "aria-invalid") is None
     assert page.text_content("#contact-error") == "The contact details are too long."
-    assert page.get_attribute(phone, "aria-describedby") == "contact-error" and page.is_visible(phone)
+    assert page.get_attribute(name, "aria-describedby") == "contact-error" and page.is_visible(name)
     page.locator("#report-error").scroll_into_view_if_needed()
     shot(tab, "portal-server-refusals-phone")
+    assert tab.violations() == []
+
+
+def summary_on_screen(page: Page) -> list[str]:
+    """The refusal's items, after checking the summary is in view and has the focus."""
+    page.wait_for_selector("#report-error:not([hidden])")
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'report-error'")
+    box = page.locator("#report-error").bounding_box()
+    assert box and box["y"] >= 0 and box["y"] + 60 <= PHONE[1], box
+    return page.locator("#report-error li").all_text_contents()
+
+
+@pytest.mark.parametrize("tab", ["phone"], indirect=True)
+def test_portal_refusal_is_in_view_on_a_phone_and_follows_the_form(tab: Tab, strict: str) -> None:
+    """An empty form refused: the summary scrolled into view and focused; it shrinks as fields are fixed;
+    a wrong phone number and e-mail address are refused before sending, at the contact fields."""
+    page = load(tab, strict, "/portal")
+    page.click("#tab-report")
+    page.wait_for_selector("#category option:nth-child(2)", state="attached")
+    page.click("#report-submit")
+    items = summary_on_screen(page)
+    assert len(items) == 3 and items[0].startswith("Hãy đặt ghim"), items
+    shot(tab, "portal-refusal-phone")
+    tap_map(page, 107.585, 16.463)  # the pin: its problem goes at once
+    page.wait_for_function("() => document.getElementById('location-value').textContent.includes('·')")
+    page.wait_for_function("() => document.querySelectorAll('#report-error li').length === 2")
+    assert not [i for i in page.locator("#report-error li").all_text_contents() if i.startswith("Hãy đặt ghim")]
+    assert page.get_attribute("#use-location", "aria-invalid") is None
+    page.select_option("#category", index=1)
+    page.fill("#description", "Cống thoát nước bị tắc, nước tràn ra đường")
+    page.wait_for_selector("#report-error", state="hidden")
+    page.click("#contact summary")
+    page.fill("input[name=reporter_phone]", "abc")
+    page.fill("input[name=reporter_email]", "not-an-email")
+    page.click("#report-submit")
+    items = summary_on_screen(page)
+    texts = [MESSAGES[code][0] for code in ("phone_invalid", "email_invalid")]
+    assert items == texts, items
+    assert page.text_content("#contact-error") == " ".join(texts)
+    for name in ("reporter_phone", "reporter_email"):
+        assert page.get_attribute(f"input[name={name}]", "aria-invalid") == "true", name
+    assert not [u for u in tab.requests if u.endswith("/api/reports")], "nothing was sent"
+    page.fill("input[name=reporter_phone]", "0905 123 456")
+    page.wait_for_function("() => document.querySelectorAll('#report-error li').length === 1")
+    page.fill("input[name=reporter_email]", "ten@example.vn")
+    page.wait_for_selector("#report-error", state="hidden")
+    page.click("#report-submit")
+    page.wait_for_selector("#report-result:not([hidden])", timeout=20_000)
     assert tab.violations() == []
 
 

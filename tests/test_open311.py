@@ -370,6 +370,8 @@ def test_post_rejects_bad_input_and_writes_nothing(client: httpx.Client, db: psy
         ({"description": "short"}, api_key, 400, "description must be"),
         ({"email": "not-an-address"}, api_key, 400, "email"),
         ({"phone": "call me maybe"}, api_key, 400, "phone"),
+        ({"phone": "123"}, api_key, 400, "Vietnamese number"),
+        ({"email": "ten@huegis"}, api_key, 400, "e-mail address"),
         ({"phone": "0" * 40}, api_key, 400, "phone is longer"),
         ({"media_url": "javascript:alert(1)"}, api_key, 400, "media_url"),
         ({"jurisdiction_id": "sfgov.org"}, api_key, 404, "jurisdiction_id"),
@@ -536,6 +538,10 @@ def test_refusals_are_coded_in_the_clients_language(client: httpx.Client, api_ke
     cases = [({"description": "short"}, "The description needs 10 to 4,000 characters. (description_length: "),
              ({"description": "Rác ngoài biển", "lat": 17.0, "long": 108.6}, "This place is outside Thành phố Huế"),
              ({"phone": "0" * 40}, "The contact details are too long. (contact_length: phone is longer than 32"),
+             ({"phone": "123"}, "The phone number is not valid: start with 0 or +84, then 9–10 digits. "
+                                "(phone_invalid: "),
+             ({"email": "ten@huegis"}, "The e-mail address is not valid (for example: name@example.vn). "
+                                       "(email_invalid: "),
              ({"lat": None}, "Drop a pin on the map or use your location. (location: lat/long required")]  # fmt: skip
     for fields, start in cases:
         data = {k: v for k, v in {**place, **fields}.items() if v is not None}

@@ -418,6 +418,7 @@ def test_rating_closes_or_reopens_once(client: httpx.Client, file_report: Callab
     token = follow_token(code, Settings().secret_key)  # the secret the server generated
     early = client.post(f"/api/reports/{code}/rating", json={"token": token, "rating": 5})
     assert early.status_code == 409 and "once it is resolved" in early.json()["detail"]
+    assert early.json()["code"] == "not_resolved" and early.json()["errors"][0]["vi"].startswith("Chỉ đánh giá")
     for action, fields in PATH:
         act(client, code, action, **fields)
     wrong = client.post(f"/api/reports/{code}/rating", json={"token": "x" * 20, "rating": 5})
@@ -528,3 +529,42 @@ def test_working_days_up_to_an_instant() -> None:
     assert days("2026-11-01T00:00", "2026-11-06T10:44") == 5
     assert days("2026-11-01T00:00", "2026-12-01T00:00") == 21  # a whole month: its own end, not the next day
     assert days("2026-12-07T00:00", "2026-12-07T00:00") == 0
+
+
+@pytest.mark.parametrize(
+    ("contact", "codes"),
+    [
+        ({"reporter_phone": "abc", "reporter_email": "not-an-email"}, ["phone_invalid", "email_invalid"]),
+        ({"reporter_phone": "123"}, ["phone_invalid"]),
+        ({"reporter_phone": "+1 555 123 4567"}, ["phone_invalid"]),
+        ({"reporter_phone": "0905 123 456 789"}, ["phone_invalid"]),
+        ({"reporter_email": "ten@huegis"}, ["email_invalid"]),
+        ({"reporter_email": "ten..ho@example.vn"}, ["email_invalid"]),
+    ],
+)
+def test_a_wrong_phone_or_email_is_refused_and_nothing_written(client: httpx.Client, db: psycopg.Connection,
+                                                               contact: dict, codes: list[str]) -> None:  # fmt: skip
+    before = count_rows(db)
+    for send in ({"json": body(**contact)}, {"files": {k: (None, str(v)) for k, v in body(**contact).items()}}):
+        response = client.post("/api/reports", **send)  # type: ignore[arg-type]
+        assert response.status_code == 400, response.text
+        errors = response.json()["errors"]
+        assert [e["code"] for e in errors] == codes
+        assert [e["field"] for e in errors] == [f"reporter_{c.split('_')[0]}" for c in codes]
+        assert all(e["vi"] and e["en"] and e["vi"] != e["en"] for e in errors)
+    assert count_rows(db) == before
+
+
+def test_vietnamese_phone_numbers_and_emails_are_accepted(file_report: Callable[..., dict]) -> None:
+    for phone, email in [("0905 123 456", "ten@example.vn"), ("+84 905.123.456", "ten.ho+phananh@mail.hue.gov.vn"),
+                         ("0234 3822 123", None), (" ", "")]:  # fmt: skip
+        file_report(reporter_phone=phone, reporter_email=email)
+
+
+def test_staff_actions_refuse_unknown_fields(client: httpx.Client, file_report: Callable[..., dict]) -> None:
+    code = file_report()["code"]
+    response = act(client, code, "assign", result_note="Đã dọn")
+    assert response.status_code == 422 and "result_note" in response.text, response.text
+    assert client.get(f"/api/reports/{code}").json()["status"] == "received"
+    note = client.get("/openapi.json").json()["components"]["schemas"]["ActionIn"]
+    assert note["additionalProperties"] is False and "citizen" in note["properties"]["note"]["description"]

@@ -20,6 +20,7 @@ from api.deps import ConnDep
 from api.errors import message_texts
 from geo.db import fetch_all
 from geo.registry import LayerSpec, published
+from geo.reports.intake import EMAIL, PHONE
 from tiles.style import layer_paint
 from tiles.vector import BASEMAP
 
@@ -85,5 +86,7 @@ async def portal(request: Request, conn: ConnDep, lang: Annotated[Literal["vi", 
                "open_statuses": OPEN_STATUSES, "photo_max_bytes": settings.photo_max_bytes,
                "photo_max_mb": settings.photo_max_bytes // 2**20,
                "photo_max_count": settings.photo_max_count, "errors": message_texts(lang, settings),
-               "pmtiles": bool(settings.basemap_pmtiles_url)}  # fmt: skip
+               "pmtiles": bool(settings.basemap_pmtiles_url),
+               # The server's own rules, so the form checks a number or address before sending it.
+               "contact_patterns": {"reporter_phone": PHONE.pattern, "reporter_email": EMAIL.pattern}}  # fmt: skip
     return TEMPLATES.TemplateResponse(request, "portal.html", context)

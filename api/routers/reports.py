@@ -7,7 +7,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 from starlette.datastructures import UploadFile
 
 from api.consistency import read_after
@@ -27,7 +28,9 @@ from geo.reports.intake import (
     clean_photos,
     create_report,
     description_problem,
+    email_problem,
     follow_token,
+    phone_problem,
 )
 from geo.reports.intake import photo_path as resolve_photo
 from geo.settings import Settings
@@ -41,6 +44,13 @@ FOLLOW_COOKIE = "huegis_follow_{code}"
 FOLLOW_COOKIE_S = 180 * 24 * 3600
 
 
+# Each contact field's check and the problem code it raises.
+CONTACT_CHECKS = {
+    "reporter_phone": (phone_problem, "phone_invalid"),
+    "reporter_email": (email_problem, "email_invalid"),
+}
+
+
 class ReportSubmission(BaseModel):
     """A report as a citizen's app or web form sends it."""
 
@@ -50,8 +60,10 @@ class ReportSubmission(BaseModel):
     lat: float = Field(ge=-90, le=90, description="Latitude, EPSG:4326")
     channel: Literal["app", "web"] = "web"
     reporter_name: str | None = Field(default=None, max_length=200)
-    reporter_phone: str | None = Field(default=None, max_length=32)
-    reporter_email: str | None = Field(default=None, max_length=320)
+    reporter_phone: str | None = Field(
+        default=None, max_length=32, description="Vietnamese number: +84 or 0, then 9-10 digits; spaces allowed"
+    )
+    reporter_email: str | None = Field(default=None, max_length=320, description="E-mail address")
     device_id: str | None = Field(default=None, max_length=200)
 
     @field_validator("description")
@@ -60,6 +72,15 @@ class ReportSubmission(BaseModel):
         """Checked with the other fields, so every problem is reported at once."""
         if problem := description_problem(text):
             raise ValueError(problem)
+        return text
+
+    @field_validator("reporter_phone", "reporter_email")
+    @classmethod
+    def _contact(cls, text: str | None, info: ValidationInfo) -> str | None:
+        """The error's type is the problem code (``phone_invalid``), as ``api.errors.invalid_fields`` reads it."""
+        check, code = CONTACT_CHECKS[info.field_name or ""]
+        if text is not None and (problem := check(text)):
+            raise PydanticCustomError(code, problem)
         return text
 
     def to_report(self, photos: tuple[tuple[str, bytes], ...] = ()) -> ReportIn:
@@ -260,10 +281,18 @@ Action = Literal[
 
 
 class ActionIn(BaseModel):
-    """One staff action on a report."""
+    """One staff action on a report. Unknown fields are refused (422 naming them), never dropped."""
+
+    model_config = ConfigDict(extra="forbid")
 
     action: Action
-    note: str | None = Field(default=None, max_length=4000, description="Why (required for some actions)")
+    note: str | None = Field(
+        default=None, max_length=4000,
+        description="Why; required for resolve, reject, reroute, escalate, request_extension and reject_extension. "
+        "PUBLIC for resolve and reject: that note is published to the citizen as the report's result "
+        "(result_note and the timeline of GET /api/reports/{code}, status_notes in Open311). Other actions' "
+        "notes stay with staff.",
+    )  # fmt: skip
     department: str | None = Field(default=None, description="reroute/escalate: city department code")
     unit_code: str | None = Field(default=None, description="reroute: ward/commune code")
     duplicate_of: str | None = Field(default=None, description="mark_duplicate: code of the report to keep")
@@ -276,7 +305,8 @@ Readers = Annotated[Principal, Depends(requires(READ_REPORTS))]
 @router.post("/reports/{code}/actions", summary="Apply a workflow action (staff)", tags=["staff"])
 async def act(conn: ConnDep, principal: PrincipalDep, code: Annotated[str, CODE], body: ActionIn) -> dict:
     """403 when the role or the report's unit/department forbids; invalid transitions are 409 with the allowed
-    starting statuses."""
+    starting statuses. The note of ``resolve`` or ``reject`` is shown to the citizen as the result; unknown
+    fields are a 422 naming them."""
     status = await workflow.apply_action(conn, code=code, principal=principal, **body.model_dump())
     return {"code": code, "status": status}
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,6 +28,15 @@ CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L,
 CODE_LENGTH = 8
 DESCRIPTION_RANGE = (10, 4000)
 CHANNELS = ("app", "web", "hotline", "open311")
+# A Vietnamese number: +84, 0084 or 0, then 9-10 digits (mobile 9, landline 10), spaces, dots or
+# hyphens between groups. A hotline call's number is what the exchange showed (geo/reports/hotline.py).
+PHONE = re.compile(r"(?:\+84|0084|0)(?:[ .-]?[0-9]){9,10}")
+# Strict and simple (no e-mail library in the environment): ASCII local part without leading,
+# trailing or doubled dots; a domain of letter/digit/hyphen labels ending in a 2+ letter top level.
+EMAIL = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})"
+)
 
 
 @dataclass(frozen=True)
@@ -78,6 +88,32 @@ def description_problem(text: str) -> str | None:
     return None if low <= length <= high else f"description must be {low}-{high} characters, got {length}"
 
 
+def phone_problem(text: str) -> str | None:
+    """What is wrong with a phone number (blank is no number), if anything."""
+    phone = text.strip()
+    if not phone or PHONE.fullmatch(phone):
+        return None
+    return f"phone must be a Vietnamese number: +84 or 0, then 9-10 digits (spaces allowed), got {phone!r}"
+
+
+def email_problem(text: str) -> str | None:
+    """What is wrong with an e-mail address (blank is no address), if anything."""
+    email = text.strip()
+    if not email or (len(email) <= 254 and EMAIL.fullmatch(email)):
+        return None
+    return f"email is not an e-mail address such as ten@example.vn: {email!r}"
+
+
+def contact_problems(reporter: ReporterIn, *, phone_field: str, email_field: str) -> list[InvalidInput]:
+    """A reporter's phone number and e-mail address checked, each problem naming its field."""
+    problems = []
+    if reporter.phone is not None and (problem := phone_problem(reporter.phone)):
+        problems.append(InvalidInput(problem, code="phone_invalid", field=phone_field))
+    if reporter.email is not None and (problem := email_problem(reporter.email)):
+        problems.append(InvalidInput(problem, code="email_invalid", field=email_field))
+    return problems
+
+
 def validate(report: ReportIn, *, settings: Settings) -> list[bytes]:
     """Check everything that needs no database; return the cleaned photos, or raise every problem at once."""
     problems: list[InvalidInput] = []
@@ -96,6 +132,8 @@ def validate(report: ReportIn, *, settings: Settings) -> list[bytes]:
         if value is not None and len(value) > limit:
             problems.append(InvalidInput(f"{name} must be at most {limit} characters, got {len(value)}",
                                          code="contact_length", field=name))  # fmt: skip
+    if report.channel != "hotline":  # a call's number is checked by the hotline (any number that called)
+        problems += contact_problems(report.reporter, phone_field="reporter_phone", email_field="reporter_email")
     photos, photo_problems = clean_photos(report.photos, settings=settings)
     problems += photo_problems
     if len(problems) > 1:

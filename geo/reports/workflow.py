@@ -246,7 +246,9 @@ async def rate_report(conn: AsyncConnection, *, code: str, rating: int, comment:
     async with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
         report = await _lock(cur, code)
         if report["status"] != "resolved":
-            raise Conflict(f"report {code} can be rated once it is resolved; it is {report['status']!r}")
+            raise Conflict(
+                f"report {code} can be rated once it is resolved; it is {report['status']!r}", code="not_resolved"
+            )
         reopen = rating <= 2 and report["reopened_count"] == 0
         columns: dict[str, Any] = {"rating": rating, "rating_comment": comment.strip() if comment else None}
         if reopen:

@@ -271,6 +271,7 @@ async function showPin(lngLat) {
   pinInside = response.ok ? (await response.json()).name || true : response.status === 404 ? false : null;
   if (pinInside) $("location-value").textContent += ` · ${pinInside}`;
   fieldError("location", pinInside === false ? T.errors.outside_city : "");
+  refresh("location");
 }
 
 $("use-location").addEventListener("click", () => {
@@ -339,10 +340,42 @@ function showProblems(problems) {
   if (problems.length) box.append(el("p", {}, T.fix), el("ul", {}, ...problems.map((p) => el("li", {}, p.text))));
 }
 
+// A refusal: the summary scrolled into view and focused (on a phone the form sits under the map, the
+// summary at the bottom of the screen), so a screen reader and the eye both start at the list.
+function refuse(problems) {
+  shown = { server: problems.filter((p) => !p.client), edited: new Set() };
+  showProblems(problems);
+  const box = $("report-error");
+  if (box.hidden) return;
+  box.scrollIntoView({ block: "start" });
+  box.focus({ preventScroll: true });
+}
+
+// After a refusal, the summary follows the form: a problem goes as soon as its field is fixed.
+// The server's own findings stay until their field is edited (only the server can check them again).
+let shown = null;
+function refresh(field) {
+  if (!shown) return;
+  if (field) shown.edited.add(field);
+  const client = problemsOf($("description").value.trim(), Array.from($("photos").files));
+  const known = new Set(client.map((p) => `${p.code}/${p.input || p.field}`));
+  const server = shown.server.filter((p) => !shown.edited.has(p.input || p.field) && !known.has(`${p.code}/${p.input || p.field}`));
+  showProblems([...client, ...server]);
+}
+
+const FIELD_OF_CONTROL = Object.fromEntries(Object.entries(FIELD_CONTROLS).map(([field, id]) => [id, field]));
+for (const type of ["input", "change"]) {
+  $("report-form").addEventListener(type, (event) => refresh(FIELD_OF_CONTROL[event.target.id] || event.target.name));
+}
+
+// The server's phone and e-mail rules (geo/reports/intake.py), whole-value matches.
+const CONTACT_RULES = Object.fromEntries(Object.entries(config.contactPatterns).map(([name, rule]) => [name, new RegExp(`^(?:${rule})$`)]));
+const CONTACT_CODES = ["contact_length", "phone_invalid", "email_invalid"];
+
 // Every problem the browser can see before anything is sent, all at once.
 function problemsOf(description, photos) {
   const problems = [];
-  const add = (field, code) => problems.push({ field, code, text: T.errors[code] });
+  const add = (field, code) => problems.push({ field, code, text: T.errors[code], client: true });
   if (!pin) add("location", "location");
   else if (pinInside === false) add("location", "outside_city");
   if (!$("category").value) add("category", "unknown_category");
@@ -350,6 +383,10 @@ function problemsOf(description, photos) {
   if (photos.length > config.photoMaxCount) add("photos", "too_many_photos");
   if (photos.some((file) => !IMAGE_TYPES.includes(file.type))) add("photos", "photo_type");
   if (photos.some((file) => file.size > config.photoMaxBytes)) add("photos", "photo_too_large");
+  for (const [name, code] of [["reporter_phone", "phone_invalid"], ["reporter_email", "email_invalid"]]) {
+    const value = $("report-form").elements[name].value.trim();
+    if (value && !CONTACT_RULES[name].test(value)) problems.push({ field: null, input: name, code, text: T.errors[code], client: true });
+  }
   return problems;
 }
 
@@ -363,7 +400,8 @@ function refusals(status, body) {
   const problems = body.errors || [{ code: body.code || fallback }];
   return problems.map((p) => ({
     field: FIELD_OF[p.code] || null,
-    input: p.code === "contact_length" ? p.field : null,
+    input: CONTACT_CODES.includes(p.code) ? p.field : null,
+    code: p.code,
     text: T.errors[p.code] || p[LANG] || T.errors.other,
   }));
 }
@@ -374,8 +412,8 @@ $("report-form").addEventListener("submit", async (event) => {
   const description = $("description").value.trim();
   const photos = Array.from($("photos").files);
   const problems = problemsOf(description, photos);
-  showProblems(problems);
-  if (problems.length) return;
+  if (problems.length) return refuse(problems);
+  showProblems([]);
   const body = new FormData();
   const { lng, lat } = pin.getLngLat();
   body.append("category", $("category").value);
@@ -394,10 +432,10 @@ $("report-form").addEventListener("submit", async (event) => {
   try {
     const response = await fetch("/api/reports", { method: "POST", body, headers: { "Idempotency-Key": idempotencyKey, "X-Device-Id": deviceId() } });
     const result = await response.json().catch(() => ({}));
-    if (!response.ok) return showProblems(refusals(response.status, result));
+    if (!response.ok) return refuse(refusals(response.status, result));
     reported(result, { lng, lat });
   } catch {
-    showProblems([{ field: null, text: T.unavailable }]);
+    refuse([{ field: null, text: T.unavailable }]);
   } finally {
     button.disabled = false;
     button.textContent = T.send;
@@ -406,6 +444,7 @@ $("report-form").addEventListener("submit", async (event) => {
 
 function reported(result, lngLat) {
   idempotencyKey = randomKey();
+  shown = null;
   rememberReport({ code: result.code, lon: lngLat.lng, lat: lngLat.lat }, result.follow_token);
   $("report-form").hidden = true;
   $("report-result").hidden = false;
@@ -423,6 +462,7 @@ $("report-again").addEventListener("click", () => {
   $("report-form").reset();
   $("description-count").textContent = "0";
   $("location-value").textContent = "";
+  shown = null;
   showProblems([]);
   $("report-form").hidden = false;
   $("report-result").hidden = true;
