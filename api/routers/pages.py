@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from geo.registry import published
+from geo.registry import get_layer, published
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 TEMPLATES = Jinja2Templates(directory=WEB_DIR / "templates")
@@ -27,7 +27,8 @@ async def home(request: Request, lang: Annotated[Literal["vi", "en"], Query()] =
 @router.get("/dashboard", response_class=HTMLResponse)
 async def dashboard(request: Request, lang: Annotated[Literal["vi", "en"], Query()] = "vi") -> HTMLResponse:
     """City leaders' dashboard: headline KPIs, trend, ward choropleth, bottlenecks, drill-down."""
-    return TEMPLATES.TemplateResponse(request, "dashboard.html", {"lang": lang})
+    attribution = f"HueGIS · {get_layer('admin_units').attribution}"  # the ward map draws the admin units only
+    return TEMPLATES.TemplateResponse(request, "dashboard.html", {"lang": lang, "attribution": attribution})
 
 
 @router.get("/favicon.ico")
