@@ -102,6 +102,7 @@ class RateLimits:
             "login_failures": parse_rates(settings.rate_limit_login_failures),
             "login_user": parse_rates(settings.rate_limit_login_user),
             "login_backoff": parse_rates(settings.rate_limit_login_backoff),
+            "expensive": parse_rates(settings.rate_limit_expensive),
         }
         self._window = MovingWindowRateLimiter(MemoryStorage())
 
@@ -176,6 +177,30 @@ async def limit_open311_post(request: Request) -> None:
     if submitter:
         counters.append(Counter("device", f"this {submitter.split(':')[0]}", submitter))
     limits.hit("service requests", counters)
+
+
+async def limit_expensive(request: Request) -> None:
+    """Requests computed on demand (exports, grids, bottlenecks): per client IP for the public, staff not counted."""
+    limits = _limits(request)
+    if limits.rules["expensive"] and not await _is_staff(request):
+        counter = Counter("expensive", "this address", limits.client_ip(request))
+        limits.hit("requests computed on demand (exports, grids, analyses; sign in for more)", [counter])
+
+
+async def _is_staff(request: Request) -> bool:
+    """True when the request carries a valid staff credential (a bad one counts as anonymous, not as a 401)."""
+    scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
+    bearer = token if scheme.lower() == "bearer" else None
+    key = request.headers.get("x-api-key")
+    if not bearer and not key:
+        return False
+    app = request.app
+    try:
+        async with app.state.pool.connection() as conn:
+            await authenticate(conn, app.state.settings, bearer, key)
+    except HTTPException:
+        return False
+    return True
 
 
 def _login_counters(limits: RateLimits, ip: str, username: str) -> tuple[Counter, Counter, Counter]:

@@ -196,6 +196,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         docs_url=None,  # served below from the vendored Swagger UI: no CDN
+        redoc_url=None,  # ReDoc is not vendored (its page loads a CDN and Google Fonts): /docs has it all
         dependencies=[Depends(refuse_bad_text)],
     )
 

@@ -143,6 +143,7 @@ def start_ours(settings: Settings, *, name: str = "ours", workers: int = 1,
         "HUEGIS_RATE_LIMIT_INTAKE": "0",
         "HUEGIS_RATE_LIMIT_DEVICE": "0",
         "HUEGIS_RATE_LIMIT_LOGIN": "0",
+        "HUEGIS_RATE_LIMIT_EXPENSIVE": "0",
         "HUEGIS_RATE_LIMIT_ENABLED": "false",
         **(extra_env or {}),
     }

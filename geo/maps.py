@@ -89,8 +89,12 @@ class MapSpec:
 
     def sources(self) -> tuple[str, ...]:
         """Tables the map reads (its page changes when one of them does)."""
-        base = ("admin_units", "water_areas", "rivers", "roads")
-        return tuple(sorted({*base, *self.layers}))
+        return tuple(sorted({*BASEMAP_LAYERS, *self.layers}))
+
+    def attributions(self) -> list[str]:
+        """The credits of every layer the map draws (the registry's), basemap first, each once."""
+        drawn = (*BASEMAP_LAYERS, *self.overlays())
+        return list(dict.fromkeys(REGISTRY[layer].attribution for layer in drawn if layer in REGISTRY))
 
     def shows(self, overlay: str) -> bool:
         """Whether ``overlay`` is on when the page opens."""
@@ -296,6 +300,20 @@ class MetricScale(MacroElement):
     )
 
 
+class Attribution(MacroElement):
+    """The credits of the data drawn, in Leaflet's attribution control (licences such as CC BY-SA require them)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.attributionControl.setPrefix("Leaflet").addAttribution({{ this.html|tojson }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, credits: list[str]) -> None:
+        super().__init__()
+        self.html = " · ".join(_escape(credit) for credit in ["HueGIS", *credits])
+
+
 class Legend(MacroElement):
     """A fixed legend box in the map's bottom-right corner."""
 
@@ -479,6 +497,7 @@ def build_map(
     title, description = (spec.title_vi, spec.description_vi) if lang == "vi" else (spec.title, spec.description)
     root.title = f"HueGIS — {_escape(title)}"
     fmap.add_child(MetricScale())
+    fmap.add_child(Attribution(spec.attributions()))
     back = f' · <a href="{home}">{"Các bản đồ" if lang == "vi" else "All maps"}</a>' if home else ""
     root.html.add_child(
         Element(f'<div class="huegis-title"><h1>{_escape(title)}</h1><p>{_escape(description)}{back}</p></div>')

@@ -75,6 +75,11 @@ class LayerSpec:
         return self.fields if self.tile_fields is None else self.tile_fields
 
     @property
+    def attribution(self) -> str:
+        """The credit every map or tileset drawing the layer shows: its source and licence."""
+        return f"{self.source} ({self.licence})"
+
+    @property
     def table(self) -> Table:
         return self.model.__table__  # type: ignore[return-value]
 

@@ -143,6 +143,9 @@ class Settings(BaseSettings):
     # that name (a correct password from an address with no failures still signs in).
     rate_limit_login_user: str = "20/hour"
     rate_limit_login_backoff: str = "1/hour"
+    # Anonymous requests computed on demand (layer exports, hot-spot grids, bottlenecks off the job's
+    # table: seconds of CPU and up to 100 MB each) per client IP; signed-in staff are not counted.
+    rate_limit_expensive: str = "6/minute"
     # Peers (IPs or CIDR networks) whose X-Forwarded-For is believed: the reverse proxy. JSON list.
     trusted_proxies: list[str] = []
     # Largest upload body (report photos); None: room for photo_max_count photos plus 1 MiB of form; 0: no cap.

@@ -30,7 +30,7 @@ TEST_HISTORY_COUNT = 3000
 # environment (tests/test_limits.py serves its own app with tight limits).
 UNLIMITED = {"HUEGIS_RATE_LIMIT_INTAKE": "0", "HUEGIS_RATE_LIMIT_DEVICE": "0", "HUEGIS_RATE_LIMIT_LOGIN": "0",
              "HUEGIS_RATE_LIMIT_LOGIN_FAILURES": "0", "HUEGIS_RATE_LIMIT_LOGIN_USER": "0",
-             "HUEGIS_RATE_LIMIT_LOGIN_BACKOFF": "0"}  # fmt: skip
+             "HUEGIS_RATE_LIMIT_LOGIN_BACKOFF": "0", "HUEGIS_RATE_LIMIT_EXPENSIVE": "0"}  # fmt: skip
 # No scheduled SLA escalation in the suite's servers: it would write report_events in the middle of
 # tests that prove reads change nothing (escalation on reading a queue is tested in test_reports).
 # Nor the simulator: tests see only the data they made (test_simulator.py runs it itself). Nor the first

@@ -33,10 +33,18 @@ def test_home_page_in_both_languages(client: httpx.Client) -> None:
     assert client.get("/", params={"lang": "fr"}).status_code == 422
 
 
+def test_home_page_links_come_from_the_public_url_not_the_host_header(client: httpx.Client, server: str) -> None:
+    forged = client.get("/", headers={"Host": "evil.example"})
+    assert forged.status_code == 200
+    assert "evil.example" not in forged.text
+    assert f"{server.rstrip('/')}/ogc" in forged.text  # the test server's HUEGIS_PUBLIC_URL
+
+
 def test_openapi_docs_are_served_from_local_assets(client: httpx.Client) -> None:
     docs = client.get("/docs")
     assert docs.status_code == 200 and "/static/vendor/swagger-ui/swagger-ui-bundle.js" in docs.text
     assert "cdn" not in docs.text.lower()
     assert client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/redoc").status_code == 404  # not vendored: its page would load a CDN and Google Fonts
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/healthz", "/api/layers", "/api/admin-units/at"} <= set(paths)

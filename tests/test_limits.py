@@ -12,7 +12,7 @@ import json
 import os
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -34,6 +34,7 @@ TIGHT = {
     "HUEGIS_RATE_LIMIT_LOGIN_FAILURES": "3/minute",
     "HUEGIS_RATE_LIMIT_LOGIN_USER": "6/minute",
     "HUEGIS_RATE_LIMIT_LOGIN_BACKOFF": "1/minute",
+    "HUEGIS_RATE_LIMIT_EXPENSIVE": "2/minute",
     # Only 127.0.0.1 is a proxy: clients connecting from 127.0.0.2 are "the internet".
     "HUEGIS_TRUSTED_PROXIES": '["127.0.0.1/32"]',
     "HUEGIS_MAX_BODY_BYTES": str(64 * 1024),
@@ -255,6 +256,29 @@ def test_sign_ins_are_limited_per_address(outsider: httpx.Client) -> None:
         outsider.post("/api/auth/token", data={"username": f"{user}-{n}", "password": "wrong"})
     response = outsider.post("/api/auth/token", data={"username": f"{user}-x", "password": "wrong"})
     assert_limited(response, "this address", "12 per minute")
+
+
+GRID = "/api/hotspots/grid?start=2025-03-01&end=2025-03-08"
+EXPENSIVE = ("/api/layers/dams/export?format=geojson", "/api/bottlenecks?window_days=8", GRID)
+
+
+def test_requests_computed_on_demand_are_limited_per_address(proxy: httpx.Client) -> None:
+    for path in EXPENSIVE:
+        address = {"X-Forwarded-For": next(_addresses)}
+        for _ in range(2):
+            assert proxy.get(GRID, headers=address).status_code == 200
+        response = proxy.get(path, headers=address)
+        assert_limited(response, "from this address", "2 per minute")
+        assert "sign in" in response.json()["detail"]
+    assert proxy.get(GRID, headers={"X-Forwarded-For": next(_addresses)}).status_code == 200  # others still may
+
+
+def test_staff_are_not_counted_a_bad_credential_is(proxy: httpx.Client, staff_headers: Callable[..., dict]) -> None:
+    staff = {**staff_headers("city_leader"), "X-Forwarded-For": next(_addresses)}
+    for _ in range(4):
+        assert proxy.get(GRID, headers=staff).status_code == 200
+    forged = {"Authorization": "Bearer not-a-token", "X-Forwarded-For": next(_addresses)}
+    assert [proxy.get(GRID, headers=forged).status_code for _ in range(3)] == [200, 200, 429]
 
 
 def test_public_reads_are_not_rate_limited(outsider: httpx.Client) -> None:

@@ -162,3 +162,31 @@ def test_analytics_cells_are_drawn_when_present(loaded: Settings) -> None:
     data.analytics = {"hotspot_cells": json.dumps({"type": "FeatureCollection", "features": [cell]})}
     html = render_html(build_map(MAPS["overview"], data, assets=Assets(), lang="en"))
     assert "(1)" in html and "#b2182b" in html, "a 99 % hot spot in the darkest red"
+
+
+# The names ATTRIBUTION.md asks each drawn source to be credited by.
+ROADS, COAST, WARDS = "LegoCity", "GSHHG", "DiaPhan_Xa_2025"
+
+
+@pytest.mark.parametrize("name", ["overview", "density", "schools", "disasters"])
+def test_every_map_credits_the_data_it_draws(client: httpx.Client, name: str) -> None:
+    page = client.get(f"/maps/{name}").text
+    control = re.search(r"attributionControl\.setPrefix\(\"Leaflet\"\)\.addAttribution\((\".*?\")\)", page)
+    assert control, "the attribution control lists the credits"
+    credits = json.loads(control.group(1))
+    for source in (ROADS, COAST, WARDS, "LGPL-3.0", "CC-BY-SA-4.0"):
+        assert source in credits, source
+    for layer in MAPS[name].overlays():
+        assert REGISTRY[layer].source.split(" (")[0].split(";")[0] in credits, layer
+    if name in ("schools", "disasters"):
+        assert "GeoNames" in credits  # universities
+
+
+@pytest.mark.parametrize("path", ["/emergency", "/dashboard"])
+def test_emergency_and_dashboard_maps_credit_their_data(client: httpx.Client, path: str) -> None:
+    page = client.get(path)
+    assert page.status_code == 200
+    assert WARDS in page.text
+    if path == "/emergency":  # over the vector basemap: roads, coast, places too
+        for source in (ROADS, COAST, "GeoNames", "HueIOC"):
+            assert source in page.text, source

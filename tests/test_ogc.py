@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
+import sys
+from html import unescape
 
 import httpx
 import psycopg
 import pytest
 from psycopg import sql
+from pygeoapi.provider.base import ProviderInvalidQueryError, ProviderQueryError
 
+from geo.ogc.provider import ClientErrorsAsInfo
 from geo.registry import LAYERS, REGISTRY
+from geo.settings import Settings
 
 # 1 x 1 km around the Imperial City (Đại Nội).
 CENTRE_BBOX = (107.572, 16.463, 107.582, 16.473)
@@ -192,3 +198,32 @@ def test_csv_rows_start_with_the_feature_id(client: httpx.Client) -> None:
     for row in rows:
         feature = client.get(f"/ogc/collections/schools/items/{row[id_field]}", params={"f": "json"})
         assert feature.status_code == 200 and feature.json()["properties"]["name"] == row["name"]
+
+
+def test_a_bad_cql_filter_is_a_400_naming_the_problem(client: httpx.Client, loaded: Settings) -> None:
+    log = loaded.pygeoapi_openapi.parent / "uvicorn.log"
+    start = log.stat().st_size if log.exists() else 0
+    items = "/ogc/collections/citizen_reports/items"
+    for f in ("json", "html"):
+        answer = client.get(items, params={"f": f, "filter": "category='garbage' AND pg_sleep(5)=1"})
+        assert answer.status_code == 400
+        assert "filter: unknown property 'pg_sleep'" in unescape(answer.text), answer.text
+    if log.exists():  # the server's log: no traceback at ERROR for the client's mistake
+        with log.open(errors="replace") as text:
+            text.seek(start)
+            assert "Traceback" not in text.read()
+
+
+def test_client_errors_are_logged_as_info_without_traceback() -> None:
+    record = logging.LogRecord("pygeoapi.api", logging.ERROR, __file__, 1, "query error", None, None)
+    try:
+        raise ProviderInvalidQueryError(user_msg="filter: unknown property 'x'")
+    except ProviderInvalidQueryError:
+        record.exc_info = sys.exc_info()
+    assert ClientErrorsAsInfo().filter(record) and record.levelno == logging.INFO and record.exc_info is None
+    server_side = logging.LogRecord("pygeoapi.api", logging.ERROR, __file__, 1, "boom", None, (None, None, None))
+    try:
+        raise ProviderQueryError("connection lost")
+    except ProviderQueryError:
+        server_side.exc_info = sys.exc_info()
+    assert ClientErrorsAsInfo().filter(server_side) and server_side.levelno == logging.ERROR and server_side.exc_info

@@ -75,6 +75,7 @@ def platform_env(settings: Settings, extra: Mapping[str, str] | None = None) -> 
         # Clients from one address are a load test, not abuse: no rate limits.
         "HUEGIS_RATE_LIMIT_INTAKE": "0",
         "HUEGIS_RATE_LIMIT_DEVICE": "0",
+        "HUEGIS_RATE_LIMIT_EXPENSIVE": "0",
         **(extra or {}),
     }
 

@@ -131,7 +131,7 @@ def layer_tileset(spec: LayerSpec) -> Tileset:
         description=spec.description,
         layers=(TileLayer(spec.id, spec.table_name, spec.mvt_fields, spec.geometry_type),),
         bounds=spec.bbox,
-        attribution=f"{spec.source} ({spec.licence})",
+        attribution=spec.attribution,
         max_age=None if spec.group == "operations" else STATIC_MAX_AGE,
     )
 

@@ -21,6 +21,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.background import BackgroundTask
 
 from api.deps import ConnDep, requires
+from api.limits import limit_expensive
 from api.publication import publish_imported
 from geo.audit import record
 from geo.auth import Principal
@@ -113,6 +114,7 @@ async def remove_layer(request: Request, conn: ConnDep, principal: Importer, lay
 
 @router.get(
     "/api/layers/{layer_id}/export",
+    dependencies=[Depends(limit_expensive)],
     summary="Download a layer as GeoPackage, zipped Shapefile, CSV or GeoJSON, in any CRS",
     response_class=Response,
     responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}, 400: {}, 404: {}},

@@ -16,11 +16,16 @@ from api.routers.portal import in_language, labels
 from geo import disasters
 from geo.db import fetch_all
 from geo.rasters import list_rasters
+from geo.registry import get_layer
 from geo.times import TZ
+from tiles.vector import BASEMAP
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "web" / "templates")
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
+# What the view draws over the vector basemap: the zones, what they expose, the reports, the rasters.
+DRAWN = ("disaster_zones", "health_facilities", "schools", "tourism_sites", "citizen_reports", "rasters")
+ATTRIBUTION = " · ".join(dict.fromkeys([BASEMAP.attribution, *(get_layer(layer).attribution for layer in DRAWN)]))
 
 
 @router.get("/emergency", response_class=HTMLResponse)
@@ -42,7 +47,8 @@ async def emergency(
     rasters = await list_rasters(conn)
     categories = {row["code"]: row[f"name_{lang}"] for row in await fetch_all(conn, "admin/category_names")}
     context = {"lang": lang, "zones": jsonable_encoder(zones), "rasters": rasters, "now": now, "status": status,
-               "times": times, "labels": in_language(lang, labels())["values"], "categories": categories}  # fmt: skip
+               "times": times, "labels": in_language(lang, labels())["values"], "categories": categories,
+               "attribution": ATTRIBUTION}  # fmt: skip
     return TEMPLATES.TemplateResponse(request, "emergency.html", context)
 
 

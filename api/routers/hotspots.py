@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Upload
 from pydantic import BaseModel, Field
 
 from api.deps import ConnDep, ReadConnDep, SettingsDep, requires
+from api.limits import limit_expensive
 from api.routers.operations import period as parse_period
 from geo.analytics import hotspot_run
 from geo.analytics.backtest import run_backtest
@@ -95,7 +96,8 @@ async def backtest(
     return await asyncio.to_thread(compute)
 
 
-@router.get("/grid", summary="Reports per hexagon (ST_HexagonGrid) and period, as GeoJSON")
+@router.get("/grid", summary="Reports per hexagon (ST_HexagonGrid) and period, as GeoJSON",
+            dependencies=[Depends(limit_expensive)])  # fmt: skip
 async def grid(
     conn: ReadConnDep,
     start: Annotated[str | None, Query(description="YYYY-MM-DD or ISO 8601 (default: end - 30 days)")] = None,

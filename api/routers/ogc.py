@@ -48,6 +48,7 @@ from geo.ogc.features import (
 )
 from geo.ogc.formats import use_csv_with_ids
 from geo.ogc.openapi import generate_openapi
+from geo.ogc.provider import quiet_client_errors
 from geo.registry import REGISTRY, LayerSpec
 from geo.settings import Settings
 
@@ -65,6 +66,7 @@ def create_ogc_app(settings: Settings) -> ASGIApp:
     if not settings.pygeoapi_openapi.exists():
         generate_openapi(settings)
     use_csv_with_ids()  # CSV rows carry the feature's id
+    quiet_client_errors()  # a bad filter is the client's error: no traceback at ERROR
     module = importlib.import_module("pygeoapi.starlette_app")
     # pygeoapi answers a database outage with a 500: make it our 503.
     return OutageAs503(module.APP)

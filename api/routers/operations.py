@@ -6,9 +6,10 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 
 from api.deps import ReadConnDep, SettingsDep
+from api.limits import limit_expensive
 from geo.admin import check_ward
 from geo.analytics.bottleneck_table import stored_bottlenecks
 from geo.analytics.bottlenecks import BottleneckSettings, detect_bottlenecks, flag_to_dict
@@ -136,6 +137,7 @@ async def unit_kpis(
 
 @router.get("/bottlenecks", summary="Units and stages where work piles up")
 async def bottlenecks(
+    request: Request,
     conn: ReadConnDep,
     settings: SettingsDep,
     window_days: Annotated[int, Query(ge=7, le=730)] = DEFAULTS.window_days,
@@ -161,6 +163,7 @@ async def bottlenecks(
             return {**body, "flags": stored["flags"], "as_of": stored["at"].isoformat(), "source": "table",
                     "computed_at": stored["computed_at"].isoformat(), "seconds": round(stored["seconds"], 1),
                     "reports_changed_since": not stored["current"]}  # fmt: skip
+    await limit_expensive(request)  # seconds of work per request: rate-limited for the public
     as_of = now or datetime.now(TZ)
     flags = await detect_bottlenecks(conn, now=as_of, settings=cfg)
     return {**body, "flags": [flag_to_dict(f) for f in flags], "as_of": as_of.isoformat(), "source": "request",

@@ -17,6 +17,7 @@ end column that is set (for disaster zones: ``expires`` and ``cancelled_at``). A
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import sqlalchemy.exc
@@ -25,6 +26,30 @@ from pygeoapi.provider.base import ProviderInvalidQueryError
 from pygeoapi.provider.sql import PostgreSQLProvider
 from pygeofilter.backends.sqlalchemy.evaluate import to_filter
 from sqlalchemy import and_, or_
+
+
+def _invalid(message: str) -> ProviderInvalidQueryError:
+    """A 400 that names the problem (pygeoapi answers a bare ``ProviderInvalidQueryError(msg)`` "query error")."""
+    return ProviderInvalidQueryError(user_msg=message)
+
+
+class ClientErrorsAsInfo(logging.Filter):
+    """pygeoapi logs every error answer at ERROR with the exception in flight: a client's bad query is
+    neither an error of ours nor worth a traceback, so it is logged as one INFO line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None and getattr(exc, "http_status_code", 500) < 500:
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+def quiet_client_errors() -> None:
+    """Install ``ClientErrorsAsInfo`` on the logger of pygeoapi's error answers (once)."""
+    logger = logging.getLogger("pygeoapi.api")
+    if not any(isinstance(f, ClientErrorsAsInfo) for f in logger.filters):
+        logger.addFilter(ClientErrorsAsInfo())
 
 
 class PublishedProvider(PostgreSQLProvider):
@@ -42,11 +67,11 @@ class PublishedProvider(PostgreSQLProvider):
     def query(self, **kwargs: Any) -> dict[str, Any]:
         """The stock query; input PostgreSQL refuses is a 400 (pygeoapi 0.21 lets it through as a 500)."""
         if len(kwargs.get("bbox") or []) not in (0, 4):  # 6 values (heights) reach ST_MakeEnvelope and fail
-            raise ProviderInvalidQueryError("bbox: give 4 numbers minx,miny,maxx,maxy; these layers have no heights")
+            raise _invalid("bbox: give 4 numbers minx,miny,maxx,maxy; these layers have no heights")
         try:
             return super().query(**kwargs)
         except sqlalchemy.exc.DataError as exc:  # e.g. updated_at=yesterday: a value the column's type cannot hold
-            raise ProviderInvalidQueryError(f"a parameter does not fit its column: {exc.orig}".strip()) from None
+            raise _invalid(f"a parameter does not fit its column: {exc.orig}".strip()) from None
 
     def _get_cql_filters(self, filterq: Any) -> Any:
         if not filterq:
@@ -55,7 +80,7 @@ class PublishedProvider(PostgreSQLProvider):
         try:
             return to_filter(filterq, columns, undefined_as_null=False)
         except KeyError as exc:
-            raise ProviderInvalidQueryError(f"filter: unknown property {exc.args[0]!r}") from None
+            raise _invalid(f"filter: unknown property {exc.args[0]!r}") from None
 
 
 class ActiveIntervalProvider(PublishedProvider):
@@ -69,7 +94,7 @@ class ActiveIntervalProvider(PublishedProvider):
         if datetime_ in (None, "../.."):
             return True
         if self.time_field is None:
-            raise ProviderInvalidQueryError("time_field not enabled for collection")
+            raise _invalid("time_field not enabled for collection")
         start = getattr(self.table_model, self.time_field)
         ends = [getattr(self.table_model, name) for name in self.time_end_fields]
         if "/" in datetime_:
@@ -93,5 +118,5 @@ def _instant(text: str) -> str | None:
     try:
         isoparse(text)
     except ValueError as exc:
-        raise ProviderInvalidQueryError(f"datetime: {text!r} is not an RFC 3339 date-time ({exc})") from exc
+        raise _invalid(f"datetime: {text!r} is not an RFC 3339 date-time ({exc})") from exc
     return text

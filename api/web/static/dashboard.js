@@ -183,7 +183,7 @@ async function loadTrend(period) {
 
 const map = L.map("map", { preferCanvas: true, zoomControl: false }).setView([16.35, 107.6], 9);
 L.control.zoom({ zoomInTitle: T("Phóng to", "Zoom in"), zoomOutTitle: T("Thu nhỏ", "Zoom out") }).addTo(map);
-map.attributionControl.setPrefix("Leaflet");
+map.attributionControl.setPrefix("Leaflet").addAttribution(escapeHtml(document.getElementById("map").dataset.attribution));
 L.control.scale({ imperial: false }).addTo(map);
 let unitsLayer = null;
 const unitsPromise = getJSON("/api/admin-units.geojson?tolerance_m=60");

@@ -8,7 +8,7 @@
   // minZoom: zoomed out no further than the basemap's sea reaches (it runs on past the city).
   const map = L.map("map", { preferCanvas: true, zoomControl: false, minZoom: 8 }).setView([16.46, 107.59], 10);
   L.control.zoom({ zoomInTitle: vi ? "Phóng to" : "Zoom in", zoomOutTitle: vi ? "Thu nhỏ" : "Zoom out" }).addTo(map);
-  map.attributionControl.setPrefix("Leaflet").addAttribution("HueGIS · GSHHG · GeoNames CC BY 4.0");
+  map.attributionControl.setPrefix("Leaflet").addAttribution(escapeHtml(data.attribution));  // the registry's credits
   L.control.scale({ imperial: false }).addTo(map);
   huegisBasemap(data.basemap, { maxZoom: 18 }).addTo(map);
 
