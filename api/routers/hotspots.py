@@ -130,14 +130,11 @@ async def status(conn: ConnDep) -> RunState:
 
 def describe(row: dict[str, Any]) -> RunState:
     """The run state as the API and the pages tell it."""
-    computing, latest = bool(row["computing"]), row["latest_run"]
-    state: Literal["ready", "computing", "none"] = (
-        "ready" if latest is not None else "computing" if computing else "none"
-    )
+    state = hotspot_run.state_of(row)
     return RunState(
         state=state,
-        computing=computing,
-        latest_run=latest,
+        computing=bool(row["computing"]),
+        latest_run=row["latest_run"],
         created_at=row["created_at"].isoformat() if row["created_at"] else None,
         retry_after_s=hotspot_run.COMPUTING_RETRY_S if state == "computing" else None,
     )

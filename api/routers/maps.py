@@ -12,7 +12,6 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from api.deps import ConnDep
-from api.routers.hotspots import describe
 from api.routers.tiles import get_store
 from geo.analytics import hotspot_run
 from geo.maps import Assets, Lang, MapSpec, all_maps, get_map, overlay_geojson, render_map
@@ -61,7 +60,7 @@ async def web_map(request: Request, conn: ConnDep, name: str, lang: Annotated[La
         html = pages[key] = INLINE_SCRIPT.sub(f'<script nonce="{NONCE_SLOT}"', rendered)
     nonce = getattr(request.state, "csp_nonce", None)
     page = html.replace(NONCE_SLOT, nonce) if nonce else html.replace(f' nonce="{NONCE_SLOT}"', "")
-    if spec.analytics and describe(await hotspot_run.run_state(conn)).state == "computing":
+    if spec.analytics and hotspot_run.state_of(await hotspot_run.run_state(conn)) == "computing":
         page = BODY.sub(lambda body: body[0] + COMPUTING[lang], page, count=1)
     return HTMLResponse(page, headers={"Cache-Control": "private, no-cache"})
 

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -455,6 +455,11 @@ async def run_state(conn: AsyncConnection) -> dict[str, Any]:
     Ask the primary: a replica sees the runs but not the lock.
     """
     return await fetch_one(conn, "hotspots/run_state", missing="no answer from the database")
+
+
+def state_of(row: dict[str, Any]) -> Literal["ready", "computing", "none"]:
+    """What a :func:`run_state` row means to a reader: a run to show, the first one under way, or none."""
+    return "ready" if row["latest_run"] is not None else "computing" if row["computing"] else "none"
 
 
 async def get_run(conn: AsyncConnection, run_id: int | None = None) -> dict[str, Any]:
