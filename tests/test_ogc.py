@@ -227,3 +227,19 @@ def test_client_errors_are_logged_as_info_without_traceback() -> None:
     except ProviderQueryError:
         server_side.exc_info = sys.exc_info()
     assert ClientErrorsAsInfo().filter(server_side) and server_side.levelno == logging.ERROR and server_side.exc_info
+
+
+@pytest.mark.parametrize("f", ["", "json", "html", "jsonld", "xml"])
+@pytest.mark.parametrize("sortby", ["", "+", "-", ",", "school_level,"])
+def test_an_empty_sort_key_is_a_400_in_every_format(client: httpx.Client, f: str, sortby: str) -> None:
+    """Regression (found by the fuzzer in CI): ``?sortby=&f=`` went to pygeoapi, which failed with a 500."""
+    response = client.get("/ogc/collections/schools/items", params={"f": f, "sortby": sortby})
+    assert response.status_code == 400, response.text[:300]
+    assert "sortby" in response.json()["description"]
+
+
+@pytest.mark.parametrize("f", ["", "json", "html", "jsonld"])
+def test_an_empty_format_or_limit_is_not_a_server_error(client: httpx.Client, f: str) -> None:
+    assert client.get("/ogc/collections/schools/items", params={"f": f}).status_code < 500
+    response = client.get("/ogc/collections/schools/items", params={"f": f, "limit": ""})
+    assert response.status_code == 400 and "limit" in response.json()["description"], response.text[:300]

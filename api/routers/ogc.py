@@ -41,6 +41,7 @@ from geo.ogc.features import (
     Item,
     Page,
     Unsupported,
+    check_shared_parameters,
     fetch_item,
     fetch_page,
     parse_items_query,
@@ -100,6 +101,11 @@ async def items(layer_id: str, request: Request) -> Response:
     if unknown:  # OGC API Features /req/core/query-param-unknown (pygeoapi would ignore them)
         return _error(400, "InvalidParameterValue", f"unknown query parameter(s): {', '.join(unknown)}; "
                       "use the collection's queryables or the parameters of the API definition")  # fmt: skip
+    try:
+        if layer is not None:
+            check_shared_parameters(layer, params)
+    except InvalidParameter as exc:
+        return _error(400, "InvalidParameterValue", str(exc))
     if layer is not None and "after" in params and _format(request) is None:
         return _error(400, "InvalidParameterValue", AFTER_JSON_ONLY)
     if layer is None or _format(request) is None:

@@ -218,6 +218,14 @@ def parse_items_query(layer: LayerSpec, params: Mapping[str, str]) -> ItemsQuery
     )
 
 
+def check_shared_parameters(layer: LayerSpec, params: Mapping[str, str]) -> None:
+    """Check what every engine reads alike (limit, offset, sortby) before a request goes to pygeoapi,
+    which answers some bad values with a 500 (an empty ``sortby`` in HTML, say) or ignores them."""
+    _limit(params.get("limit"))
+    _offset(params.get("offset"))
+    _sortby(layer, params.get("sortby"))
+
+
 def _limit(text: str | None) -> int:
     if text is None:
         return DEFAULT_ITEMS
@@ -346,6 +354,10 @@ def _sortby(layer: LayerSpec, text: str | None) -> tuple[tuple[str, bool], ...]:
     keys = []
     for part in text.split(","):
         name = part[1:] if part[:1] in ("+", "-") else part
+        if not name:
+            raise InvalidParameter(
+                "sortby", f"{text!r} has an empty sort key; give properties, e.g. sortby=-{layer.id_field}"
+            )
         if name not in sortable:
             raise InvalidParameter("sortby", f"{name!r} is not a property of {layer.id!r}")
         keys.append((name, part[:1] == "-"))
