@@ -142,11 +142,9 @@ def load_national(settings: Settings, total: int, *, events: bool = True, force:
                 if letter:
                     _copy_units(conn, province, letter, dx, dy)
                 history = build_history(settings, replace(base, count=count, seed=base.seed + 7919 * number,
-                                                          slow_units=()))  # fmt: skip
+                                                          slow_units=()), events=events)  # fmt: skip
                 if letter:
                     _move(history, province, letter, dx, dy)
-                if not events:
-                    history = replace(history, events=history.events.iloc[0:0])
                 write_history(conn, history, progress=False)
                 conn.execute("INSERT INTO layer_loads (layer_id, checksum, rows) VALUES (%s, %s, %s)",
                              (f"{NATIONAL_ID}:{province.abbr}", digest, len(history.reports)))  # fmt: skip

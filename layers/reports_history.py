@@ -141,7 +141,7 @@ def history_checksum(params: HistoryParams) -> str:
 
 
 def build_history(
-    settings: Settings, params: HistoryParams, avoid_codes: frozenset[str] = frozenset()
+    settings: Settings, params: HistoryParams, avoid_codes: frozenset[str] = frozenset(), *, events: bool = True
 ) -> ReportHistory:
     """Generate the history from the shipped data (wards, land, places, storms, tourism sites)."""
     return generate_report_history(
@@ -150,6 +150,7 @@ def build_history(
         storms=read_storm_tracks(),
         tourism_sites=read_tourism_sites(),
         avoid_codes=avoid_codes,
+        events=events,
     )
 
 

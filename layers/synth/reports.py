@@ -620,6 +620,7 @@ def generate_report_history(
     storms: pd.DataFrame | None = None,
     tourism_sites: gpd.GeoDataFrame | None = None,
     avoid_codes: frozenset[str] = frozenset(),
+    events: bool = True,
 ) -> ReportHistory:
     """Generate ``params.count`` citizen reports received from 2019-01-01 to ``params.until`` (ICT).
 
@@ -640,6 +641,8 @@ def generate_report_history(
         Tourism sites (EPSG:4326); tourism complaints cluster around them.
     avoid_codes : frozenset of str
         Public codes already taken by live reports (the loader passes any clash it finds).
+    events : bool
+        False: no ``events`` rows (the reports, calls and reporters are the same either way).
 
     Returns
     -------
@@ -716,7 +719,8 @@ def generate_report_history(
     names = ward_rows["name"].to_numpy(dtype=object)
     receive_notes = np.asarray("Routed to " + pd.Series(names) + pd.Series(dept).map(
         lambda d: f" / {d}" if isinstance(d, str) else ""), dtype=object)  # fmt: skip
-    events = outcomes.build_events(
+    events_frame = outcomes.build_events if events else outcomes.no_events
+    transitions = events_frame(
         inputs,
         timeline,
         until=until_s,
@@ -779,10 +783,10 @@ def generate_report_history(
     geoms = shapely.points(lonlat)
     frame = gpd.GeoDataFrame(reports, geometry=gpd.GeoSeries(geoms, crs=WGS84), crs=WGS84).rename_geometry("geom")
 
-    events["at"] = _utc(events["at"].to_numpy(float))
+    transitions["at"] = _utc(transitions["at"].to_numpy(float))
     calls = _calls(rng, frame, timeline, days, params, until_s, calendar)
     reporters = _reporters(rng, frame, params.reporter_share)
-    history = ReportHistory(reports=frame, events=events, calls=calls, reporters=reporters)
+    history = ReportHistory(reports=frame, events=transitions, calls=calls, reporters=reporters)
     history.manifest = _manifest(history, params, units, effects, targets, unit_code)
     return history
 
