@@ -54,6 +54,7 @@ from geo.disasters.signing import load_signer
 from geo.errors import InvalidInput
 from geo.jobs import JobGroup
 from geo.ogc.features import count_cache
+from geo.reports.cells import refresh_report_cells
 from geo.reports.workflow import escalate_overdue
 from geo.settings import Settings, get_settings
 from layers.simulator import CityRounds
@@ -95,6 +96,14 @@ async def escalate(pool: AsyncConnectionPool) -> None:
         escalated = await escalate_overdue(conn)
     if escalated:
         log.info("escalated %d overdue reports", escalated)
+
+
+async def recount_report_cells(pool: AsyncConnectionPool) -> None:
+    """The report-cells job: recount the cells whose reports changed (low-zoom report tiles, geo/reports/cells.py)."""
+    async with pool.connection() as conn:
+        cells = await refresh_report_cells(conn)
+    if cells:
+        log.debug("recounted %d report cells", cells)
 
 
 async def first_hotspot_run(settings: Settings) -> None:
@@ -164,6 +173,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Background jobs run in one process of all those on this database (workers, hosts).
         jobs = JobGroup(settings.conninfo(**KEEPALIVES))
         jobs.add("sla-escalation", settings.escalation_interval_s, lambda: escalate(pool))
+        # The low-zoom report tiles' counts, folded in from the cells changed since the last run.
+        jobs.add("report-cells", settings.report_cells_interval_s, lambda: recount_report_cells(pool))
         # The dashboard's bottleneck periods, computed ahead (a detection takes a minute at national scale).
         jobs.add("bottlenecks", settings.bottleneck_interval_s, lambda: refresh_bottlenecks(
             pool, months=settings.bottleneck_months, max_age_s=settings.bottleneck_max_age_s))  # fmt: skip

@@ -118,6 +118,9 @@ class Settings(BaseSettings):
     # `huegis kpis bottlenecks` stored, else computes on request): it recomputes each standard period
     # (docs/scaling.md) whose reports changed since its last run.
     bottleneck_interval_s: int = Field(default=300, ge=0)
+    # Seconds between report-cells job runs (0: no job): the low-zoom report tiles (zooms 0-11) are
+    # drawn from report_cells, at most this plus one run behind intake (docs/tiles.md).
+    report_cells_interval_s: int = Field(default=10, ge=0)
     # The running periods (as of now) are recomputed at least this often even without changes (reports
     # age and fall overdue), and the API answers "now" from a result at most this old.
     bottleneck_max_age_s: int = Field(default=3600, ge=1)

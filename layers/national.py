@@ -30,6 +30,7 @@ import psycopg
 import shapely
 
 from geo.errors import DatabaseUnavailable, InvalidInput
+from geo.reports.cells import rebuild_report_cells
 from geo.settings import Settings
 from layers.reports_history import (
     HISTORY_ID,
@@ -161,6 +162,7 @@ def load_national(settings: Settings, total: int, *, events: bool = True, force:
             conn.execute("DELETE FROM layer_loads WHERE layer_id LIKE %s", (f"{NATIONAL_ID}:%",))
         for table in ("admin_units", "citizen_reports", "report_events", "reporters", "hotline_calls"):
             conn.execute(psycopg.sql.SQL("ANALYZE {}").format(psycopg.sql.Identifier(table)))
+        rebuild_report_cells(conn)  # the low-zoom report tiles' counts, whole again
     return NationalLoad(written, events_written, len(provinces), time.perf_counter() - started, loaded=True,
                         resumed=len(finished))  # fmt: skip
 

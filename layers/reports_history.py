@@ -41,6 +41,7 @@ from tqdm import tqdm
 from geo.errors import Conflict, DatabaseUnavailable
 from geo.reports import intake, sla, workflow
 from geo.reports.catalogue import CATALOGUE_FILE
+from geo.reports.cells import rebuild_report_cells
 from geo.settings import Settings
 from geo.times import TZ
 from layers.loaders import SYNTH_DIR
@@ -201,6 +202,7 @@ def load_history(
             _set_clock(conn, params.until, reset=True)  # simulated reports went with the old history
         for table in ("citizen_reports", "report_events", "reporters", "hotline_calls"):
             conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
+        rebuild_report_cells(conn)  # the low-zoom report tiles' counts, whole again
         loaded = time.perf_counter()
     manifest = {**history.manifest, "checksum": digest}
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -35,12 +35,14 @@ UNLIMITED = {"HUEGIS_RATE_LIMIT_INTAKE": "0", "HUEGIS_RATE_LIMIT_DEVICE": "0", "
 # tests that prove reads change nothing (escalation on reading a queue is tested in test_reports).
 # Nor the simulator: tests see only the data they made (test_simulator.py runs it itself). Nor the first
 # hot-spot run at Huế's scale (test_first_screens.py runs the job with a small run and waits for it).
-# Nor the bottleneck job: tests/test_bottleneck_table.py runs it when it means to.
+# Nor the bottleneck job: tests/test_bottleneck_table.py runs it when it means to. Nor the report-cells
+# job: tests/test_report_tiles.py runs it (and a server with it) when it means to.
 QUIET = {
     "HUEGIS_ESCALATION_INTERVAL_S": "0",
     "HUEGIS_SIMULATE": "false",
     "HUEGIS_HOTSPOTS_ON_START": "false",
     "HUEGIS_BOTTLENECK_INTERVAL_S": "0",
+    "HUEGIS_REPORT_CELLS_INTERVAL_S": "0",
 }
 # The suite uploads small files: a 4 MiB import cap (512 MiB by default) lets the cap test stream
 # a few MiB past it instead of half a gigabyte.

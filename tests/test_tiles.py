@@ -18,7 +18,15 @@ from geo.db import load_sql
 from geo.registry import LAYERS, REGISTRY
 from tiles.cache import DEFAULT_VERSION_TTL_S, Cached, tile_cache
 from tiles.grid import MAX_ZOOM
-from tiles.vector import BASEMAP, BUFFER, CAP_FROM_ZOOM, EXTENT, LOW_ZOOM_MAX_FEATURES, tile_params
+from tiles.vector import (
+    BASEMAP,
+    BUFFER,
+    CAP_FROM_ZOOM,
+    EXTENT,
+    LOW_ZOOM_AGGREGATES,
+    LOW_ZOOM_MAX_FEATURES,
+    tile_params,
+)
 
 TMS = morecantile.tms.get("WebMercatorQuad")
 CENTRE = (107.5775, 16.4680)  # the Imperial City (Đại Nội)
@@ -71,8 +79,16 @@ def get_tile(client: httpx.Client, path: str, **headers: str) -> httpx.Response:
 # --- decoded tiles against PostGIS ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("layer_id", [spec.id for spec in LAYERS if spec.geometry_type == "Point"])
-@pytest.mark.parametrize("z", [11, 13, 16])
+@pytest.mark.parametrize(
+    ("layer_id", "z"),
+    [
+        (spec.id, z)
+        for spec in LAYERS
+        if spec.geometry_type == "Point"
+        for z in (11, 12, 13, 16)
+        if z >= CAP_FROM_ZOOM or spec.id not in LOW_ZOOM_AGGREGATES  # counts below: tests/test_report_tiles.py
+    ],
+)
 def test_point_tiles_hold_every_feature_of_the_envelope(
     client: httpx.Client, db: psycopg.Connection, layer_id: str, z: int
 ) -> None:
@@ -379,7 +395,9 @@ def test_tilejson(client: httpx.Client, server: str, tileset_id: str) -> None:
         assert [v["id"] for v in body["vector_layers"]] == [layer.id for layer in BASEMAP.layers]
     else:
         (layer,) = body["vector_layers"]
-        assert layer["id"] == tileset_id and list(layer["fields"]) == list(REGISTRY[tileset_id].mvt_fields)
+        aggregate = LOW_ZOOM_AGGREGATES[tileset_id].fields if tileset_id in LOW_ZOOM_AGGREGATES else ()
+        assert layer["id"] == tileset_id
+        assert list(layer["fields"]) == [*REGISTRY[tileset_id].mvt_fields, *aggregate]
     assert client.get("/tiles/nope/tilejson.json").status_code == 404
 
 

@@ -118,23 +118,25 @@ class TileStore:
         """The primary's pool."""
         return self.pools.primary
 
-    async def version_key(self, tileset: Tileset, *, refresh: bool = False, pool: AsyncConnectionPool | None = None,
-                          source: str = PRIMARY) -> str | None:  # fmt: skip
-        """The versions of the tileset's sources on ``source``, or None when one of them is not tracked."""
+    async def version_key(self, tileset: Tileset, z: int, *, refresh: bool = False,
+                          pool: AsyncConnectionPool | None = None, source: str = PRIMARY) -> str | None:  # fmt: skip
+        """The versions of the sources of the tileset's zoom-``z`` tiles on ``source``, or None when one
+        of them is not tracked (an aggregated low zoom depends on its aggregate only)."""
         versions = await self.versions.current(pool or self.pools.primary, source=source, refresh=refresh)
-        tags = [versions.get(layer) for layer in tileset.sources]
+        sources = tileset.sources(z)
+        tags = [versions.get(layer) for layer in sources]
         if any(tag is None for tag in tags):
             return None
-        return ",".join(f"{s}={t}" for s, t in zip(tileset.sources, tags, strict=True))
+        return ",".join(f"{s}={t}" for s, t in zip(sources, tags, strict=True))
 
-    async def etag(self, tileset: Tileset, *, refresh: bool = False, after: int | None = None) -> str | None:
-        """The ETag every tile of the tileset has now, without rendering; None if untracked.
+    async def etag(self, tileset: Tileset, z: int, *, refresh: bool = False, after: int | None = None) -> str | None:
+        """The ETag every tile of the tileset at zoom ``z`` has now, without rendering; None if untracked.
 
         ``after``: a WAL position the answer must reflect (the client's last write), see ``geo.db.Pools``.
         """
 
         async def on(pool: AsyncConnectionPool, source: str) -> str | None:
-            key = await self.version_key(tileset, refresh=refresh, pool=pool, source=source)
+            key = await self.version_key(tileset, z, refresh=refresh, pool=pool, source=source)
             return None if key is None else _etag(tileset, key)
 
         return await self.pools.route(on, after=after)
@@ -152,7 +154,7 @@ class TileStore:
 
     async def _tile(self, pool: AsyncConnectionPool, source: str, tileset: Tileset, z: int, x: int, y: int, *,
                     refresh: bool, gzipped: bool) -> Tile:  # fmt: skip
-        version = await self.version_key(tileset, refresh=refresh, pool=pool, source=source)
+        version = await self.version_key(tileset, z, refresh=refresh, pool=pool, source=source)
         if version is None:
             async with pool.connection() as conn:
                 content = await render_tile(conn, tileset, z, x, y)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from geo.settings import get_settings
 from tiles.grid import MAX_ZOOM, MIN_ZOOM, TMS, TMS_ID
-from tiles.vector import MVT_MEDIA_TYPE, Tileset, all_tilesets
+from tiles.vector import AGGREGATE_NOTE, BINS_PER_SIDE, CAP_FROM_ZOOM, MVT_MEDIA_TYPE, TileLayer, Tileset, all_tilesets
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 REL = "http://www.opengis.net/def/rel/ogc/1.0"
@@ -43,7 +44,7 @@ def tilejson(tileset: Tileset, base: str) -> dict[str, Any]:
     return {
         "tilejson": "3.0.0",
         "name": tileset.id,
-        "description": tileset.description,
+        "description": description(tileset),
         "attribution": tileset.attribution,
         "scheme": "xyz",
         "tiles": [tile_url(base, tileset)],
@@ -54,14 +55,34 @@ def tilejson(tileset: Tileset, base: str) -> dict[str, Any]:
         "vector_layers": [
             {
                 "id": layer.id,
-                "description": f"{layer.geometry_type} features of {layer.table}",
+                "description": layer_description(layer),
                 "minzoom": MIN_ZOOM,
                 "maxzoom": MAX_ZOOM,
-                "fields": {name: TILEJSON_TYPES.get(kind, "String") for name, kind in layer.field_types().items()},
+                "fields": {name: TILEJSON_TYPES.get(kind, "String") for name, kind in all_field_types(layer).items()},
             }
             for layer in tileset.layers
         ],
     }
+
+
+def description(tileset: Tileset) -> str:
+    """The tileset's description, with what its low zooms show when they come from an aggregate."""
+    if not tileset.aggregated:
+        return tileset.description
+    note = AGGREGATE_NOTE.format(cap=CAP_FROM_ZOOM, bins=BINS_PER_SIDE, interval=get_settings().report_cells_interval_s)
+    return f"{tileset.description} {note}"
+
+
+def layer_description(layer: TileLayer) -> str:
+    if layer.low_zoom is None:
+        return f"{layer.geometry_type} features of {layer.table}"
+    return (f"{layer.geometry_type} features of {layer.table} from zoom {CAP_FROM_ZOOM}; below, counts per bin "
+            f"from {layer.low_zoom.table} ({', '.join(layer.low_zoom.fields)})")  # fmt: skip
+
+
+def all_field_types(layer: TileLayer) -> dict[str, str]:
+    """The attributes a layer's tiles may carry at some zoom: its own, then its aggregate's."""
+    return {**layer.field_types(), **(layer.low_zoom.field_types() if layer.low_zoom else {})}
 
 
 def landing(base: str) -> dict[str, Any]:
@@ -149,7 +170,7 @@ def tileset_metadata(tileset: Tileset, base: str) -> dict[str, Any]:
     west, south, east, north = tileset.bounds
     return {
         "title": tileset.title,
-        "description": tileset.description,
+        "description": description(tileset),
         "dataType": "vector",
         "crs": str(TMS.crs.root),
         "tileMatrixSetURI": str(TMS.uri),
@@ -167,7 +188,7 @@ def tileset_metadata(tileset: Tileset, base: str) -> dict[str, Any]:
                 "maxTileMatrix": str(MAX_ZOOM),
                 "propertiesSchema": {
                     "type": "object",
-                    "properties": {name: _schema(kind) for name, kind in layer.field_types().items()},
+                    "properties": {name: _schema(kind) for name, kind in all_field_types(layer).items()},
                 },
             }
             for layer in tileset.layers

@@ -4,6 +4,11 @@ layer and for the multi-layer basemap.
 A *tileset* is what a tile URL names: a registry layer (``/tiles/schools/…``) or the basemap
 (``/tiles/basemap/…``, several MVT layers in one tile). Tiles follow WebMercatorQuad (EPSG:3857,
 z/x/y from the top-left); the SQL lives in ``geo/sql/tiles``. No web imports here.
+
+Below ``CAP_FROM_ZOOM`` a layer may be drawn from an aggregate instead of its rows: the
+``citizen_reports`` tiles of zooms 0-11 are report counts per bin from ``report_cells``
+(geo/reports/cells.py), one point per occupied bin, so their cost follows the occupied cells, not
+the reports; from zoom 12 on they are the reports themselves.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ BUFFER = 64  # units drawn beyond the edge, so strokes and labels do not break a
 SIMPLIFY_BELOW = 14  # from here on a tile unit is under a metre: simplifying gains nothing
 LOW_ZOOM_MAX_FEATURES = 2500  # per layer per tile below CAP_FROM_ZOOM
 CAP_FROM_ZOOM = 12
+BINS_PER_SIDE = 64  # aggregated low-zoom tiles: one point per bin of a 64 x 64 grid (64 tile units)
 MAX_FEATURES = 20_000  # per layer per tile from CAP_FROM_ZOOM on: a guard, not a design limit
 MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
 
@@ -47,6 +53,7 @@ def tile_params(z: int, x: int, y: int) -> dict[str, int | float]:
         "margin": (BUFFER + 1) / EXTENT,
         "tolerance": unit_degrees if z < SIMPLIFY_BELOW else 0.0,
         "max_features": LOW_ZOOM_MAX_FEATURES if z < CAP_FROM_ZOOM else MAX_FEATURES,
+        "bins": BINS_PER_SIDE,
     }
 
 
@@ -59,6 +66,10 @@ class TileLayer:
     fields: tuple[str, ...]
     geometry_type: str
     template: str = "tiles/layer"
+    # The attributes' JSON types when the table is not a registry layer (an aggregate); else read from it.
+    kinds: tuple[tuple[str, str], ...] = ()
+    # Drawn instead of this layer below CAP_FROM_ZOOM (same MVT layer name), from an aggregate table.
+    low_zoom: TileLayer | None = None
 
     def query(self) -> sql.Composable:
         """The layer's scalar subquery, its comments dropped (the basemap repeats it per layer)."""
@@ -70,6 +81,8 @@ class TileLayer:
 
     def field_types(self) -> dict[str, str]:
         """JSON type of each attribute (``string``, ``number``, ``integer``, ``boolean``) with formats."""
+        if self.kinds:
+            return dict(self.kinds)
         columns = get_layer(self.table).table.c
         return {name: _json_type(columns[name].type.python_type) for name in self.fields}
 
@@ -101,35 +114,74 @@ class Tileset:
     attribution: str
     max_age: int | None = STATIC_MAX_AGE  # None: browsers revalidate on every use
 
+    def layers_at(self, z: int) -> tuple[TileLayer, ...]:
+        """The layers as drawn at zoom ``z``: aggregates replace their layer below CAP_FROM_ZOOM."""
+        if z >= CAP_FROM_ZOOM:
+            return self.layers
+        return tuple(layer.low_zoom or layer for layer in self.layers)
+
+    def sources(self, z: int) -> tuple[str, ...]:
+        """The tables whose changes invalidate this tileset's tiles of zoom ``z``."""
+        return tuple(sorted({layer.table for layer in self.layers_at(z)}))
+
     @property
-    def sources(self) -> tuple[str, ...]:
-        """The tables whose changes invalidate this tileset's tiles."""
-        return tuple(sorted({layer.table for layer in self.layers}))
+    def aggregated(self) -> bool:
+        """Whether some layer is drawn from an aggregate at low zooms."""
+        return any(layer.low_zoom for layer in self.layers)
+
+    def statement(self, z: int) -> sql.Composed:
+        """The one statement rendering a tile of zoom ``z``: each layer's MVT, concatenated."""
+        return self._statements[z < CAP_FROM_ZOOM]
 
     @cached_property
-    def statement(self) -> sql.Composed:
-        """The one statement rendering a tile: each layer's MVT, concatenated."""
-        return sql.SQL("SELECT ") + sql.SQL(" || ").join(layer.query() for layer in self.layers)
+    def _statements(self) -> dict[bool, sql.Composed]:
+        def composed(layers: tuple[TileLayer, ...]) -> sql.Composed:
+            return sql.SQL("SELECT ") + sql.SQL(" || ").join(layer.query() for layer in layers)
+
+        return {low: composed(self.layers_at(0 if low else CAP_FROM_ZOOM)) for low in (True, False)}
 
     @cached_property
     def fingerprint(self) -> str:
         """Changes whenever the SQL or the attributes change, so ETags of old code expire."""
-        return hashlib.sha1(self.statement.as_string().encode()).hexdigest()[:10]
+        text = "".join(statement.as_string() for statement in self._statements.values())
+        return hashlib.sha1(text.encode()).hexdigest()[:10]
 
     @property
     def cache_control(self) -> str:
         return f"public, max-age={self.max_age}" if self.max_age is not None else "public, no-cache"
 
 
+# Low-zoom layers drawn from aggregates, by registry layer (see the module docstring).
+LOW_ZOOM_AGGREGATES: dict[str, TileLayer] = {
+    "citizen_reports": TileLayer(
+        "citizen_reports",
+        "report_cells",
+        ("count", "open", "resolved"),
+        "Point",
+        template="tiles/report_bins",
+        kinds=(("count", "integer"), ("open", "integer"), ("resolved", "integer")),
+    ),
+}
+# Said in the tileset's metadata: what the low zooms show and how far behind they may be.
+AGGREGATE_NOTE = (
+    "Below zoom {cap}: one point per occupied bin ({bins} x {bins} per tile) with the number of reports "
+    "(count) and of open and resolved ones, from report_cells (~300 m cells), recounted every "
+    "{interval} s by the report-cells job: up to {interval} s plus one run behind the reports; the "
+    "tiles' ETag follows report_cells, not the reports. From zoom {cap} on: every report."
+)
+
+
 @lru_cache(maxsize=256)
 def layer_tileset(spec: LayerSpec) -> Tileset:
-    """The tileset of one registry layer: one MVT layer named after it."""
+    """The tileset of one registry layer: one MVT layer named after it (below CAP_FROM_ZOOM its aggregate, if any)."""
+    layer = TileLayer(spec.id, spec.table_name, spec.mvt_fields, spec.geometry_type,
+                      low_zoom=LOW_ZOOM_AGGREGATES.get(spec.id))  # fmt: skip
     return Tileset(
         id=spec.id,
         title=spec.title,
         title_vi=spec.title_vi,
         description=spec.description,
-        layers=(TileLayer(spec.id, spec.table_name, spec.mvt_fields, spec.geometry_type),),
+        layers=(layer,),
         bounds=spec.bbox,
         attribution=spec.attribution,
         max_age=None if spec.group == "operations" else STATIC_MAX_AGE,
@@ -178,6 +230,6 @@ async def render_tile(conn: AsyncConnection, tileset: Tileset, z: int, x: int, y
     check_tile(z, x, y)
     async with conn.transaction(), conn.cursor() as cur:
         await cur.execute(load_sql("tiles/session"))
-        await cur.execute(tileset.statement, tile_params(z, x, y))
+        await cur.execute(tileset.statement(z), tile_params(z, x, y))
         row = await cur.fetchone()
     return bytes(row[0]) if row and row[0] is not None else b""

@@ -56,7 +56,7 @@ async def tile_response(request: Request, store: TileStore, tileset: Tileset, z:
     encoded = gzip_etag if gzipped else str
     headers = {"Cache-Control": tileset.cache_control, "Access-Control-Allow-Origin": "*", "Vary": "Accept-Encoding"}
     after = read_after(request)  # the client's last write: shown at once
-    etag = await store.etag(tileset, refresh=fresh, after=after)
+    etag = await store.etag(tileset, z, refresh=fresh, after=after)
     if etag is not None and etag_matches(if_none_match, encoded(etag)):
         return Response(status_code=304, headers={**headers, "ETag": encoded(etag)})
     tile = await store.tile(tileset, z, x, y, after=after, gzipped=gzipped)

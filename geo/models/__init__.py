@@ -57,7 +57,7 @@ from geo.models.layers import (
     TourismSite,
     WaterArea,
 )
-from geo.models.ops import KpiUnitMonth, LayerLoad, LayerVersion, SimulationClock
+from geo.models.ops import KpiUnitMonth, LayerLoad, LayerVersion, ReportCell, ReportCellDirty, SimulationClock
 from geo.models.planning import (
     CHECK_VERDICTS,
     CONFLICT_SUBJECTS,
@@ -148,6 +148,8 @@ __all__ = [
     "PlanningZone",
     "Raster",
     "ReportCategory",
+    "ReportCell",
+    "ReportCellDirty",
     "ReportEvent",
     "Reporter",
     "River",

@@ -102,3 +102,40 @@ class BottleneckResult(Base):
     reports_version: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     last_event_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     flags: Mapped[list] = mapped_column(JSONB, nullable=False)
+
+
+class ReportCell(Base):
+    """Citizen reports per grid cell: what the low-zoom ``citizen_reports`` tiles are drawn from.
+
+    A cell is one WebMercatorQuad tile of zoom 17 (x, y: its column and row; ~306 m square in
+    EPSG:3857, ~294 m at Huế's latitude), so every tile of zoom 11 or less is a whole number of
+    cells. ``geom``: the cell's centre, for the spatial index. Kept by the ``report-cells`` job from
+    the cells that intake and workflow marked in ``report_cells_dirty`` (migration 0024), rebuilt
+    after history loads (geo/reports/cells.py).
+    """
+
+    __tablename__ = "report_cells"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "reports > 0 AND open_reports >= 0 AND resolved_reports >= 0"
+            " AND open_reports + resolved_reports <= reports",
+            name="counts_consistent",
+        ),
+    )
+    x: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    y: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    reports: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    # Open: received, assigned, in progress, reopened; resolved: resolved or closed (the rest: rejected, duplicate).
+    open_reports: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    resolved_reports: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    geom = geometry("POINT")
+
+
+class ReportCellDirty(Base):
+    """A cell whose reports changed since the ``report-cells`` job last counted it (marked by triggers)."""
+
+    __tablename__ = "report_cells_dirty"
+    x: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    y: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    # The first change not yet counted: now() minus the oldest is how far the aggregate is behind.
+    marked_at: Mapped[datetime] = now_column()
