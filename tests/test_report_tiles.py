@@ -34,6 +34,13 @@ SELECT cell.x, cell.y, count(*)::integer,
        (count(*) FILTER (WHERE r.status IN ('resolved', 'closed')))::integer
 FROM citizen_reports AS r CROSS JOIN LATERAL huegis_report_cell(r.geom) AS cell GROUP BY cell.x, cell.y
 """
+STORED_CELLS = "SELECT x, y, reports, open_reports, resolved_reports FROM report_cells WHERE zoom = 17"
+# The coarse cells (zoom 14) as sums of the fine ones.
+EXPECTED_COARSE = """
+SELECT x >> 3, y >> 3, sum(reports)::integer, sum(open_reports)::integer, sum(resolved_reports)::integer
+FROM report_cells WHERE zoom = 17 GROUP BY x >> 3, y >> 3
+"""
+STORED_COARSE = "SELECT x, y, reports, open_reports, resolved_reports FROM report_cells WHERE zoom = 14"
 
 
 def refresh(settings: Settings) -> int:
@@ -80,7 +87,7 @@ def totals(features: list[dict]) -> tuple[int, int, int]:
     return sum(p["count"] for p in props), sum(p["open"] for p in props), sum(p["resolved"] for p in props)
 
 
-@pytest.mark.parametrize("z", [5, 8, 11])
+@pytest.mark.parametrize("z", [5, 8, 9, 11])  # coarse cells up to zoom 8, fine ones above
 def test_low_zoom_counts_sum_to_the_reports_in_the_tile(
     client: httpx.Client, db: psycopg.Connection, loaded: Settings, z: int
 ) -> None:
@@ -161,8 +168,8 @@ def test_status_changes_moves_and_deletes_follow(db: psycopg.Connection, loaded:
     def cell_of_report() -> tuple[int, int, int, int] | None:
         return db.execute(
             "SELECT rc.reports, rc.open_reports, rc.resolved_reports, rc.x FROM citizen_reports r "
-            "CROSS JOIN LATERAL huegis_report_cell(r.geom) c JOIN report_cells rc ON (rc.x, rc.y) = (c.x, c.y) "
-            "WHERE r.id = %s",
+            "CROSS JOIN LATERAL huegis_report_cell(r.geom) c "
+            "JOIN report_cells rc ON (rc.zoom, rc.x, rc.y) = (17, c.x, c.y) WHERE r.id = %s",
             (report_id,),
         ).fetchone()
 
@@ -180,8 +187,8 @@ def test_status_changes_moves_and_deletes_follow(db: psycopg.Connection, loaded:
         refresh(loaded)
         moved = cell_of_report()
         assert moved is not None and moved[3] != start[3]
-        assert db.execute(f"SELECT count(*) FROM ({EXPECTED_CELLS} EXCEPT SELECT x, y, reports, open_reports, "
-                          "resolved_reports FROM report_cells) AS missing").fetchone() == (0,)  # fmt: skip
+        missing = db.execute(f"SELECT count(*) FROM ({EXPECTED_CELLS} EXCEPT {STORED_CELLS}) AS missing").fetchone()
+        assert missing == (0,)
     finally:
         db.execute("UPDATE citizen_reports SET status = %s, resolved_at = NULL, geom = %s::geometry WHERE id = %s",
                    (status, geom, report_id))  # fmt: skip
@@ -191,11 +198,12 @@ def test_status_changes_moves_and_deletes_follow(db: psycopg.Connection, loaded:
 
 def test_incremental_counts_equal_a_rebuild(db: psycopg.Connection, loaded: Settings) -> None:
     refresh(loaded)
-    stored = "SELECT x, y, reports, open_reports, resolved_reports FROM report_cells"
-    for query in (f"{EXPECTED_CELLS} EXCEPT {stored}", f"{stored} EXCEPT {EXPECTED_CELLS}"):
-        assert db.execute(f"SELECT count(*) FROM ({query}) AS differ").fetchone() == (0,)
-    total = db.execute("SELECT sum(reports) FROM report_cells").fetchone()
-    assert total == db.execute("SELECT count(*) FROM citizen_reports").fetchone()
+    for expected, stored in ((EXPECTED_CELLS, STORED_CELLS), (EXPECTED_COARSE, STORED_COARSE)):
+        for query in (f"{expected} EXCEPT {stored}", f"{stored} EXCEPT {expected}"):
+            assert db.execute(f"SELECT count(*) FROM ({query}) AS differ").fetchone() == (0,)
+    reports = db.execute("SELECT count(*) FROM citizen_reports").fetchone()
+    for zoom in (14, 17):
+        assert db.execute("SELECT sum(reports) FROM report_cells WHERE zoom = %s", (zoom,)).fetchone() == reports
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,7 @@ from psycopg import AsyncConnection, sql
 from geo.db import load_sql
 from geo.errors import NotFound
 from geo.registry import BUILT_IN, LAYERS, REGISTRY, LayerSpec, get_layer
+from geo.reports.cells import CELL_ZOOM, COARSE_ZOOM
 from tiles.grid import check_tile
 
 EXTENT = 4096  # tile coordinate units per tile side
@@ -31,6 +32,7 @@ SIMPLIFY_BELOW = 14  # from here on a tile unit is under a metre: simplifying ga
 LOW_ZOOM_MAX_FEATURES = 2500  # per layer per tile below CAP_FROM_ZOOM
 CAP_FROM_ZOOM = 12
 BINS_PER_SIDE = 64  # aggregated low-zoom tiles: one point per bin of a 64 x 64 grid (64 tile units)
+BIN_ZOOMS = BINS_PER_SIDE.bit_length() - 1  # a bin of a zoom-z tile is a tile of zoom z + 6
 MAX_FEATURES = 20_000  # per layer per tile from CAP_FROM_ZOOM on: a guard, not a design limit
 MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
 
@@ -54,6 +56,8 @@ def tile_params(z: int, x: int, y: int) -> dict[str, int | float]:
         "tolerance": unit_degrees if z < SIMPLIFY_BELOW else 0.0,
         "max_features": LOW_ZOOM_MAX_FEATURES if z < CAP_FROM_ZOOM else MAX_FEATURES,
         "bins": BINS_PER_SIDE,
+        # Aggregated low zooms read the coarse cells where a bin holds whole ones (tiles of zoom 8 and less).
+        "cell_zoom": COARSE_ZOOM if z + BIN_ZOOMS <= COARSE_ZOOM else CELL_ZOOM,
     }
 
 

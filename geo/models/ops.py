@@ -107,11 +107,11 @@ class BottleneckResult(Base):
 class ReportCell(Base):
     """Citizen reports per grid cell: what the low-zoom ``citizen_reports`` tiles are drawn from.
 
-    A cell is one WebMercatorQuad tile of zoom 17 (x, y: its column and row; ~306 m square in
-    EPSG:3857, ~294 m at Huế's latitude), so every tile of zoom 11 or less is a whole number of
-    cells. ``geom``: the cell's centre, for the spatial index. Kept by the ``report-cells`` job from
-    the cells that intake and workflow marked in ``report_cells_dirty`` (migration 0024), rebuilt
-    after history loads (geo/reports/cells.py).
+    A cell is one WebMercatorQuad tile (x, y: its column and row) of zoom 17 (~306 m square in
+    EPSG:3857, ~294 m at Huế's latitude) or of zoom 14 (8 x 8 of those, ~2.4 km: the sums the tiles
+    of zoom 8 and less read, a tenth of the rows). ``geom``: the cell's centre, for the spatial
+    index. Kept by the ``report-cells`` job from the cells that intake and workflow marked in
+    ``report_cells_dirty`` (migration 0024), rebuilt after history loads (geo/reports/cells.py).
     """
 
     __tablename__ = "report_cells"
@@ -121,7 +121,9 @@ class ReportCell(Base):
             " AND open_reports + resolved_reports <= reports",
             name="counts_consistent",
         ),
+        sa.CheckConstraint("zoom IN (14, 17)", name="zoom_levels"),
     )
+    zoom: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True, autoincrement=False)
     x: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
     y: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
     reports: Mapped[int] = mapped_column(sa.Integer, nullable=False)
@@ -132,7 +134,7 @@ class ReportCell(Base):
 
 
 class ReportCellDirty(Base):
-    """A cell whose reports changed since the ``report-cells`` job last counted it (marked by triggers)."""
+    """A zoom-17 cell whose reports changed since the ``report-cells`` job last counted it (marked by triggers)."""
 
     __tablename__ = "report_cells_dirty"
     x: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)

@@ -1,6 +1,7 @@
 """Report cells: citizen reports counted per ~300 m grid cell, for the low-zoom report tiles.
 
-``report_cells`` holds the counts per WebMercatorQuad zoom-17 tile (x, y) and status group;
+``report_cells`` holds the counts per WebMercatorQuad zoom-17 tile (x, y) and status group, and
+their sums per zoom-14 tile (8 x 8 cells, for tiles of zoom 8 and less);
 ``report_cells_dirty`` the cells whose reports changed since the ``report-cells`` job last
 counted them. Statement triggers with transition tables mark the cells (one INSERT per
 statement, also for COPY); an UPDATE marks only reports that moved or changed status group.
@@ -92,23 +93,33 @@ CREATE TRIGGER report_cells_mark_truncate AFTER TRUNCATE ON citizen_reports
     FOR EACH STATEMENT EXECUTE FUNCTION huegis_mark_report_cells();
 """
 
-# As geo/sql/reports/cells_rebuild.sql (the migration keeps its own copy: later edits of that file
-# must not change what this revision did).
-BUILD = """
-INSERT INTO report_cells (x, y, reports, open_reports, resolved_reports, geom)
-SELECT cell.x, cell.y, count(*),
+# As geo/sql/reports/cells_rebuild.sql and cells_rebuild_coarse.sql (the migration keeps its own
+# copy: later edits of those files must not change what this revision did).
+BUILD = (
+    """
+INSERT INTO report_cells (zoom, x, y, reports, open_reports, resolved_reports, geom)
+SELECT 17, cell.x, cell.y, count(*),
        count(*) FILTER (WHERE huegis_report_status_group(r.status) = 'open'),
        count(*) FILTER (WHERE huegis_report_status_group(r.status) = 'resolved'),
        ST_Transform(ST_Centroid(ST_TileEnvelope(17, cell.x, cell.y)), 4326)
 FROM citizen_reports AS r
 CROSS JOIN LATERAL huegis_report_cell(r.geom) AS cell
 GROUP BY cell.x, cell.y
-"""
+""",
+    """
+INSERT INTO report_cells (zoom, x, y, reports, open_reports, resolved_reports, geom)
+SELECT 14, x >> 3, y >> 3, sum(reports), sum(open_reports), sum(resolved_reports),
+       ST_Transform(ST_Centroid(ST_TileEnvelope(14, x >> 3, y >> 3)), 4326)
+FROM report_cells WHERE zoom = 17
+GROUP BY x >> 3, y >> 3
+""",
+)
 
 
 def upgrade() -> None:
     op.create_table(
         "report_cells",
+        sa.Column("zoom", sa.SmallInteger(), autoincrement=False, nullable=False),
         sa.Column("x", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("y", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("reports", sa.Integer(), nullable=False),
@@ -125,7 +136,8 @@ def upgrade() -> None:
             " AND open_reports + resolved_reports <= reports",
             name=op.f("ck_report_cells_counts_consistent"),
         ),
-        sa.PrimaryKeyConstraint("x", "y", name=op.f("pk_report_cells")),
+        sa.CheckConstraint("zoom IN (14, 17)", name=op.f("ck_report_cells_zoom_levels")),
+        sa.PrimaryKeyConstraint("zoom", "x", "y", name=op.f("pk_report_cells")),
     )
     op.create_geospatial_index("idx_report_cells_geom", "report_cells", ["geom"], unique=False, postgresql_using="gist",
                                postgresql_ops={})  # fmt: skip
@@ -140,7 +152,8 @@ def upgrade() -> None:
     op.execute(GROUP_FUNCTION)
     op.execute(MARK_FUNCTION)
     op.execute(TRIGGERS)
-    op.execute(BUILD)
+    for statement in BUILD:
+        op.execute(statement)
     op.execute("SELECT huegis_track_layer('report_cells')")
 
 

@@ -1,6 +1,7 @@
--- Every cell counted from every report (after a history load; migration 0024 keeps its own copy).
-INSERT INTO report_cells (x, y, reports, open_reports, resolved_reports, geom)
-SELECT cell.x, cell.y, count(*)::integer,
+-- Every zoom-17 cell counted from every report (after a history load; then cells_rebuild_coarse).
+-- Migration 0024 keeps its own copy.
+INSERT INTO report_cells (zoom, x, y, reports, open_reports, resolved_reports, geom)
+SELECT 17, cell.x, cell.y, count(*)::integer,
        (count(*) FILTER (WHERE huegis_report_status_group(r.status) = 'open'))::integer,
        (count(*) FILTER (WHERE huegis_report_status_group(r.status) = 'resolved'))::integer,
        ST_Transform(ST_Centroid(ST_TileEnvelope(17, cell.x, cell.y)), 4326)
