@@ -126,11 +126,12 @@ def _uvicorn_args(port: int, workers: int = 1) -> list[str]:
 
 
 def start_ours(settings: Settings, *, name: str = "ours", workers: int = 1,
-               extra_env: dict[str, str] | None = None) -> Server:  # fmt: skip
+               extra_env: dict[str, str] | None = None, cwd: Path = PROJECT_DIR) -> Server:  # fmt: skip
     """HueGIS as deployed (``workers`` processes), with the abuse limits off: the bench is one client at full speed.
 
     ``extra_env``: more settings, e.g. ``HUEGIS_FEATURE_COUNTS=0`` (count on every request) or
-    ``HUEGIS_LOCAL_REPLICAS=1`` (public reads from a streaming replica).
+    ``HUEGIS_LOCAL_REPLICAS=1`` (public reads from a streaming replica). ``cwd``: the tree whose code
+    runs (another checkout, e.g. the code before a change, with ``PYTHONPATH`` in ``extra_env``).
     """
     port = free_port()
     env = {
@@ -150,7 +151,7 @@ def start_ours(settings: Settings, *, name: str = "ours", workers: int = 1,
     # Startup on a busy machine can take longer than uvicorn's 5 s worker health check.
     argv = [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_app", *_uvicorn_args(port, workers),
             "--timeout-worker-healthcheck", "60"]  # fmt: skip
-    return _start(name, argv, env, "/healthz", port, PROJECT_DIR)
+    return _start(name, argv, env, "/healthz", port, cwd)
 
 
 def start_ours_counting(settings: Settings) -> Server:

@@ -69,6 +69,10 @@ def test_an_interrupted_load_resumes_after_its_last_whole_province(national: Set
     assert result.loaded and result.resumed == 3 and result.reports == 2000
     assert again == [p.name for p in provinces]  # the finished ones are reported as done, not redone
     assert counts(national) == (2000, 2000, 33)  # nothing twice; every province but Huế has its copy
+    with psycopg.connect(national.conninfo()) as conn:  # the low-zoom tiles' counts rebuilt after the load
+        cells = "SELECT sum(reports) FILTER (WHERE zoom = 17), sum(reports) FILTER (WHERE zoom = 14) FROM report_cells"
+        assert conn.execute(cells).fetchone() == (2000, 2000)
+        assert conn.execute("SELECT count(*) FROM report_cells_dirty").fetchone() == (0,)
     assert not load_national(national, 2000, events=False).loaded  # complete: unchanged
 
 
