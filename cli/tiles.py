@@ -11,7 +11,7 @@ import typer
 from psycopg import AsyncConnection
 
 from cli.common import fail
-from geo.errors import HueGISError
+from geo.errors import DatabaseUnavailable, HueGISError
 from geo.settings import get_settings
 from tiles.grid import MAX_ZOOM, MIN_ZOOM
 
@@ -71,3 +71,29 @@ def export(
         asyncio.run(main())
     except (HueGISError, ValueError) as exc:
         raise fail(exc) from exc
+
+
+@tiles_app.command("report-cells")
+def report_cells(
+    rebuild: Annotated[bool, typer.Option(help="Recount every cell from every report, not only the marked.")] = False,
+) -> None:
+    """Bring report_cells (the low-zoom report tiles' counts) up to date now: what the report-cells job
+    does every HUEGIS_REPORT_CELLS_INTERVAL_S, or with --rebuild what a history load does (docs/tiles.md)."""
+    import psycopg
+
+    from geo.reports.cells import rebuild_report_cells, refresh_report_cells
+
+    settings = get_settings()
+
+    async def refresh() -> int:
+        async with await AsyncConnection.connect(settings.conninfo(), autocommit=True) as conn:
+            return await refresh_report_cells(conn)
+
+    try:
+        if rebuild:
+            with psycopg.connect(settings.conninfo(), autocommit=True) as conn:
+                typer.echo(f"rebuilt report_cells: {rebuild_report_cells(conn):,} cells with reports")
+        else:
+            typer.echo(f"recounted {asyncio.run(refresh()):,} marked cells")
+    except psycopg.OperationalError as exc:
+        raise fail(DatabaseUnavailable(f"cannot connect to the database: {exc}")) from exc

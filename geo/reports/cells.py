@@ -64,14 +64,5 @@ def rebuild_report_cells(conn: psycopg.Connection) -> int:
         return cells
 
 
-async def report_cells_lag(conn: AsyncConnection) -> dict[str, Any]:
-    """Cells marked but not yet recounted, and the age in seconds of the oldest mark (None: none)."""
-    async with conn.cursor() as cur:
-        await cur.execute(load_sql("reports/cells_lag"))
-        row = await cur.fetchone()
-    marked, behind_s = row if row else (0, None)
-    return {"marked": marked, "behind_s": behind_s}
-
-
 def _cells(taken: list[tuple[Any, ...]]) -> dict[str, list[int]]:
     return {"xs": [row[0] for row in taken], "ys": [row[1] for row in taken]}
