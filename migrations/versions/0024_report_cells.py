@@ -11,7 +11,7 @@ the job's writes change the low-zoom tiles' cache key. Built here from the repor
 Written by hand from geo.models (ReportCell, ReportCellDirty).
 
 Revision ID: 0024
-Revises: 0023
+Revises: 0026
 Create Date: 2026-12-06 12:50:00
 """
 
@@ -22,7 +22,7 @@ from alembic import op
 from geoalchemy2 import Geometry
 
 revision: str = "0024"
-down_revision: str | None = "0023"
+down_revision: str | None = "0026"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
