@@ -1,4 +1,4 @@
-"""Low-zoom report tiles: the points statement (before 0024) against the report_cells bins, interleaved.
+"""Low-zoom report tiles: the points statement (before 0027) against the report_cells bins, interleaved.
 
     HUEGIS_DB_NAME=huegis_scale_200000 .venv/bin/python -m bench.low_zoom [--rounds 7] [--before-tree DIR]
 
@@ -10,7 +10,7 @@ and checks that the bins count exactly the reports under the tile. Also the time
 ``rebuild_report_cells``.
 
 ``--before-tree DIR``: also over HTTP, a server of the code in DIR (``git archive <commit> | tar -x
--C DIR``, the code before 0024) and one of this tree, on the same database, each tile requested of
+-C DIR``, the code before 0027) and one of this tree, on the same database, each tile requested of
 one then the other, every round a cache miss in both (a no-op statement bumps ``citizen_reports``
 and ``report_cells`` in ``layer_versions``; the request says ``Cache-Control: no-cache``). Not
 part of the test suite.
@@ -47,7 +47,7 @@ IN_TILE = (
 
 
 def points_only(tileset: Tileset) -> Tileset:
-    """The tileset as before migration 0024: its own rows at every zoom."""
+    """The tileset as before migration 0027: its own rows at every zoom."""
     return replace(tileset, layers=tuple(replace(layer, low_zoom=None) for layer in tileset.layers))
 
 
@@ -137,7 +137,7 @@ def over_http(before_tree: Path, rounds: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--before-tree", type=Path, help="the code before 0024, to serve the same tiles over HTTP")
+    parser.add_argument("--before-tree", type=Path, help="the code before 0027, to serve the same tiles over HTTP")
     args = parser.parse_args()
     asyncio.run(main(args.rounds))
     if args.before_tree:

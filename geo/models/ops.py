@@ -111,7 +111,7 @@ class ReportCell(Base):
     EPSG:3857, ~294 m at Huế's latitude) or of zoom 14 (8 x 8 of those, ~2.4 km: the sums the tiles
     of zoom 8 and less read, a tenth of the rows). ``geom``: the cell's centre, for the spatial
     index. Kept by the ``report-cells`` job from the cells that intake and workflow marked in
-    ``report_cells_dirty`` (migration 0024), rebuilt after history loads (geo/reports/cells.py).
+    ``report_cells_dirty`` (migration 0027), rebuilt after history loads (geo/reports/cells.py).
     """
 
     __tablename__ = "report_cells"

@@ -5,7 +5,7 @@ A cell is a WebMercatorQuad tile of zoom 17 (~306 m square in EPSG:3857), so eve
 sums per zoom-14 tile (8 x 8 cells, ~2.4 km) are kept too, so tiles of zoom 8 and less read
 about a tenth of the rows.
 Statement triggers on ``citizen_reports`` mark the cells each write changed in
-``report_cells_dirty`` (migration 0024, in the writer's transaction). The ``report-cells`` job
+``report_cells_dirty`` (migration 0027, in the writer's transaction). The ``report-cells`` job
 (the leader of the JobGroup, every ``report_cells_interval_s``) takes the marks and recounts only
 those cells; after a history load ``rebuild_report_cells`` recounts every cell. The aggregate is
 therefore at most one interval plus one run behind the reports, and each run that changes it bumps

@@ -10,7 +10,7 @@ the job's writes change the low-zoom tiles' cache key. Built here from the repor
 
 Written by hand from geo.models (ReportCell, ReportCellDirty).
 
-Revision ID: 0024
+Revision ID: 0027
 Revises: 0026
 Create Date: 2026-12-06 12:50:00
 """
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 from geoalchemy2 import Geometry
 
-revision: str = "0024"
+revision: str = "0027"
 down_revision: str | None = "0026"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
