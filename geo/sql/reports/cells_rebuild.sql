@@ -1,5 +1,5 @@
 -- Every zoom-17 cell counted from every report (after a history load; then cells_rebuild_coarse).
--- Migration 0024 keeps its own copy.
+-- Migration 0027 keeps its own copy.
 INSERT INTO report_cells (zoom, x, y, reports, open_reports, resolved_reports, geom)
 SELECT 17, cell.x, cell.y, count(*)::integer,
        (count(*) FILTER (WHERE huegis_report_status_group(r.status) = 'open'))::integer,
