@@ -124,7 +124,9 @@ async def kpis_from_months(
               "months": (end_month.year - first_month.year) * 12 + end_month.month - first_month.month,
               "unit": where.unit, "level": where.level, "now": now}  # fmt: skip
     async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(query, params)
+        # Never prepared: a generic plan (after psycopg's 5th execution) cannot see which filters are
+        # null nor how few rows the period has, and took 2.5 s instead of 60 ms at 0.2 M reports.
+        await cur.execute(query, params, prepare=False)
         rows = await cur.fetchall()
         if not rows or not rows[0].pop("ready"):
             return None
