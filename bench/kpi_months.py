@@ -49,7 +49,8 @@ def requests(settings: Settings, rounds: int, repeat: int) -> None:
         servers["table"] = start_ours(settings, name="kpi-table", extra_env=quiet)
         servers["reports"] = start_ours(settings, name="kpi-reports",
                                         extra_env={**quiet, "HUEGIS_KPI_FROM_MONTHS": "false"})  # fmt: skip
-        answers, results = {}, {name: [] for name in servers}
+        answers: dict[str, list[dict]] = {}
+        results: dict[str, list[dict]] = {name: [] for name in servers}
         for number in range(rounds):
             order = list(servers) if number % 2 == 0 else list(reversed(servers))
             for name in order:
