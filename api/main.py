@@ -48,6 +48,7 @@ from api.routers.tiles import router as tiles_router
 from api.security import SecurityHeaders, install_access_log_redaction
 from geo.analytics.bottleneck_table import refresh_bottlenecks
 from geo.analytics.hotspot_run import refresh_hotspots
+from geo.analytics.kpis import refresh_touched_job
 from geo.audit import Actor
 from geo.db import KEEPALIVES, Pools
 from geo.disasters.signing import load_signer
@@ -178,6 +179,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The dashboard's bottleneck periods, computed ahead (a detection takes a minute at national scale).
         jobs.add("bottlenecks", settings.bottleneck_interval_s, lambda: refresh_bottlenecks(
             pool, months=settings.bottleneck_months, max_age_s=settings.bottleneck_max_age_s))  # fmt: skip
+        # The unit-months of kpi_unit_month that writes touched, recomputed (whole-month KPIs read them).
+        jobs.add("kpi-months", settings.kpi_months_interval_s, lambda: refresh_touched_job(pool))
         if settings.hotspots_on_start:  # the first hot-spot run, minutes long: the app answers meanwhile
             jobs.add_once("hotspots-first-run", lambda: first_hotspot_run(settings))
         if settings.simulating:  # development: the city lives on (synthetic; off in production and tests)

@@ -141,6 +141,7 @@ def start_ours(settings: Settings, *, name: str = "ours", workers: int = 1,
         "HUEGIS_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "HUEGIS_ESCALATION_INTERVAL_S": "0",
         "HUEGIS_BOTTLENECK_INTERVAL_S": "0",  # the table is read, not refreshed, during a measurement
+        "HUEGIS_KPI_MONTHS_INTERVAL_S": "0",  # likewise kpi_unit_month (written months: read from the reports)
         "HUEGIS_RATE_LIMIT_INTAKE": "0",
         "HUEGIS_RATE_LIMIT_DEVICE": "0",
         "HUEGIS_RATE_LIMIT_LOGIN": "0",

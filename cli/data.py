@@ -59,13 +59,33 @@ def hotspots_first_run() -> None:
 
 
 @kpis_app.command("refresh")
-def kpis_refresh() -> None:
+def kpis_refresh(
+    touched: Annotated[
+        bool,
+        typer.Option(
+            help="Only the unit-months written since they were computed, as the "
+            "app's kpi-months job does (not the full rebuild)."
+        ),
+    ] = False,
+) -> None:
     """Rebuild kpi_unit_month (one row per ward/commune and month) from the reports."""
+    import asyncio
+
     import psycopg
 
-    from geo.analytics.kpis import refresh_kpi_unit_month
+    from geo.analytics.kpis import refresh_kpi_unit_month, refresh_touched_kpi_months
 
-    with psycopg.connect(get_settings().conninfo(), autocommit=True) as conn:
+    conninfo = get_settings().conninfo()
+    if touched:
+
+        async def recompute() -> dict[str, int]:
+            async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+                return await refresh_touched_kpi_months(conn)
+
+        done = asyncio.run(recompute())
+        typer.echo(f"kpi_unit_month: {done['unit_months']} unit-months of {done['months']} months recomputed")
+        return
+    with psycopg.connect(conninfo, autocommit=True) as conn:
         rows = refresh_kpi_unit_month(conn)
     typer.echo(f"kpi_unit_month: {rows} unit-months")
 

@@ -126,6 +126,12 @@ class Settings(BaseSettings):
     bottleneck_max_age_s: int = Field(default=3600, ge=1)
     # Calendar months the job keeps besides the running ones: the current month and the ones before it.
     bottleneck_months: int = Field(default=3, ge=0, le=24)
+    # Seconds between the kpi-months job's runs (0: no job): it recomputes the kpi_unit_month rows of the
+    # unit-months written since (docs/kpis.md); until it has, those months' KPIs are read from the reports.
+    kpi_months_interval_s: int = Field(default=60, ge=0)
+    # Answer whole-month KPI periods from kpi_unit_month when it holds them complete (false: always
+    # scan the reports; the same figures, slower: docs/scaling.md).
+    kpi_from_months: bool = True
 
     # Static keys Open311 clients send as ``api_key`` to create requests (a JSON list in the
     # environment), besides the keys made with `huegis keys add NAME --role open311_client`. Unset in

@@ -127,6 +127,7 @@ def load_national(settings: Settings, total: int, *, events: bool = True, force:
                 _delete_synthetic(conn)
                 copies = "SELECT code FROM admin_units WHERE source = %s"
                 conn.execute(f"DELETE FROM kpi_unit_month WHERE unit_code IN ({copies})", (COPY_SOURCE,))
+                conn.execute(f"DELETE FROM kpi_unit_shapes WHERE unit_code IN ({copies})", (COPY_SOURCE,))
                 conn.execute("DELETE FROM admin_units WHERE source = %s", (COPY_SOURCE,))
                 conn.execute("DELETE FROM layer_loads WHERE layer_id IN (%s, %s) OR layer_id LIKE %s",
                              (HISTORY_ID, NATIONAL_ID, f"{NATIONAL_ID}:%"))  # fmt: skip

@@ -58,6 +58,7 @@ Month = Annotated[str | None, Query(description="A calendar month YYYY-MM instea
 @router.get("/kpis", summary="Report KPIs for a period, grouped")
 async def kpis(
     conn: ReadConnDep,
+    settings: SettingsDep,
     start: Start = None,
     end: End = None,
     month: Month = None,
@@ -83,14 +84,18 @@ async def kpis(
         "period": described(begin, finish, then or now),
         "as_of": (then or now).isoformat(),
         "group_by": group_by,
-        "groups": await compute_kpis(conn, where=where, group_by=group_by, now=now, as_of=then),
+        "groups": await compute_kpis(
+            conn, where=where, group_by=group_by, now=now, as_of=then, from_months=settings.kpi_from_months
+        ),
     }
     if compare:
         previous, seen = compared(where, month, then or now)
         body["previous"] = {
             "period": described(previous.start, previous.end, seen),
             "as_of": seen.isoformat(),
-            "groups": await compute_kpis(conn, where=previous, group_by=group_by, as_of=seen),
+            "groups": await compute_kpis(
+                conn, where=previous, group_by=group_by, as_of=seen, from_months=settings.kpi_from_months
+            ),
         }
     return body
 

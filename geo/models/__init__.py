@@ -57,7 +57,17 @@ from geo.models.layers import (
     TourismSite,
     WaterArea,
 )
-from geo.models.ops import KpiUnitMonth, LayerLoad, LayerVersion, ReportCell, ReportCellDirty, SimulationClock
+from geo.models.ops import (
+    KpiDirtyMonth,
+    KpiMonth,
+    KpiUnitMonth,
+    KpiUnitShape,
+    LayerLoad,
+    LayerVersion,
+    ReportCell,
+    ReportCellDirty,
+    SimulationClock,
+)
 from geo.models.planning import (
     CHECK_VERDICTS,
     CONFLICT_SUBJECTS,
@@ -136,7 +146,10 @@ __all__ = [
     "HotspotCellsMixin",
     "HotspotRun",
     "ImportedLayer",
+    "KpiDirtyMonth",
+    "KpiMonth",
     "KpiUnitMonth",
+    "KpiUnitShape",
     "LandParcel",
     "LayerImport",
     "LayerLoad",

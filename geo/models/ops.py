@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from geo.models.base import Base, geometry, now_column, valid_geometry
@@ -50,7 +50,10 @@ class SimulationClock(Base):
 class KpiUnitMonth(Base):
     """One ward/commune's report KPIs for one month, with its polygon: a choropleth layer.
 
-    Rebuilt by ``huegis kpis refresh`` (and after report loads) from the one KPI query.
+    Rebuilt by ``huegis kpis refresh`` (and after report loads) from the one KPI query; the
+    ``kpi-months`` job recomputes the unit-months a write touched (``kpi_dirty_months``). Besides
+    the layer's fields it keeps what makes whole months add up exactly (docs/kpis.md):
+    ``reopened``, ``rating_sum`` and every resolved report's hours to resolve (for the percentiles).
     """
 
     __tablename__ = "kpi_unit_month"
@@ -80,8 +83,48 @@ class KpiUnitMonth(Base):
     mean_rating: Mapped[float | None] = mapped_column(sa.Float)
     median_hours_to_resolve: Mapped[float | None] = mapped_column(sa.Float)
     reports_per_10k: Mapped[float | None] = mapped_column(sa.Float)
+    reopened: Mapped[int | None] = mapped_column(sa.Integer)
+    rating_sum: Mapped[int | None] = mapped_column(sa.BigInteger)
+    hours_to_resolve: Mapped[list[float] | None] = mapped_column(ARRAY(sa.Float))
     updated_at: Mapped[datetime] = now_column()
     geom = geometry("MULTIPOLYGON")
+
+
+class KpiUnitShape(Base):
+    """A ward/commune's simplified polygon for ``kpi_unit_month``, computed once by the full rebuild
+    (the shapes of all units are simplified together), so that refreshing one unit-month needs none."""
+
+    __tablename__ = "kpi_unit_shapes"
+    __table_args__ = (valid_geometry(),)
+    unit_code: Mapped[str] = mapped_column(sa.String(5), sa.ForeignKey("admin_units.code"), primary_key=True)
+    updated_at: Mapped[datetime] = now_column()
+    geom = geometry("MULTIPOLYGON")
+
+
+class KpiMonth(Base):
+    """A month ``kpi_unit_month`` holds complete: built for every unit (by a rebuild) as of ``built_at``.
+
+    Complete while no ``kpi_dirty_months`` row names it; whole-month KPI requests are answered from
+    the table only then.
+    """
+
+    __tablename__ = "kpi_months"
+    month: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    built_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+
+
+class KpiDirtyMonth(Base):
+    """A unit-month whose reports changed since ``kpi_unit_month`` last computed it.
+
+    Appended by statement triggers on ``citizen_reports`` in the writer's transaction (no unique key:
+    concurrent writers never wait on each other); the ``kpi-months`` job deletes the rows its snapshot
+    sees and recomputes their unit-months in the same transaction, so a write it did not see stays marked.
+    """
+
+    __tablename__ = "kpi_dirty_months"
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    unit_code: Mapped[str | None] = mapped_column(sa.String(5))
+    month: Mapped[date] = mapped_column(sa.Date, nullable=False, index=True)
 
 
 class BottleneckResult(Base):

@@ -64,6 +64,7 @@ class ReportCategory(Base):
 
 
 EXTENSION_STATUSES = ("requested", "approved", "rejected")
+OPEN_WHERE = "status IN ('received', 'assigned', 'in_progress', 'reopened')"
 
 
 class CitizenReport(Base):
@@ -81,6 +82,8 @@ class CitizenReport(Base):
         sa.CheckConstraint("due_at IS NULL OR due_at > received_at", name="due_after_received"),
         sa.CheckConstraint("reopened_count BETWEEN 0 AND 1", name="reopened_once"),
         sa.CheckConstraint("extension_hours IS NULL OR extension_hours > 0", name="extension_positive"),
+        # The open reports of a period (backlog and overdue of whole-month KPIs read from kpi_unit_month).
+        sa.Index("ix_citizen_reports_open_received_at", "received_at", postgresql_where=sa.text(OPEN_WHERE)),
         sa.CheckConstraint("(responsible_level = 'city') = (department IS NOT NULL)", name="department_by_level"),
         valid_geometry(),
     )

@@ -6,6 +6,7 @@
 -- With %(as_of)s (an instant in the past) every figure is as it stood then: only reports received
 -- by then, each in the state its audit trail (report_events) gave it then, so a period can be
 -- compared with another seen the same time after it began. Without, the reports as they are now.
+-- The month_columns placeholder: nothing for the API; for kpi_unit_month, what makes months add up exactly.
 WITH base AS NOT MATERIALIZED (
     SELECT r.id, r.received_at, r.due_at, r.status, r.resolved_at, r.extension_status, r.rating,
            r.reopened_count, {group_key} AS key
@@ -14,6 +15,7 @@ WITH base AS NOT MATERIALIZED (
     WHERE r.received_at >= %(start)s AND r.received_at < %(end)s
       AND (%(as_of)s::timestamptz IS NULL OR r.received_at <= %(as_of)s::timestamptz)
       AND (%(unit)s::text IS NULL OR r.admin_unit_code = %(unit)s)
+      AND (%(units)s::text[] IS NULL OR r.admin_unit_code = ANY (%(units)s::text[]))
       AND (%(level)s::text IS NULL OR u.level = %(level)s)
       AND (%(category)s::text IS NULL OR r.category = %(category)s)
       AND (%(channel)s::text IS NULL OR r.channel = %(channel)s)
@@ -75,6 +77,7 @@ WITH base AS NOT MATERIALIZED (
        count(*) FILTER (WHERE open AND %(now)s - received_at >= interval '7 days'
                                    AND %(now)s - received_at < interval '30 days') AS backlog_7_to_30d,
        count(*) FILTER (WHERE open AND %(now)s - received_at >= interval '30 days') AS backlog_over_30d
+       {month_columns}
 FROM r
 GROUP BY key
 )
