@@ -255,9 +255,10 @@ def test_hostile_body_fields(http: httpx.Client, spec: dict[str, Any], path_valu
     assert after["citizen_reports"] - before["citizen_reports"] == created
     # Intake writes the report, its events, the reporter and details; failed sign-ins are audited; staff
     # log calls, escalate and write zones.
-    # Report writes mark their cells for the low-zoom tiles (report_cells_dirty, a trigger).
+    # Report writes mark their low-zoom tile cells and KPI unit-months (report_cells_dirty,
+    # kpi_dirty_months: triggers).
     assert changed <= {"citizen_reports", "reporters", "idempotency_keys", "audit_log", "report_cells_dirty",
-                       *STAFF_TABLES}, changed  # fmt: skip
+                       "kpi_dirty_months", *STAFF_TABLES}, changed  # fmt: skip
 
 
 def test_hostile_text_is_stored_exactly(http: httpx.Client, db: psycopg.Connection) -> None:
