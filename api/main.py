@@ -178,7 +178,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         jobs.add("report-cells", settings.report_cells_interval_s, lambda: recount_report_cells(pool))
         # The dashboard's bottleneck periods, computed ahead (a detection takes a minute at national scale).
         jobs.add("bottlenecks", settings.bottleneck_interval_s, lambda: refresh_bottlenecks(
-            pool, months=settings.bottleneck_months, max_age_s=settings.bottleneck_max_age_s))  # fmt: skip
+            pool, months=settings.bottleneck_months, max_age_s=settings.bottleneck_max_age_s,
+            statement_timeout_ms=settings.bottleneck_statement_timeout_ms))  # fmt: skip
         # The unit-months of kpi_unit_month that writes touched, recomputed (whole-month KPIs read them).
         jobs.add("kpi-months", settings.kpi_months_interval_s, lambda: refresh_touched_job(pool))
         if settings.hotspots_on_start:  # the first hot-spot run, minutes long: the app answers meanwhile

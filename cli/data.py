@@ -103,7 +103,8 @@ def kpis_bottlenecks() -> None:
     async def refresh() -> list[str]:
         async with create_pool(settings) as pool:
             return await refresh_bottlenecks(pool, months=settings.bottleneck_months,
-                                             max_age_s=settings.bottleneck_max_age_s)  # fmt: skip
+                                             max_age_s=settings.bottleneck_max_age_s,
+                                             statement_timeout_ms=settings.bottleneck_statement_timeout_ms)  # fmt: skip
 
     refreshed = asyncio.run(refresh())
     typer.echo(f"bottleneck_results: {', '.join(refreshed) or 'every period up to date'}")

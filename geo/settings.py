@@ -126,6 +126,9 @@ class Settings(BaseSettings):
     bottleneck_max_age_s: int = Field(default=3600, ge=1)
     # Calendar months the job keeps besides the running ones: the current month and the ones before it.
     bottleneck_months: int = Field(default=3, ge=0, le=24)
+    # The bottleneck job's statement timeout (ms): a period reads the whole history (one statement took
+    # over 30 s at 20 M reports); requests keep statement_timeout_ms.
+    bottleneck_statement_timeout_ms: int = Field(default=600_000, ge=0)
     # Seconds between the kpi-months job's runs (0: no job): it recomputes the kpi_unit_month rows of the
     # unit-months written since (docs/kpis.md); until it has, those months' KPIs are read from the reports.
     kpi_months_interval_s: int = Field(default=60, ge=0)

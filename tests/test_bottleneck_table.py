@@ -177,6 +177,22 @@ def test_the_command_does_the_jobs_work(loaded: Settings, db: psycopg.Connection
     assert second.output.strip() == "bottleneck_results: every period up to date"
 
 
+def test_the_job_has_its_own_statement_timeout(loaded: Settings, db: psycopg.Connection, empty_table: None) -> None:
+    """The job's limit holds for its statements (1 ms cancels the detection) and not beyond its
+    transaction: the pool's connection keeps the requests' limit, and nothing is stored half-done."""
+
+    async def go(pool: Any) -> tuple[str, str]:
+        with pytest.raises(psycopg.errors.QueryCanceled):
+            await refresh_bottlenecks(pool, months=0, max_age_s=3600, now=AS_OF, statement_timeout_ms=1)
+        async with pool.connection() as conn:
+            row = await (await conn.execute("SHOW statement_timeout")).fetchone()
+        return row[0], f"{loaded.statement_timeout_ms // 1000}s"
+
+    after, requests_limit = with_pool(loaded, go)
+    assert after == requests_limit
+    assert stored(db) == {}
+
+
 def test_a_flag_without_peers_is_valid_json() -> None:
     """A backlog-growth flag has no peers' value (NaN): stored as jsonb and answered as JSON, it is null."""
     flag = Flag(handler="19753", handler_kind="ward", name_vi="Phú Xuân", name_en="Phu Xuan", metric="backlog_growth",

@@ -58,8 +58,11 @@ def standard_periods(now: datetime, months: int) -> list[Period]:
 
 
 async def refresh_bottlenecks(pool: AsyncConnectionPool, *, months: int, max_age_s: float,
-                              now: datetime | None = None) -> list[str]:  # fmt: skip
-    """Recompute the standard periods whose reports changed (running ones also when ``max_age_s`` old); their keys."""
+                              now: datetime | None = None, statement_timeout_ms: int = 0) -> list[str]:  # fmt: skip
+    """Recompute the standard periods whose reports changed (running ones also when ``max_age_s`` old); their keys.
+
+    ``statement_timeout_ms``: the job's own limit per statement (0: none), in place of the requests' one.
+    """
     now = now or datetime.now(TZ)
     periods = standard_periods(now, months)
     async with pool.connection() as conn:
@@ -71,14 +74,17 @@ async def refresh_bottlenecks(pool: AsyncConnectionPool, *, months: int, max_age
             seen = await fetch_one(conn, "analytics/reports_seen", missing="no answer")
             if _up_to_date(stored.get(period.key), seen, period, now, max_age_s):
                 continue
-            started = time.perf_counter()
-            settings = replace(DEFAULTS, window_days=period.window_days)
-            flags = await detect_bottlenecks(conn, now=period.at, settings=settings)
-            seconds = time.perf_counter() - started
-            await conn.execute(load_sql("analytics/save_bottleneck_result"), {
-                "key": period.key, "at": period.at, "window_days": period.window_days, "running": period.running,
-                "seconds": seconds, "flags": Jsonb([flag_to_dict(f) for f in flags]), **seen,
-            })  # fmt: skip
+            async with conn.transaction():
+                await conn.execute(load_sql("analytics/job_statement_timeout"), {"ms": str(statement_timeout_ms)})
+                started = time.perf_counter()
+                settings = replace(DEFAULTS, window_days=period.window_days)
+                flags = await detect_bottlenecks(conn, now=period.at, settings=settings)
+                seconds = time.perf_counter() - started
+                await conn.execute(load_sql("analytics/save_bottleneck_result"), {
+                    "key": period.key, "at": period.at, "window_days": period.window_days,
+                    "running": period.running, "seconds": seconds,
+                    "flags": Jsonb([flag_to_dict(f) for f in flags]), **seen,
+                })  # fmt: skip
         log.info("bottlenecks %s: %d flags in %.1f s", period.key, len(flags), seconds)
         refreshed.append(period.key)
     return refreshed
