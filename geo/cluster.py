@@ -165,6 +165,12 @@ class LocalCluster:
         """Initialise if needed, start the server, and wait until it accepts connections."""
         self.init()
         if self.running():
+            port = self.running_port()
+            if port is not None and port != self.settings.db_port:
+                raise ClusterError(
+                    f"the cluster in {self.dir} is running on port {port}, not HUEGIS_DB_PORT={self.settings.db_port}; "
+                    "stop it (`huegis db stop`) and start it again to move it"
+                )
             return
         if _port_in_use(self.settings.db_host, self.settings.db_port):
             raise ClusterError(
@@ -174,7 +180,17 @@ class LocalCluster:
         if not self.log_file.exists():
             self.log_file.touch()
             self._own(self.log_file)
-        self._run(self.install.tool("pg_ctl"), "start", "-D", str(self.dir), "-l", str(self.log_file), "-w", "-t", "60")
+        # The port of the settings, not the one written into postgresql.conf at initdb: HUEGIS_DB_PORT holds.
+        self._run(self.install.tool("pg_ctl"), "start", "-D", str(self.dir), "-l", str(self.log_file), "-w", "-t", "60",
+                  "-o", f"-p {self.settings.db_port}")  # fmt: skip
+
+    def running_port(self) -> int | None:
+        """The port the running server listens on (line 4 of postmaster.pid), if it says."""
+        try:
+            lines = (self.dir / "postmaster.pid").read_text().splitlines()
+            return int(lines[3])
+        except (OSError, IndexError, ValueError):
+            return None
 
     def stop(self, mode: str = "fast") -> None:
         """Stop the server (``fast`` rolls back open transactions; ``immediate`` crashes it)."""

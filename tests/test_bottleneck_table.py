@@ -4,9 +4,7 @@ detection computes on request, the API answers the dashboard's periods from it, 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import os
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
 from datetime import datetime
@@ -15,6 +13,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from job_helpers import first_run
 from test_operations import Bottlenecks, bottlenecks  # noqa: F401  (the module's fixture: slow units in early 2016)
 from typer.testing import CliRunner
 
@@ -22,7 +21,6 @@ from cli.main import app as cli
 from geo.analytics.bottleneck_table import DEFAULTS, refresh_bottlenecks, standard_periods
 from geo.analytics.bottlenecks import Flag, detect_bottlenecks, flag_to_dict
 from geo.db import create_pool
-from geo.jobs import JobGroup
 from geo.settings import Settings, get_settings
 from geo.times import TZ
 
@@ -86,20 +84,9 @@ def test_the_job_fills_the_table_with_the_flags_computed_on_request(
     db: psycopg.Connection,
     empty_table: None,
 ) -> None:
-    async def lead(pool: Any) -> tuple[int, int]:
-        """The job in a job group of its own (the suite's server leads the default one), until its first run."""
-        group = JobGroup(loaded.conninfo(), name=f"bottleneck-test-{os.getpid()}", retry_s=0.2)
-        group.add("bottlenecks", 0.2, lambda: refresh_bottlenecks(pool, months=2, max_age_s=3600, now=AS_OF))
-        task = asyncio.create_task(group.run())
-        job = group.jobs["bottlenecks"]
-        for _ in range(1200):
-            if job.runs or job.failures:
-                break
-            await asyncio.sleep(0.1)
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        return job.runs, job.failures
+    def lead(pool: Any) -> Awaitable[tuple[int, int]]:
+        job = lambda: refresh_bottlenecks(pool, months=2, max_age_s=3600, now=AS_OF)  # noqa: E731
+        return first_run(loaded.conninfo(), "bottlenecks", job, timeout_s=120)
 
     runs, failures = with_pool(loaded, lead)
     assert runs >= 1 and failures == 0

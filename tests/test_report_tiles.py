@@ -5,18 +5,16 @@ aggregate, and the rebuild after a load agreeing with the incremental path."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 
 import httpx
 import mapbox_vector_tile
 import morecantile
 import psycopg
 import pytest
+from job_helpers import first_run
 from psycopg_pool import AsyncConnectionPool
 
 from api.main import recount_report_cells
-from geo.jobs import JobGroup
 from geo.reports.cells import refresh_report_cells
 from geo.settings import Settings
 from tiles.vector import BINS_PER_SIDE, CAP_FROM_ZOOM, EXTENT
@@ -242,18 +240,7 @@ def test_the_job_folds_intake_in(client: httpx.Client, db: psycopg.Connection, l
 
     async def lead() -> tuple[int, int]:
         async with AsyncConnectionPool(loaded.conninfo(), min_size=1, max_size=2, open=False) as pool:
-            group = JobGroup(loaded.conninfo(), name=f"report-cells-test-{os.getpid()}", retry_s=0.2)
-            group.add("report-cells", 0.2, lambda: recount_report_cells(pool))
-            task = asyncio.create_task(group.run())
-            job = group.jobs["report-cells"]
-            for _ in range(300):
-                if job.runs or job.failures:
-                    break
-                await asyncio.sleep(0.1)
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            return job.runs, job.failures
+            return await first_run(loaded.conninfo(), "report-cells", lambda: recount_report_cells(pool))
 
     runs, failures = asyncio.run(lead())
     assert runs >= 1 and failures == 0
