@@ -246,3 +246,21 @@ def test_the_job_folds_intake_in(client: httpx.Client, db: psycopg.Connection, l
     assert runs >= 1 and failures == 0
     assert totals(bins(client, z, x, y))[0] == before + 1
     assert db.execute("SELECT count(*) FROM report_cells_dirty").fetchone() == (0,)
+
+
+def test_the_metadata_says_when_the_counts_are_not_recounted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the job off the counts stay as rebuilt: "every 0 s" would say the opposite."""
+    from geo.settings import get_settings
+    from tiles.metadata import description
+    from tiles.vector import all_tilesets
+
+    reports = all_tilesets()["citizen_reports"]
+    monkeypatch.setenv("HUEGIS_REPORT_CELLS_INTERVAL_S", "0")
+    get_settings.cache_clear()
+    try:
+        frozen = description(reports)
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    assert "not recounted here" in frozen and "every 0 s" not in frozen
+    assert "recounted every 10 s" in description(reports) and "at most 20,000 per tile" in description(reports)

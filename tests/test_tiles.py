@@ -142,13 +142,31 @@ def test_low_zoom_tiles_are_capped_keeping_the_largest_features(client: httpx.Cl
         row[0]
         for row in db.execute(
             "SELECT id FROM land_parcels WHERE geom && ST_Transform(ST_TileEnvelope(%s, %s, %s, margin => %s), 4326) "
-            "ORDER BY ST_Area(geom) DESC, id LIMIT %s",
+            "ORDER BY ST_Area(geom) DESC, id DESC LIMIT %s",
             (z, x, y, tile_params(z, x, y)["margin"], LOW_ZOOM_MAX_FEATURES),
         ).fetchall()
     }
     ids = {f["id"] for f in features}
     assert ids <= largest
     assert len(ids) >= 0.95 * LOW_ZOOM_MAX_FEATURES  # a few tiny parcels collapse to nothing at z10
+
+
+def test_a_capped_point_tile_keeps_the_newest(client: httpx.Client, db: psycopg.Connection) -> None:
+    """Points have no size to rank: a capped tile keeps the highest ids, the latest (a dense area's new
+    reports would otherwise vanish from its tiles once it holds more than the cap)."""
+    for z in range(CAP_FROM_ZOOM - 1, 3, -1):
+        x, y = centre_tile(z)[1:]
+        margin = tile_params(z, x, y)["margin"]
+        newest = [row[0] for row in db.execute(
+            "SELECT id FROM construction_permits WHERE geom && ST_Transform(ST_TileEnvelope(%s, %s, %s, margin => %s), "
+            "4326) ORDER BY id DESC LIMIT %s", (z, x, y, margin, LOW_ZOOM_MAX_FEATURES + 1)).fetchall()]  # fmt: skip
+        if len(newest) > LOW_ZOOM_MAX_FEATURES:
+            break
+    else:
+        pytest.fail("no tile over the centre holds more permits than the cap")
+    tile = decode(get_tile(client, f"/tiles/construction_permits/{z}/{x}/{y}.mvt").content)
+    ids = {f["id"] for f in tile["construction_permits"]["features"]}
+    assert ids == set(newest[:LOW_ZOOM_MAX_FEATURES])
 
 
 def test_low_zoom_polygons_are_simplified(client: httpx.Client) -> None:

@@ -10,7 +10,18 @@ from typing import Any
 
 from geo.settings import get_settings
 from tiles.grid import MAX_ZOOM, MIN_ZOOM, TMS, TMS_ID
-from tiles.vector import AGGREGATE_NOTE, BINS_PER_SIDE, CAP_FROM_ZOOM, MVT_MEDIA_TYPE, TileLayer, Tileset, all_tilesets
+from tiles.vector import (
+    AGGREGATE_NOTE,
+    BINS_PER_SIDE,
+    CAP_FROM_ZOOM,
+    FRESHNESS,
+    FROZEN,
+    MAX_FEATURES,
+    MVT_MEDIA_TYPE,
+    TileLayer,
+    Tileset,
+    all_tilesets,
+)
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 REL = "http://www.opengis.net/def/rel/ogc/1.0"
@@ -69,7 +80,9 @@ def description(tileset: Tileset) -> str:
     """The tileset's description, with what its low zooms show when they come from an aggregate."""
     if not tileset.aggregated:
         return tileset.description
-    note = AGGREGATE_NOTE.format(cap=CAP_FROM_ZOOM, bins=BINS_PER_SIDE, interval=get_settings().report_cells_interval_s)
+    interval = get_settings().report_cells_interval_s
+    freshness = FRESHNESS.format(interval=interval) if interval > 0 else FROZEN
+    note = AGGREGATE_NOTE.format(cap=CAP_FROM_ZOOM, bins=BINS_PER_SIDE, freshness=freshness, max_features=MAX_FEATURES)
     return f"{tileset.description} {note}"
 
 

@@ -169,10 +169,13 @@ LOW_ZOOM_AGGREGATES: dict[str, TileLayer] = {
 # Said in the tileset's metadata: what the low zooms show and how far behind they may be.
 AGGREGATE_NOTE = (
     "Below zoom {cap}: one point per occupied bin ({bins} x {bins} per tile) with the number of reports "
-    "(count) and of open and resolved ones, from report_cells (~300 m cells), recounted every "
-    "{interval} s by the report-cells job: up to {interval} s plus one run behind the reports; the "
-    "tiles' ETag follows report_cells, not the reports. From zoom {cap} on: every report."
+    "(count) and of open and resolved ones, from report_cells (~300 m cells), {freshness}; the tiles' ETag "
+    "follows report_cells, not the reports. From zoom {cap} on: the reports themselves, at most {max_features:,} "
+    "per tile (the newest kept where more fall in one)."
 )
+FRESHNESS = "recounted every {interval} s by the report-cells job: up to {interval} s plus one run behind the reports"
+FROZEN = ("not recounted here (HUEGIS_REPORT_CELLS_INTERVAL_S=0): as of the last rebuild or "
+          "`huegis tiles report-cells`")  # fmt: skip
 
 
 @lru_cache(maxsize=256)
