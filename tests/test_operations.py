@@ -263,6 +263,16 @@ def test_kpi_api_rejects_bad_input(client: httpx.Client, params: dict, status: i
 def test_unknown_unit_is_404(client: httpx.Client) -> None:
     response = client.get("/api/kpis/units/99999")
     assert response.status_code == 404 and "99999" in response.json()["detail"]
+    for code in ("A0140", "Z9999"):  # the shape of a national copy's code: looked up, not refused
+        assert client.get(f"/api/kpis/units/{code}").status_code == 404
+
+
+def test_a_malformed_unit_code_is_refused_as_a_unit_code(client: httpx.Client) -> None:
+    """Not as a report code (a path parameter named like the report's was read as one)."""
+    response = client.get("/api/kpis/units/nosuch")
+    assert response.status_code == 422
+    problem = response.json()["errors"][0]
+    assert problem["field"] == "unit_code" and problem["code"] != "report_code" and "HUE-" not in problem["en"]
 
 
 # --- bottlenecks --------------------------------------------------------------------------

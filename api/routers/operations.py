@@ -115,23 +115,24 @@ def past_instant(as_of: str | None, now: datetime) -> datetime | None:
     return then
 
 
-@router.get("/kpis/units/{code}", summary="One ward/commune: KPIs, monthly trend and categories")
+@router.get("/kpis/units/{unit_code}", summary="One ward/commune: KPIs, monthly trend and categories")
 async def unit_kpis(
     conn: ReadConnDep,
-    code: Annotated[str, Path(pattern=r"^\d{5}$", description="Official 5-digit ward/commune code")],
+    # Official codes have 5 digits; a national scaling database's copies a letter and 4 (docs/scaling.md).
+    unit_code: Annotated[str, Path(pattern=r"^[0-9A-Z]{5}$", description="Ward/commune code (official: 5 digits)")],
     start: Start = None,
     end: End = None,
     month: Month = None,
 ) -> dict:
-    await check_ward(conn, code, error=NotFound)
+    await check_ward(conn, unit_code, error=NotFound)
     begin, finish = period(start, end, month)
-    where = KpiFilter(begin, finish, unit=code)
-    year = KpiFilter(finish - timedelta(days=365), finish, unit=code)
+    where = KpiFilter(begin, finish, unit=unit_code)
+    year = KpiFilter(finish - timedelta(days=365), finish, unit=unit_code)
     now = datetime.now(TZ)
     totals = await compute_kpis(conn, where=where, now=now)
     previous, seen = compared(where, month, now)
     return {
-        "unit": code,
+        "unit": unit_code,
         "period": {"start": begin.isoformat(), "end": finish.isoformat()},
         "kpis": totals[0] if totals else None,
         "previous": next(iter(await compute_kpis(conn, where=previous, as_of=seen)), None),
