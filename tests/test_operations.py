@@ -267,6 +267,11 @@ def test_unknown_unit_is_404(client: httpx.Client) -> None:
         assert client.get(f"/api/kpis/units/{code}").status_code == 404
 
 
+def test_bottlenecks_in_the_future_are_refused(client: httpx.Client) -> None:
+    response = client.get("/api/bottlenecks", params={"at": "2030-01-01"})
+    assert response.status_code == 400 and "at (2030-01-01" in response.json()["detail"], response.text
+
+
 def test_a_malformed_unit_code_is_refused_as_a_unit_code(client: httpx.Client) -> None:
     """Not as a report code (a path parameter named like the report's was read as one)."""
     response = client.get("/api/kpis/units/nosuch")

@@ -141,6 +141,9 @@ async def unit_kpis(
     }
 
 
+NOW_TOLERANCE = timedelta(minutes=5)
+
+
 @router.get("/bottlenecks", summary="Units and stages where work piles up")
 async def bottlenecks(
     request: Request,
@@ -161,6 +164,8 @@ async def bottlenecks(
     """
     cfg = BottleneckSettings(window_days=window_days, min_volume=min_volume, alpha=alpha, min_ratio=min_ratio)
     now = parse_instant("at", at) if at else None
+    if now and now > datetime.now(TZ) + NOW_TOLERANCE:  # a client's clock may run a little ahead
+        raise InvalidInput(f"at ({now.isoformat()}) is in the future: leave it out for now")
     body: dict = {"settings": cfg.__dict__}
     if cfg == replace(DEFAULTS, window_days=window_days):
         stored = await stored_bottlenecks(conn, at=now, window_days=window_days,
