@@ -34,6 +34,12 @@ async def check_department(conn: AsyncConnection, code: str, *, field: str = "de
         raise InvalidInput(f"unknown {field} {code!r} (see /api/report-categories)")
 
 
+async def check_category(conn: AsyncConnection, code: str, *, field: str = "category") -> None:
+    """InvalidInput naming ``field`` unless ``code`` is a category of the catalogue (a typo is not "none")."""
+    if await fetch_one(conn, "admin/category_exists", {"code": code}) is None:
+        raise InvalidInput(f"unknown {field} {code!r} (see /api/report-categories)")
+
+
 async def units_geojson(conn: AsyncConnection, *, tolerance_m: float) -> str:
     """Wards and communes as GeoJSON text, simplified by ``tolerance_m`` metres (EPSG:32648)."""
     if not 0 <= tolerance_m <= 1000:

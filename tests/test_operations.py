@@ -267,6 +267,13 @@ def test_unknown_unit_is_404(client: httpx.Client) -> None:
         assert client.get(f"/api/kpis/units/{code}").status_code == 404
 
 
+@pytest.mark.parametrize(("name", "value"), [("category", "Garbage"), ("category", "nosuch"), ("channel", "zzz")])
+def test_a_kpi_filter_naming_nothing_is_refused(client: httpx.Client, name: str, value: str) -> None:
+    """A typo is a 400 naming it, not a period with no reports."""
+    response = client.get("/api/kpis", params={"month": "2025-06", name: value})
+    assert response.status_code == 400 and f"unknown {name} {value!r}" in response.json()["detail"], response.text
+
+
 def test_bottlenecks_in_the_future_are_refused(client: httpx.Client) -> None:
     response = client.get("/api/bottlenecks", params={"at": "2030-01-01"})
     assert response.status_code == 400 and "at (2030-01-01" in response.json()["detail"], response.text

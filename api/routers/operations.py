@@ -10,11 +10,12 @@ from fastapi import APIRouter, Path, Query, Request
 
 from api.deps import ReadConnDep, SettingsDep
 from api.limits import limit_expensive
-from geo.admin import check_ward
+from geo.admin import check_category, check_ward
 from geo.analytics.bottleneck_table import stored_bottlenecks
 from geo.analytics.bottlenecks import BottleneckSettings, detect_bottlenecks, flag_to_dict
 from geo.analytics.kpis import GroupBy, KpiFilter, compute_kpis
 from geo.errors import InvalidInput, NotFound
+from geo.models.reports import CHANNELS
 from geo.reports.sla import working_days
 from geo.times import TZ, month_period, parse_instant
 
@@ -65,7 +66,7 @@ async def kpis(
     unit: Annotated[str | None, Query(description="Ward/commune code")] = None,
     level: Annotated[Literal["ward", "commune"] | None, Query()] = None,
     category: Annotated[str | None, Query()] = None,
-    channel: Annotated[str | None, Query()] = None,
+    channel: Annotated[str | None, Query(description="app, web, hotline or open311")] = None,
     group_by: Annotated[GroupBy, Query()] = "none",
     compare: Annotated[
         bool,
@@ -77,6 +78,10 @@ async def kpis(
     begin, finish = period(start, end, month)
     if unit:
         await check_ward(conn, unit, error=NotFound)
+    if category:
+        await check_category(conn, category)
+    if channel and channel not in CHANNELS:
+        raise InvalidInput(f"unknown channel {channel!r}: one of {', '.join(CHANNELS)}")
     where = KpiFilter(begin, finish, unit=unit, level=level, category=category, channel=channel)
     now = datetime.now(TZ)
     then = past_instant(as_of, now)
