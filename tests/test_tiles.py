@@ -235,8 +235,10 @@ def test_empty_tiles_are_204(client: httpx.Client, path: str) -> None:
         ("/tiles/schools/3/0/8.mvt", 400),
         ("/tiles/schools/25/0/0.mvt", 400),  # not a WebMercatorQuad tile matrix
         (f"/tiles/schools/{MAX_ZOOM + 1}/0/0.mvt", 404),  # a valid tile beyond the served zooms
-        ("/tiles/schools/-1/0/0.mvt", 404),  # no route: not a number
-        ("/tiles/schools/a/0/0.mvt", 404),
+        ("/tiles/schools/-1/0/0.mvt", 400),  # no such tile
+        ("/tiles/schools/a/0/0.mvt", 400),  # not an integer: said so, not "Not Found"
+        ("/tiles/schools/5/1.5/2.mvt", 400),
+        ("/tiles/schools/5/0x1/2.mvt", 400),
         ("/tiles/no_such_layer/3/0/0.mvt", 404),
         ("/tiles/collections/schools/tiles/WebMercatorQuad/3/0/8", 400),
         ("/tiles/collections/schools/tiles/WebMercatorQuad/x/0/0", 400),
@@ -248,6 +250,8 @@ def test_empty_tiles_are_204(client: httpx.Client, path: str) -> None:
 def test_invalid_tiles_are_rejected(client: httpx.Client, path: str, status: int) -> None:
     response = client.get(path)
     assert response.status_code == status
+    if status == 400:
+        assert any(word in response.json()["detail"] for word in ("tile", "zoom")), response.text
     assert "detail" in response.json()
 
 

@@ -171,13 +171,14 @@ async def tilejson(request: Request, tileset_id: str) -> JSONResponse:
 
 
 @router.get(
-    "/{tileset_id}/{z:int}/{x:int}/{y:int}.mvt",
+    "/{tileset_id}/{z}/{x}/{y}.mvt",
     summary="A vector tile of a layer (or of the basemap), z/x/y in WebMercatorQuad",
     response_class=Response,
     responses=TILE_RESPONSES,
 )
-async def xyz_tile(request: Request, store: StoreDep, tileset_id: str, z: int, x: int, y: int) -> Response:
-    return await tile_response(request, store, get_tileset(tileset_id), z, x, y)
+async def xyz_tile(request: Request, store: StoreDep, tileset_id: str, z: str, x: str, y: str) -> Response:
+    # Strings, checked here: a negative or non-integer index is a 400 saying so, not "Not Found".
+    return await tile_response(request, store, get_tileset(tileset_id), *_tile_indices(z, x, y))
 
 
 def _layer_tileset(layer: str) -> Tileset:
