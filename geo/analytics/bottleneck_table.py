@@ -57,11 +57,11 @@ def standard_periods(now: datetime, months: int) -> list[Period]:
     return periods
 
 
-async def refresh_bottlenecks(pool: AsyncConnectionPool, *, months: int, max_age_s: float,
-                              now: datetime | None = None, statement_timeout_ms: int = 0) -> list[str]:  # fmt: skip
+async def refresh_bottlenecks(pool: AsyncConnectionPool, *, months: int, max_age_s: float, now: datetime | None = None,
+                              statement_timeout_ms: int | None = None) -> list[str]:  # fmt: skip
     """Recompute the standard periods whose reports changed (running ones also when ``max_age_s`` old); their keys.
 
-    ``statement_timeout_ms``: the job's own limit per statement (0: none), in place of the requests' one.
+    ``statement_timeout_ms``: the job's own limit per statement (0: none), in place of the pool's (None: kept).
     """
     now = now or datetime.now(TZ)
     periods = standard_periods(now, months)
@@ -75,7 +75,8 @@ async def refresh_bottlenecks(pool: AsyncConnectionPool, *, months: int, max_age
             if _up_to_date(stored.get(period.key), seen, period, now, max_age_s):
                 continue
             async with conn.transaction():
-                await conn.execute(load_sql("analytics/job_statement_timeout"), {"ms": str(statement_timeout_ms)})
+                if statement_timeout_ms is not None:
+                    await conn.execute(load_sql("analytics/job_statement_timeout"), {"ms": str(statement_timeout_ms)})
                 started = time.perf_counter()
                 settings = replace(DEFAULTS, window_days=period.window_days)
                 flags = await detect_bottlenecks(conn, now=period.at, settings=settings)

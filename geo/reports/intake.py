@@ -20,6 +20,7 @@ from psycopg.rows import dict_row
 
 from geo.db import DictCursor, load_sql
 from geo.errors import Conflict, InvalidInput, InvalidInputs, NotFound
+from geo.models.reports import CHANNELS
 from geo.reports.photos import clean_photo, remove_photos, store_photos
 from geo.reports.sla import add_working_hours
 from geo.settings import Settings
@@ -27,7 +28,6 @@ from geo.settings import Settings
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U to misread
 CODE_LENGTH = 8
 DESCRIPTION_RANGE = (10, 4000)
-CHANNELS = ("app", "web", "hotline", "open311")
 # A Vietnamese number: +84, 0084 or 0, then 9-10 digits (mobile 9, landline 10), spaces, dots or
 # hyphens between groups. A hotline call's number is what the exchange showed (geo/reports/hotline.py).
 PHONE = re.compile(r"(?:\+84|0084|0)(?:[ .-]?[0-9]){9,10}")
